@@ -1,0 +1,36 @@
+"""The exceptions a user can see. Each carries the exit code the CLI uses."""
+
+
+class DiscloseError(Exception):
+    """Base of every error the tool reports to a user as one Chinese line."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class WorkbookError(DiscloseError):
+    """The workbook cannot be read: wrong file, missing sheet or label, bad cell."""
+
+
+class CellError(WorkbookError):
+    """One cell holds something other than what its label asks for."""
+
+    def __init__(self, ref: str, expected: str, got: object):
+        shown = str(got).strip()
+        if len(shown) > 30:
+            shown = shown[:30] + "…"
+        super().__init__(f"{ref}：应为{expected}，实际为“{shown}”")
+        self.ref = ref
+
+
+class AuditFailed(DiscloseError):
+    """The audit found 错误 (or 警告 under --strict); nothing was written."""
+
+    exit_code = 1
+
+
+class OutputError(DiscloseError):
+    """The report cannot be written where it was asked to go."""

@@ -1,0 +1,150 @@
+"""The workbook as typed data: every stated figure with the cell it came from.
+
+The reader fills these; the recompute and audit stages only read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A figure as typed in the workbook; ``value`` is None for an empty cell."""
+
+    value: Decimal | None
+    ref: str
+
+    @property
+    def amount(self) -> Decimal:
+        return self.value if self.value is not None else Decimal(0)
+
+
+@dataclass(frozen=True)
+class Text:
+    value: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class FunctionRow:
+    """A row of 公开02/03/05/08/09: 类 (3-digit code), 款 (5) or 项 (7)."""
+
+    code: str
+    name: str
+    values: tuple[Stated, ...]
+    ref: str  # the row, e.g. 公开05表!A12
+
+
+@dataclass(frozen=True)
+class FunctionTable:
+    key: str  # "02", "03", …
+    rows: tuple[FunctionRow, ...]
+    total: tuple[Stated, ...] | None  # the 合计 row as typed
+
+
+@dataclass(frozen=True)
+class Table06:
+    rows: dict[str, tuple[Stated, Stated]]  # economic code → (金额, 其中：基本支出)
+    personnel_total: tuple[Stated, Stated]
+    public_total: tuple[Stated, Stated]
+
+
+@dataclass(frozen=True)
+class Table07:
+    budget: tuple[Stated, ...]  # six columns, see layout.T07_COLUMNS
+    actual: tuple[Stated, ...]
+
+
+@dataclass(frozen=True)
+class FundRow:
+    source: str  # 资金总额 or a 资金来源 such as 市县区财政资金
+    declared: Stated  # 目标申报数
+    planned: Stated  # 预算编制数
+    budget: Stated  # 全年预算数
+    spent: Stated  # 全年执行数
+    balance: Stated  # 资金结（转）余
+    rate: Stated  # 执行率
+    score: Stated  # 得分
+
+
+@dataclass(frozen=True)
+class Indicator:
+    level1: str
+    level2: str
+    level3: str
+    initial: str
+    adjusted: str
+    actual: str
+    weight: Stated  # 分值
+    score: Stated  # 得分
+    deviation: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Project:
+    sheet: str
+    name: Text
+    supervisor: str
+    unit: str
+    funds: tuple[FundRow, ...]
+    target: str
+    achieved: str
+    indicators: tuple[Indicator, ...]
+    stated_total: Stated
+    stated_grade: Text
+    analysis: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ClassBudget:
+    code: str
+    name: str
+    initial: Stated  # 年初预算
+    prior: Stated  # 上年决算
+    purpose: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    name: str
+    achieved: str
+    problems: str
+    measures: str
+
+
+@dataclass
+class Workbook:
+    """Everything the report is made of, as read from one standard workbook."""
+
+    path: str
+    unit: dict[str, Text]
+    duties: list[str]
+    organization: list[str]
+    t01: dict[int, Stated]
+    t02: FunctionTable
+    t03: FunctionTable
+    t04_income: dict[int, Stated]
+    t04_expense: dict[int, tuple[Stated, ...]]
+    t05: FunctionTable
+    t06: Table06
+    t07: Table07
+    t08: FunctionTable
+    t09: FunctionTable
+    t10: dict[int, Stated]
+    inputs: dict[str, Stated | Text] = field(default_factory=dict)
+    class_budget: list[ClassBudget] = field(default_factory=list)
+    summaries: list[ProjectSummary] = field(default_factory=list)
+    extra_terms: list[str] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.unit["单位名称"].value
+
+    @property
+    def year(self) -> int:
+        return int(self.unit["年度"].value)

@@ -1,0 +1,94 @@
+"""Decimal arithmetic and the number formats of the published report.
+
+Money stays ``Decimal`` from the cell to the page. Percentages are rounded half-up
+(四舍五入) to two decimals; Python's ``round`` would round half to even.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+HUNDRED = Decimal("100")
+TEN_THOUSAND = Decimal("10000")
+
+# What clerks type for "nothing here" in a money cell.
+_BLANKS = {"", "-", "—", "——", "－", "/", "无"}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def parse_decimal(raw: object) -> Decimal | None:
+    """Read a cell value as Decimal; ``None`` for a blank-like cell.
+
+    Accepts numbers typed as text with thousands separators, full-width digits and
+    surrounding spaces. Raises ``ValueError`` for anything else.
+    """
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    if isinstance(raw, (int, Decimal)):
+        return Decimal(raw)
+    if not isinstance(raw, str):
+        # openpyxl gives binary floats; their shortest repr is the figure Excel shows.
+        try:
+            return Decimal(repr(raw))
+        except InvalidOperation as exc:
+            raise ValueError(raw) from exc
+    text = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace(" ", "")
+    if text in _BLANKS:
+        return None
+    if not _NUMBER.match(text):
+        raise ValueError(raw)
+    return Decimal(text)
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal:
+    """``part`` as a percentage of ``whole``, two decimals, half-up; 0 when whole is 0."""
+    if not whole:
+        return cents(ZERO)
+    return cents(part * HUNDRED / whole)
+
+
+def fmt_table(value: Decimal | None) -> str:
+    """Table cell: ``62281177.64``; zero or empty prints as an empty cell."""
+    if value is None or value == 0:
+        return ""
+    return f"{cents(value):f}"
+
+
+def fmt_money(value: Decimal | None) -> str:
+    """Prose amount: ``62,373,182.64`` (the template adds 元)."""
+    return f"{cents(value or ZERO):,f}"
+
+
+def fmt_percent(value: Decimal) -> str:
+    """``47.54`` (the template adds %)."""
+    return f"{cents(value):f}"
+
+
+def fmt_count(value: Decimal | None) -> str:
+    """Counts are whole numbers: ``7``, never ``7.00``."""
+    return str(int(value or 0))
+
+
+def fmt_plain(value: Decimal | None) -> str:
+    """A figure as printed in the 附件 tables (万元, no padding): ``97.2``, ``0``."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def wan_to_yuan(value: Decimal) -> Decimal:
+    """万元 → 元, exact."""
+    return value * TEN_THOUSAND

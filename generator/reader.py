@@ -1,0 +1,539 @@
+"""Read a standard workbook into the model, finding everything by its labels.
+
+Nothing here depends on fixed coordinates: tables are located by their header labels
+(科目编码, 栏次, 行次 …), so an extra blank row, a title row more or less, codes stored
+as numbers and names wrapped with spaces or newlines all read the same.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterator
+from decimal import Decimal
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from . import layout
+from .errors import CellError, WorkbookError
+from .model import (
+    ClassBudget, FundRow, FunctionRow, FunctionTable, Indicator, Project, ProjectSummary, Stated,
+    Table06, Table07, Text, Workbook,
+)
+from .money import parse_decimal
+
+_SPACE = re.compile(r"\s+")
+_CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
+
+
+def norm(value: object) -> str:
+    """Cell text for matching labels: NFKC, no whitespace, Chinese brackets unified."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    return _SPACE.sub("", text).replace("(", "（").replace(")", "）").replace(":", "：")
+
+
+def clean_text(value: object) -> str:
+    """A free text as the clerk typed it, minus surrounding blanks."""
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+class Grid:
+    """One worksheet's values, addressed 1-based, with sheet!cell references."""
+
+    def __init__(self, title: str, rows: list[tuple]):
+        self.title = title
+        self.rows = rows
+        self.height = len(rows)
+        self.width = max((len(r) for r in rows), default=0)
+
+    def get(self, row: int, col: int) -> object:
+        if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
+            return self.rows[row - 1][col - 1]
+        return None
+
+    def ref(self, row: int, col: int) -> str:
+        return f"{self.title}!{get_column_letter(col)}{row}"
+
+    def text(self, row: int, col: int) -> str:
+        return norm(self.get(row, col))
+
+    def cells(self) -> Iterator[tuple[int, int, str]]:
+        for r, values in enumerate(self.rows, start=1):
+            for c, value in enumerate(values, start=1):
+                if value is not None and value != "":
+                    yield r, c, norm(value)
+
+    def find(self, label: str, after_row: int = 0) -> tuple[int, int] | None:
+        """First cell whose normalised text equals ``label``."""
+        want = norm(label)
+        for r, c, text in self.cells():
+            if r > after_row and text == want:
+                return r, c
+        return None
+
+    def need(self, label: str, after_row: int = 0) -> tuple[int, int]:
+        found = self.find(label, after_row)
+        if found is None:
+            raise WorkbookError(f"{self.title}：找不到标签“{label}”，请按标准格式保留表头")
+        return found
+
+    def amount(self, row: int, col: int) -> Stated:
+        raw = self.get(row, col)
+        try:
+            return Stated(parse_decimal(raw), self.ref(row, col))
+        except ValueError:
+            raise CellError(self.ref(row, col), "金额（数字）", raw) from None
+
+    def right_of(self, row: int, col: int) -> tuple[int, int]:
+        """The first non-empty cell right of (row, col), or the adjacent one if all are empty."""
+        for c in range(col + 1, self.width + 1):
+            if self.get(row, c) not in (None, ""):
+                return row, c
+        return row, col + 1
+
+
+def read_workbook(path: str) -> Workbook:
+    """Read ``path`` into a :class:`Workbook`; raises :class:`WorkbookError` with sheet!cell."""
+    grids = _load(path)
+    unit = _label_values(_sheet(grids, "单位信息"), layout.UNIT_LABELS)
+    for label in ("单位名称", "年度"):
+        value = unit.get(label)
+        if value is None or not value.value:
+            ref = value.ref if value else "单位信息"
+            raise WorkbookError(f"{ref}：“{label}”未填写")
+    year = unit["年度"]
+    try:
+        unit["年度"] = Text(str(int(parse_decimal(year.value) or 0)), year.ref)
+    except (ValueError, ArithmeticError):
+        raise CellError(year.ref, "年度（如 2022）", year.value) from None
+    duties, organization = _overview(_sheet(grids, "概况"))
+    t04_income, t04_expense = _t04(_sheet(grids, "公开04表"))
+    inputs_grid = _sheet(grids, "情况说明")
+    return Workbook(
+        path=path,
+        unit=unit,
+        duties=duties,
+        organization=organization,
+        t01=_numbered(_sheet(grids, "公开01表"), single=True)[0],
+        t02=_function_table(_sheet(grids, "公开02表"), "02"),
+        t03=_function_table(_sheet(grids, "公开03表"), "03"),
+        t04_income=t04_income,
+        t04_expense=t04_expense,
+        t05=_function_table(_sheet(grids, "公开05表"), "05"),
+        t06=_t06(_sheet(grids, "公开06表")),
+        t07=_t07(_sheet(grids, "公开07表")),
+        t08=_function_table(_sheet(grids, "公开08表"), "08"),
+        t09=_function_table(_sheet(grids, "公开09表"), "09"),
+        t10=_t10(_sheet(grids, "公开10表")),
+        inputs=_inputs(inputs_grid),
+        class_budget=_class_budget(grids.get("分类预算")),
+        summaries=_summaries(grids.get("项目综述")),
+        extra_terms=_terms(grids.get("名词解释")),
+        projects=[_project(g) for g in grids.values() if _is_project(g)],
+    )
+
+
+def _load(path: str) -> dict[str, Grid]:
+    try:
+        wb = load_workbook(path, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx）：{exc}") from None
+    try:
+        return {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
+                for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def _sheet(grids: dict[str, Grid], name: str) -> Grid:
+    grid = grids.get(norm(name))
+    if grid is None:
+        # A renamed sheet still carries its 公开NN表 label near the top.
+        for candidate in grids.values():
+            if any(text == norm(name) for r, _, text in candidate.cells() if r <= 6):
+                return candidate
+        raise WorkbookError(f"工作簿缺少工作表“{name}”")
+    return grid
+
+
+def _label_values(grid: Grid, labels) -> dict[str, Text]:
+    found: dict[str, Text] = {}
+    wanted = {norm(label): label for label in labels}
+    for r, c, text in grid.cells():
+        label = wanted.get(text)
+        if label and label not in found:
+            vr, vc = r, c + 1
+            found[label] = Text(clean_text(grid.get(vr, vc)), grid.ref(vr, vc))
+    return found
+
+
+def _overview(grid: Grid) -> tuple[list[str], list[str]]:
+    head_r, head_c = grid.need("栏目")
+    _, text_c = grid.need("内容", head_r - 1)
+    sections: dict[str, list[str]] = {s: [] for s in layout.OVERVIEW_SECTIONS}
+    current = None
+    for r in range(head_r + 1, grid.height + 1):
+        label = grid.text(r, head_c)
+        for section in layout.OVERVIEW_SECTIONS:
+            if label and label == norm(section):
+                current = section
+        text = clean_text(grid.get(r, text_c))
+        if text and current:
+            sections[current].append(text)
+    return sections[layout.OVERVIEW_SECTIONS[0]], sections[layout.OVERVIEW_SECTIONS[1]]
+
+
+def _int(value: object) -> int | None:
+    try:
+        number = parse_decimal(value)
+    except ValueError:
+        return None
+    if number is None or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _column_row(grid: Grid) -> tuple[int, dict[int, int]]:
+    """The 栏次 row and its column numbers: {栏次 → worksheet column}."""
+    for r in range(1, grid.height + 1):
+        numbers = {}
+        for c in range(1, grid.width + 1):
+            n = _int(grid.get(r, c))
+            if n is not None and 1 <= n <= 20:
+                numbers[n] = c
+        labelled = any(grid.text(r, c) == "栏次" for c in range(1, grid.width + 1))
+        consecutive = len(numbers) >= 3 and sorted(numbers) == list(range(1, len(numbers) + 1))
+        if numbers and (labelled or consecutive):
+            return r, numbers
+    raise WorkbookError(f"{grid.title}：找不到“栏次”行（表头下标 1、2、3… 的一行）")
+
+
+def _end_row(grid: Grid, start: int) -> int:
+    """The last row of a table body: the row before its 注：/说明： line."""
+    for r in range(start, grid.height + 1):
+        first = next((grid.text(r, c) for c in range(1, grid.width + 1) if grid.text(r, c)), "")
+        if first.startswith("注：") or first.startswith("说明："):
+            return r - 1
+    return grid.height
+
+
+def _numbered(grid: Grid, single: bool) -> list[dict[int, Stated]]:
+    """Tables keyed by 行次 (01, 10): one dict per 行次 column, values from its 栏次 column."""
+    col_row, columns = _column_row(grid)
+    line_cols = [c for r, c, text in grid.cells() if text == "行次" and r < col_row]
+    if not line_cols:
+        raise WorkbookError(f"{grid.title}：找不到“行次”列")
+    value_cols = [columns[n] for n in sorted(columns)]
+    sides = []
+    for line_col, value_col in zip(line_cols, value_cols):
+        values: dict[int, Stated] = {}
+        for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
+            line = _int(grid.get(r, line_col))
+            if line is not None:
+                values[line] = grid.amount(r, value_col)
+        sides.append(values)
+    if single:
+        merged: dict[int, Stated] = {}
+        for side in sides:
+            merged.update(side)
+        return [merged]
+    return sides
+
+
+def _t04(grid: Grid) -> tuple[dict[int, Stated], dict[int, tuple[Stated, ...]]]:
+    col_row, columns = _column_row(grid)
+    line_cols = [c for r, c, text in grid.cells() if text == "行次" and r < col_row]
+    if len(line_cols) < 2 or not all(n in columns for n in range(1, 6)):
+        raise WorkbookError(f"{grid.title}：表头应有两个“行次”列和栏次 1–5")
+    income: dict[int, Stated] = {}
+    expense: dict[int, tuple[Stated, ...]] = {}
+    for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
+        left = _int(grid.get(r, line_cols[0]))
+        if left is not None:
+            income[left] = grid.amount(r, columns[1])
+        right = _int(grid.get(r, line_cols[1]))
+        if right is not None:
+            expense[right] = tuple(grid.amount(r, columns[n]) for n in range(2, 6))
+    return income, expense
+
+
+def _code(grid: Grid, row: int, col: int) -> str:
+    raw = grid.get(row, col)
+    if isinstance(raw, (int, Decimal)) or (raw is not None and not isinstance(raw, str)):
+        number = _int(raw)
+        raw = "" if number is None else str(number)
+    code = norm(raw)
+    if code and not _CODE.match(code):
+        raise CellError(grid.ref(row, col), "科目编码（3、5 或 7 位数字）", grid.get(row, col))
+    return code
+
+
+def _function_table(grid: Grid, key: str) -> FunctionTable:
+    width = len(layout.FUNCTION_COLUMNS[key])
+    col_row, columns = _column_row(grid)
+    missing = [n for n in range(1, width + 1) if n not in columns]
+    if missing:
+        raise WorkbookError(f"{grid.title}!{col_row}行：栏次应为 1–{width}，缺少 {missing}")
+    code_col = next((c for r, c, text in grid.cells() if r < col_row and "科目编码" in text), None)
+    if code_col is None:
+        raise WorkbookError(f"{grid.title}：找不到“科目编码”列")
+    name_col = next((c for r, c, text in grid.cells() if r < col_row and text == "科目名称"),
+                    code_col + 1)
+    rows: list[FunctionRow] = []
+    total = None
+    seen: dict[str, str] = {}
+    for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
+        name = clean_text(grid.get(r, name_col))
+        is_total = "合计" in (grid.text(r, code_col), norm(name))
+        code = "" if is_total else _code(grid, r, code_col)
+        values = tuple(grid.amount(r, columns[n]) for n in range(1, width + 1))
+        if is_total:
+            total = values
+        elif code:
+            if code in seen:
+                raise WorkbookError(f"{grid.ref(r, code_col)}：科目编码 {code} 重复（已见于 {seen[code]}）")
+            seen[code] = grid.ref(r, code_col)
+            rows.append(FunctionRow(code, _SPACE.sub("", name), values, grid.ref(r, code_col)))
+        elif any(v.value for v in values):
+            raise WorkbookError(f"{grid.ref(r, code_col)}：这一行有金额但没有科目编码")
+    for row in rows:
+        parent = layout.function_parent(row.code)
+        if parent and parent not in seen:
+            raise WorkbookError(f"{row.ref}：科目 {row.code} 的上级科目 {parent} 不在表中")
+    return FunctionTable(key, tuple(rows), total)
+
+
+def _t06(grid: Grid) -> Table06:
+    header = None
+    for r in range(1, grid.height + 1):
+        code_cols = [c for c in range(1, grid.width + 1) if grid.text(r, c) == "科目编码"]
+        if len(code_cols) == 4:
+            header = r, code_cols
+            break
+    if header is None:
+        raise WorkbookError(f"{grid.title}：找不到四组“科目编码 / 科目名称 / 金额 / 其中：基本支出”表头")
+    head_r, code_cols = header
+    blocks = []
+    for code_col in code_cols:
+        amount_col = next(c for c in range(code_col, grid.width + 1) if grid.text(head_r, c) == "金额")
+        basic_col = next(c for c in range(amount_col, grid.width + 1) if "基本支出" in grid.text(head_r, c))
+        blocks.append((code_col, amount_col, basic_col))
+    rows: dict[str, tuple[Stated, Stated]] = {}
+    totals: dict[str, tuple[Stated, Stated]] = {}
+    for r in range(head_r + 1, _end_row(grid, head_r + 1) + 1):
+        for label, (_, amount_col, basic_col) in (("人员经费合计", blocks[0]), ("公用经费合计", blocks[3])):
+            if any(grid.text(r, c) == label for c in range(1, grid.width + 1)):
+                totals[label] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
+        if totals:
+            continue
+        for code_col, amount_col, basic_col in blocks:
+            code = _code(grid, r, code_col)
+            if not code:
+                continue
+            if code not in layout.T06_NAMES:
+                raise CellError(grid.ref(r, code_col), "公开06表的经济分类科目编码", code)
+            rows[code] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
+    for label in ("人员经费合计", "公用经费合计"):
+        if label not in totals:
+            raise WorkbookError(f"{grid.title}：找不到“{label}”行")
+    return Table06(rows, totals["人员经费合计"], totals["公用经费合计"])
+
+
+def _t07(grid: Grid) -> Table07:
+    col_row, columns = _column_row(grid)
+    if not all(n in columns for n in range(1, 13)):
+        raise WorkbookError(f"{grid.title}!{col_row}行：栏次应为 1–12")
+    data_row = next((r for r in range(col_row + 1, grid.height + 1)
+                     if any(grid.get(r, columns[n]) not in (None, "") for n in range(1, 13))),
+                    col_row + 1)
+    values = tuple(grid.amount(data_row, columns[n]) for n in range(1, 13))
+    return Table07(values[:6], values[6:])
+
+
+def _t10(grid: Grid) -> dict[int, Stated]:
+    line = grid.need("行次")
+    values: dict[int, Stated] = {}
+    for r in range(line[0] + 1, _end_row(grid, line[0] + 1) + 1):
+        n = _int(grid.get(r, line[1]))
+        if n is not None:
+            values[n] = grid.amount(r, line[1] + 1)
+    return values
+
+
+def _inputs(grid: Grid) -> dict[str, Stated | Text]:
+    found: dict[str, Stated | Text] = {}
+    wanted = {norm(label): label for label in layout.INPUT_KINDS}
+    for r, c, text in grid.cells():
+        label = wanted.get(text)
+        if not label or label in found:
+            continue
+        kind = layout.INPUT_KINDS[label]
+        if kind == "text":
+            found[label] = Text(clean_text(grid.get(r, c + 1)), grid.ref(r, c + 1))
+            continue
+        value = grid.amount(r, c + 1)
+        if kind == "count" and value.value is not None and value.value != value.value.to_integral_value():
+            raise CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1))
+        found[label] = value
+    return found
+
+
+def _header_table(grid: Grid | None, headers) -> list[dict[str, tuple[object, str]]]:
+    """Rows of a simple table under a header row: {header → (value, ref)}."""
+    if grid is None:
+        return []
+    head_r, _ = grid.need(headers[0])
+    cols = {}
+    for h in headers:
+        found = grid.find(h, head_r - 1)
+        if found is None or found[0] != head_r:
+            raise WorkbookError(f"{grid.title}!{head_r}行：表头缺少“{h}”")
+        cols[h] = found[1]
+    rows = []
+    for r in range(head_r + 1, grid.height + 1):
+        row = {h: (grid.get(r, c), grid.ref(r, c)) for h, c in cols.items()}
+        if any(v not in (None, "") for v, _ in row.values()):
+            rows.append(row)
+    return rows
+
+
+def _class_budget(grid: Grid | None) -> list[ClassBudget]:
+    result = []
+    for row in _header_table(grid, layout.CLASS_BUDGET_HEADERS):
+        code_value, code_ref = row["类编码"]
+        code = norm(code_value if isinstance(code_value, str) else _int(code_value))
+        if not re.fullmatch(r"\d{3}", code):
+            raise CellError(code_ref, "3 位类编码（如 208）", code_value)
+        amounts = {}
+        for h in ("年初预算", "上年决算"):
+            value, ref = row[h]
+            try:
+                amounts[h] = Stated(parse_decimal(value), ref)
+            except ValueError:
+                raise CellError(ref, "金额（数字）", value) from None
+        result.append(ClassBudget(code, clean_text(row["类名称"][0]), amounts["年初预算"],
+                                  amounts["上年决算"], clean_text(row["主要用途"][0]),
+                                  clean_text(row["变动原因"][0])))
+    return result
+
+
+def _summaries(grid: Grid | None) -> list[ProjectSummary]:
+    return [ProjectSummary(*(clean_text(row[h][0]) for h in layout.SUMMARY_HEADERS))
+            for row in _header_table(grid, layout.SUMMARY_HEADERS)]
+
+
+def _terms(grid: Grid | None) -> list[str]:
+    return [clean_text(row[layout.TERMS_HEADER][0])
+            for row in _header_table(grid, (layout.TERMS_HEADER,))]
+
+
+def _is_project(grid: Grid) -> bool:
+    return any(r <= 3 and text.endswith(layout.PROJECT_TITLE_SUFFIX) for r, _, text in grid.cells())
+
+
+def _project(grid: Grid) -> Project:
+    name_at = grid.need("项目名称")
+    name = Text(clean_text(grid.get(*grid.right_of(*name_at))), grid.ref(*grid.right_of(*name_at)))
+    if not name.value:
+        raise WorkbookError(f"{name.ref}：项目名称未填写")
+    supervisor = clean_text(grid.get(*grid.right_of(*grid.need("主管部门及代码"))))
+    unit = clean_text(grid.get(*grid.right_of(*grid.need("预算单位"))))
+    funds, after_funds = _funds(grid)
+    goal_r, goal_c = grid.need("年度目标", after_funds - 1)
+    achieved_c = grid.need("实际完成情况", goal_r - 1)[1]
+    text_r = next((r for r in range(goal_r + 1, grid.height + 1)
+                   if grid.get(r, goal_c) or grid.get(r, achieved_c)), goal_r + 1)
+    indicators, total_row = _indicators(grid, text_r)
+    total_r, total_c = total_row
+    numbers = [(r, c) for c in range(total_c + 1, grid.width + 1)
+               for r in (total_r,) if _is_number(grid.get(r, c))]
+    stated_total = grid.amount(*numbers[0]) if numbers else Stated(None, grid.ref(total_r, total_c + 1))
+    grade_at = next(((total_r, c) for c in range(total_c + 1, grid.width + 1)
+                     if grid.text(total_r, c) in ("优", "良", "中", "差")), None)
+    grade = Text(grid.text(*grade_at), grid.ref(*grade_at)) if grade_at else Text("", "")
+    return Project(
+        sheet=grid.title, name=name, supervisor=supervisor, unit=unit, funds=funds,
+        target=clean_text(grid.get(text_r, goal_c)), achieved=clean_text(grid.get(text_r, achieved_c)),
+        indicators=indicators, stated_total=stated_total, stated_grade=grade,
+        analysis=_analysis(grid, total_r),
+    )
+
+
+def _is_number(value: object) -> bool:
+    try:
+        return parse_decimal(value) is not None
+    except ValueError:
+        return False
+
+
+def _funds(grid: Grid) -> tuple[tuple[FundRow, ...], int]:
+    head_r, declared_c = grid.need("目标申报数")
+    cols = {"目标申报数": declared_c}
+    for label in layout.FUND_HEADERS[1:]:
+        found = next(((r, c) for r in (head_r - 1, head_r) for c in range(1, grid.width + 1)
+                      if grid.text(r, c) == norm(label)), None)
+        if found is None:
+            raise WorkbookError(f"{grid.title}!{head_r}行附近：资金表头缺少“{label}”")
+        cols[label] = found[1]
+    rows = []
+    r = head_r + 1
+    while r <= grid.height:
+        if any(grid.text(r, c) in ("年度目标", "项目年度绩效目标") for c in range(1, grid.width + 1)):
+            break
+        labels = [clean_text(grid.get(r, c)) for c in range(1, declared_c) if grid.text(r, c)]
+        if labels:
+            source = _SPACE.sub("", labels[-1]).rstrip("：:")
+            rows.append(FundRow(source, *(grid.amount(r, cols[h]) for h in layout.FUND_HEADERS)))
+        r += 1
+    if not rows:
+        raise WorkbookError(f"{grid.ref(head_r + 1, 1)}：项目资金表没有“资金总额”行")
+    return tuple(rows), r
+
+
+def _indicators(grid: Grid, after: int) -> tuple[tuple[Indicator, ...], tuple[int, int]]:
+    head_r, first_c = grid.need("一级指标", after)
+    cols = {h: grid.need(h, head_r - 1)[1] for h in layout.INDICATOR_HEADERS}
+    result = []
+    level1 = level2 = ""
+    for r in range(head_r + 1, grid.height + 1):
+        total = next((c for c in range(1, grid.width + 1) if grid.text(r, c) == "总分"), None)
+        if total is not None:
+            return tuple(result), (r, total)
+        values = {h: clean_text(grid.get(r, c)) for h, c in cols.items()}
+        if not any(values.values()):
+            continue
+        level1 = values["一级指标"] or level1
+        level2 = values["二级指标"] or level2
+        result.append(Indicator(
+            level1, level2, values["三级指标"], values["年初指标值"], values["调整后指标值"],
+            values["实际完成值"], grid.amount(r, cols["分值"]), grid.amount(r, cols["得分"]),
+            values["偏差原因分析及改进措施"], grid.ref(r, first_c),
+        ))
+    raise WorkbookError(f"{grid.title}：绩效指标表后找不到“总分”行")
+
+
+# Label variants seen in published sheets, matched by a distinctive part.
+_ANALYSIS_KEYS = {
+    "项目实施和预算执行情况": "预算执行情况", "产出情况及分析": "产出情况",
+    "效益情况及分析": "效益情况", "满意度情况及分析": "满意度情况",
+    "主要经验做法": "主要经验做法", "项目管理中存在的主要问题及原因分析": "存在的主要问题",
+    "下一步改进措施及管理建议": "下一步改进措施",
+}
+
+
+def _analysis(grid: Grid, after: int) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for r, c, text in grid.cells():
+        if r <= after or len(text) > 24:
+            continue
+        for label, key in _ANALYSIS_KEYS.items():
+            if key in text and label not in found:
+                found[label] = clean_text(grid.get(*grid.right_of(r, c)))
+    return {label: found.get(label, "") for label in layout.ANALYSIS_LABELS}
