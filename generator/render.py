@@ -1,0 +1,200 @@
+"""Render the report: figures → context → narrative (Jinja) → docx (docxtpl).
+
+This is the only module that touches docxtpl and WordprocessingML.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from docxtpl import DocxTemplate
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from . import layout
+from .errors import OutputError
+from .findings import Finding
+from .model import Workbook
+from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
+from .narrative import narrative_context
+from .projects import ProjectFigures
+from .recompute import Figures, Line
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Macro of templates/narrative.j2 → the part of the narrative context it is given.
+NARRATIVE_SECTIONS = {
+    **{key: key for key in ("s1", "s2", "s3", "s4", "s5_1", "s5_2", "s5_3", "s6", "s7", "s8",
+                            "s10_1", "s10_2", "s10_3")},
+    "s9_1": "s9", "s9_2": "s9",
+    **{f"s10_4_{i}": "s10_4" for i in range(1, 6)},
+}
+_END = "。！？；：”」）)"
+
+
+def _chinese(n: int) -> str:
+    return layout.CHINESE_NUMERALS[n - 1]
+
+
+def _sentence(text: str) -> str:
+    """A typed paragraph printed as a sentence: ends with one full stop."""
+    text = text.strip()
+    return text if not text or text[-1] in _END else text + "。"
+
+
+def narrative_env() -> Environment:
+    # Plain text: the docx stage escapes it. Workbook text is data in the context,
+    # never part of a template, so it cannot run as template code.
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
+                      undefined=StrictUndefined, keep_trailing_newline=False)
+    env.filters.update(money=fmt_money, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
+                       chinese=_chinese, sentence=_sentence)
+    return env
+
+
+def render_narrative(context: dict) -> dict[str, list[str]]:
+    """Each 情况说明 section as its list of paragraphs."""
+    module = narrative_env().get_template("narrative.j2").make_module()
+    sections = {}
+    for key, part in NARRATIVE_SECTIONS.items():
+        text = str(getattr(module, key)(context[part], context))
+        sections[key] = [line.strip() for line in text.splitlines() if line.strip()]
+    return sections
+
+
+class _Template(DocxTemplate):
+    """docxtpl plus ``{% vmerge expr %}``: a cell merged with the one above when ``expr``
+    is "continue", starting a merge when it is "restart" (groups of 一级/二级指标)."""
+
+    _VMERGE = re.compile(r"(<w:tc[ >](?:(?!<w:tc[ >]).)*?)\{%\s*vmerge\s+([^%]*?)\s*%\}", re.DOTALL)
+
+    def patch_xml(self, src_xml: str) -> str:
+        def add(m: re.Match) -> str:
+            cell = m.group(1)
+            tag = '<w:vMerge w:val="{{ %s }}"/>' % m.group(2)
+            return re.sub(r"(<w:tcW [^>]*/>(?:<w:gridSpan [^>]*/>)?)", r"\1" + tag, cell, count=1)
+
+        return super().patch_xml(self._VMERGE.sub(add, src_xml))
+
+
+def _function_rows(lines: list[Line]) -> list[dict]:
+    return [{"code": line.code or "合计", "name": line.name if line.code else "",
+             "v": [fmt_table(v) for v in line.values]} for line in lines]
+
+
+def _t01_rows(fig: Figures) -> list[dict]:
+    names = [f"{layout.CHINESE_NUMERALS[i]}、{n}" for i, (_, n) in enumerate(layout.EXPENSE_CLASSES)]
+    right = {layout.T01_EXPENSE_FIRST + i: n for i, n in enumerate(names)} | layout.T01_EXPENSE_CLOSE
+    return [{"ll": layout.T01_INCOME.get(i + 1, ""), "ln": str(i + 1), "lv": fmt_table(fig.t01.get(i + 1)),
+             "rl": right.get(i + 32, ""), "rn": str(i + 32), "rv": fmt_table(fig.t01.get(i + 32))}
+            for i in range(31)]
+
+
+def _t04_rows(fig: Figures) -> list[dict]:
+    names = [f"{layout.CHINESE_NUMERALS[i]}、{n}" for i, (_, n) in enumerate(layout.EXPENSE_CLASSES)]
+    right = {layout.T04_EXPENSE_FIRST + i: n for i, n in enumerate(names)} | layout.T04_EXPENSE_CLOSE
+    empty = (None,) * 4
+    return [{"ll": layout.T04_INCOME.get(i + 1, ""), "ln": str(i + 1),
+             "lv": fmt_table(fig.t04_income.get(i + 1)), "rl": right.get(i + 33, ""), "rn": str(i + 33),
+             "rv": [fmt_table(v) for v in fig.t04_expense.get(i + 33, empty)]}
+            for i in range(32)]
+
+
+def _t06_rows(fig: Figures) -> list[dict]:
+    rows = []
+    for i in range(layout.T06_ROWS):
+        cells: list[str] = []
+        for block in layout.T06_BLOCKS:
+            if i >= len(block):
+                cells += ["", "", "", ""]
+                continue
+            code, name = block[i]
+            amount, basic = fig.t06[code]
+            cells += [code, name, fmt_table(amount), "——" if basic is None else fmt_table(basic)]
+        rows.append({"c": cells})
+    return rows
+
+
+def _t10_rows(fig: Figures) -> list[dict]:
+    sections = {1: "一、政府采购情况", 5: "二、机关运行经费", 7: "三、国有资产占用情况"}
+    rows = []
+    for line, label in layout.T10_ROWS.items():
+        if line in sections:
+            rows.append({"label": sections[line], "line": "", "value": ""})
+        value = fig.t10.get(line)
+        shown = (fmt_count(value) if value else "") if line in layout.T10_COUNT_ROWS else fmt_table(value)
+        rows.append({"label": label, "line": str(line), "value": shown})
+    return rows
+
+
+def _project_context(number: int, pf: ProjectFigures) -> dict:
+    p = pf.project
+    indicators, previous = [], ("", "")
+    for ind in p.indicators:
+        first1 = ind.level1 != previous[0]
+        first2 = first1 or ind.level2 != previous[1]
+        indicators.append({
+            "m1": "restart" if first1 else "continue", "l1": ind.level1 if first1 else "",
+            "m2": "restart" if first2 else "continue", "l2": ind.level2 if first2 else "",
+            "l3": ind.level3, "initial": ind.initial, "adjusted": ind.adjusted, "actual": ind.actual,
+            "weight": fmt_plain(ind.weight.value), "score": fmt_plain(ind.score.value),
+            "deviation": ind.deviation,
+        })
+        previous = (ind.level1, ind.level2)
+    funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
+              "declared": fmt_plain(f.declared), "planned": fmt_plain(f.planned),
+              "budget": fmt_plain(f.budget), "spent": fmt_plain(f.spent), "balance": fmt_plain(f.balance),
+              "rate": fmt_percent(f.rate), "score": fmt_percent(f.score)} for f in pf.funds]
+    weight = sum((i.weight.amount for i in p.indicators), Decimal(10))
+    analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
+                 "label": label, "text": p.analysis.get(label, "")}
+                for i, label in enumerate(layout.ANALYSIS_LABELS)]
+    return {"annex": f"附件{_chinese(number)}", "name": pf.name, "supervisor": p.supervisor,
+            "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
+            "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
+            "grade": pf.grade, "analysis": analysis}
+
+
+def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
+                   findings: list[Finding] | None = None) -> dict:
+    """The docx template's context; every figure already formatted for its place."""
+    return {
+        "unit": {"name": wb.name, "year": wb.year},
+        "overview": {"duties": wb.duties, "organization": wb.organization},
+        "t01": _t01_rows(fig),
+        "t02": {"rows": _function_rows(fig.t02)},
+        "t03": {"rows": _function_rows(fig.t03)},
+        "t04": _t04_rows(fig),
+        "t05": {"rows": _function_rows(fig.t05)},
+        "t06": {"rows": _t06_rows(fig), "personnel": [fmt_table(v) for v in fig.t06_personnel],
+                "public": [fmt_table(v) for v in fig.t06_public]},
+        "t07": [fmt_table(v) for v in (*fig.t07_budget, *fig.t07_actual)],
+        "t08": {"rows": _function_rows(fig.t08), "empty": len(fig.t08) <= 1},
+        "t09": {"rows": _function_rows(fig.t09), "empty": len(fig.t09) <= 1},
+        "t10": _t10_rows(fig),
+        "narrative": render_narrative(narrative_context(wb, fig, projects)),
+        "extra_terms": wb.extra_terms,
+        "projects": [_project_context(i, pf) for i, pf in enumerate(projects, start=1)],
+        "project_notes": layout.PROJECT_NOTES,
+        "draft": bool(findings),
+        "draft_findings": [f"【{f.severity}】{f.message}（{'、'.join(f.cells)}）" for f in findings or []],
+    }
+
+
+def write_docx(context: dict, target: Path) -> None:
+    """Render the template with ``context`` into ``target``, atomically."""
+    template = _Template(str(TEMPLATES / "report.docx"))
+    template.render(context, autoescape=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".docx", dir=target.parent)
+    os.close(fd)
+    try:
+        template.save(tmp)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(f"{target}：无法写入报告：{exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,465 @@
+"""Build templates/report.docx, the docxtpl template of the whole report.
+
+The .docx is what ships and what a clerk's IT person restyles in Word or WPS (styles
+正文, 表格文字, 部分标题 …); this script only makes the first version of it and is kept
+so that structural changes can be redone. Run from the repository root:
+``python scripts/build_template.py``.
+"""
+
+import pathlib
+import sys
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from generator import layout  # noqa: E402
+
+doc = Document()
+section = doc.sections[0]
+section.page_width, section.page_height = Cm(21), Cm(29.7)
+section.orientation = WD_ORIENT.PORTRAIT
+section.top_margin = section.bottom_margin = Cm(2.54)
+section.left_margin = section.right_margin = Cm(2.2)
+CONTENT = Cm(21 - 4.4)
+
+
+def set_fonts(style, east_asia, latin="Times New Roman", size=None, bold=None):
+    font = style.font
+    font.name = latin
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    rpr = style.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    fonts.set(qn("w:ascii"), latin)
+    fonts.set(qn("w:hAnsi"), latin)
+
+
+def paragraph_style(name, base, east_asia, size, *, bold=False, align=None, indent=False,
+                    page_break=False, outline=None, before=0, after=0):
+    styles = doc.styles
+    style = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    if base:
+        style.base_style = styles[base]
+    set_fonts(style, east_asia, size=size, bold=bold)
+    style.font.color.rgb = None
+    pf = style.paragraph_format
+    if align is not None:
+        pf.alignment = align
+    pf.first_line_indent = Pt(size * 2) if indent else Pt(0)
+    pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    pf.line_spacing = Pt(size * 1.75)
+    pf.space_before, pf.space_after = Pt(before), Pt(after)
+    pf.page_break_before = page_break
+    if outline is not None:
+        pf.keep_with_next = True
+    return style
+
+
+normal = paragraph_style("Normal", None, "仿宋_GB2312", 16, indent=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+paragraph_style("Title", "Normal", "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER)
+paragraph_style("Heading 1", "Normal", "黑体", 16, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True,
+                outline=0, before=12, after=12)
+paragraph_style("Heading 2", "Normal", "黑体", 16, indent=True, outline=1)
+paragraph_style("Heading 3", "Normal", "楷体_GB2312", 16, indent=True, outline=2)
+paragraph_style("表标题", "Normal", "方正小标宋简体", 18, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True)
+paragraph_style("表信息", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
+paragraph_style("表注", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
+cell_style = paragraph_style("表格文字", "Normal", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
+cell_style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+cell_style.paragraph_format.line_spacing = None
+for name, align in (("表格数字", WD_ALIGN_PARAGRAPH.RIGHT), ("表格居中", WD_ALIGN_PARAGRAPH.CENTER)):
+    s = paragraph_style(name, "表格文字", "宋体", 9, align=align)
+    s.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    s.paragraph_format.line_spacing = None
+head = paragraph_style("表头", "表格居中", "宋体", 9, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+head.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+head.paragraph_format.line_spacing = None
+
+
+def para(text="", style="Normal"):
+    return doc.add_paragraph(text, style=style)
+
+
+def heading(text, level):
+    return para(text, f"Heading {level}")
+
+
+def loop(body_macro, items, style="Normal"):
+    """Paragraph loop: one paragraph per item of ``items``."""
+    para(f"{{%p for line in {items} %}}", style)
+    para("{{ line }}", style)
+    para("{%p endfor %}", style)
+
+
+def repeat_header(row):
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    tr_pr.append(el)
+
+
+def no_split(row):
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_rows=()):
+    """A table: static header rows, one templated row repeated by ``{%tr for %}``."""
+    n_rows = len(header_rows) + (3 if loop_expr else 0) + len(footer_rows)
+    t = doc.add_table(rows=n_rows, cols=len(widths))
+    t.style = doc.styles["Table Grid"]
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
+    for row in t.rows:
+        for w, cell in zip(widths, row.cells):
+            cell.width = w
+    for r, values in enumerate(header_rows):
+        row = t.rows[r]
+        repeat_header(row)
+        for c, value in enumerate(values):
+            if value is None:
+                continue
+            cell = row.cells[c]
+            cell.paragraphs[0].text = value
+            cell.paragraphs[0].style = doc.styles["表头"]
+    r = len(header_rows)
+    if loop_expr:
+        t.rows[r].cells[0].paragraphs[0].text = f"{{%tr for r in {loop_expr} %}}"
+        data = t.rows[r + 1]
+        no_split(data)
+        for c, value in enumerate(cells):
+            data.cells[c].paragraphs[0].text = value
+            data.cells[c].paragraphs[0].style = doc.styles[(styles or {}).get(c, "表格文字")]
+        t.rows[r + 2].cells[0].paragraphs[0].text = "{%tr endfor %}"
+        r += 3
+    for values, value_styles in footer_rows:
+        row = t.rows[r]
+        no_split(row)
+        for c, value in enumerate(values):
+            if value is None:
+                continue
+            row.cells[c].paragraphs[0].text = value
+            row.cells[c].paragraphs[0].style = doc.styles[value_styles.get(c, "表格文字")]
+        r += 1
+    return t
+
+
+def continue_merge(cell):
+    cell._tc.get_or_add_tcPr().append(OxmlElement("w:vMerge"))
+
+
+def merge(t, r1, c1, r2, c2):
+    a, b = t.cell(r1, c1), t.cell(r2, c2)
+    text = a.text
+    merged = a.merge(b)
+    for p in merged.paragraphs[1:]:
+        p._p.getparent().remove(p._p)
+    merged.paragraphs[0].text = text
+    merged.paragraphs[0].style = doc.styles["表头"]
+    return merged
+
+
+def table_heading(key):
+    para(layout.TABLE_TITLES[key], "表标题")
+    para(f"公开{key}表", "表信息").alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    para("部门名称：{{ unit.name }}", "表信息")
+    para("{{ unit.year }}年度\t金额单位：元", "表信息")
+
+
+def table_note(key, empty_flag=None):
+    para(layout.TABLE_NOTES[key], "表注")
+    if empty_flag:
+        para(f"{{%p if {empty_flag} %}}", "表注")
+        para("说明：本表无数据", "表注")
+        para("{%p endif %}", "表注")
+
+
+# ---- cover and 目录 ----
+for _ in range(6):
+    para("", "Title")
+para("{{ unit.name }}", "Title")
+para("{{ unit.year }}年度单位决算公开", "Title")
+para("{%p if draft %}", "Title")
+para("草稿（审核未通过，不得公开）", "Title")
+para("{%p endif %}", "Title")
+toc_title = para("目  录", "Title")
+toc_title.paragraph_format.page_break_before = True
+toc = para("", "Normal")
+run = toc.add_run()
+for tag, attrs in (("w:fldChar", {"w:fldCharType": "begin", "w:dirty": "true"}),):
+    el = OxmlElement(tag)
+    for k, v in attrs.items():
+        el.set(qn(k), v)
+    run._r.append(el)
+instr = OxmlElement("w:instrText")
+instr.set(qn("xml:space"), "preserve")
+instr.text = ' TOC \\o "1-2" \\h \\z \\u '
+run._r.append(instr)
+sep = OxmlElement("w:fldChar")
+sep.set(qn("w:fldCharType"), "separate")
+run._r.append(sep)
+placeholder = toc.add_run("（打开文档时更新目录；在 Word 中右键“更新域”。）")
+end_run = toc.add_run()
+end = OxmlElement("w:fldChar")
+end.set(qn("w:fldCharType"), "end")
+end_run._r.append(end)
+
+# ---- 第一部分 ----
+heading("第一部分 概况", 1)
+heading("一、本部门（单位）职责", 2)
+loop(None, "overview.duties")
+heading("二、机构设置情况", 2)
+loop(None, "overview.organization")
+
+# ---- 第二部分 ----
+heading("第二部分 {{ unit.year }}年部门决算表", 1)
+NUM = "表格数字"
+CENTER = "表格居中"
+
+table_heading("01")
+heading_rows = [["收入", None, None, "支出", None, None],
+                ["项目", "行次", "决算数", "项目", "行次", "决算数"],
+                ["栏次", None, "1", "栏次", None, "2"]]
+t = table([Cm(5), Cm(1.2), Cm(2.3), Cm(5), Cm(1.2), Cm(2.3)], heading_rows, "t01",
+          ["{{ r.ll }}", "{{ r.ln }}", "{{ r.lv }}", "{{ r.rl }}", "{{ r.rn }}", "{{ r.rv }}"],
+          {1: CENTER, 2: NUM, 4: CENTER, 5: NUM})
+merge(t, 0, 0, 0, 2)
+merge(t, 0, 3, 0, 5)
+table_note("01")
+
+
+def function_table(key, title_rows_extra=None):
+    columns = layout.FUNCTION_COLUMNS[key]
+    n = len(columns)
+    amount_w = Cm(2.3) if n > 4 else Cm(3)
+    name_w = CONTENT - Cm(1.6) - amount_w * n
+    rows = [["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n],
+            ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
+    t = table([Cm(1.6), name_w, *[amount_w] * n], rows, f"t{key}.rows",
+              ["{{ r.code }}", "{{ r.name }}", *[f"{{{{ r.v[{i}] }}}}" for i in range(n)]],
+              {i + 2: NUM for i in range(n)})
+    merge(t, 0, 0, 0, 1)
+    merge(t, 2, 0, 2, 1)
+    for i in range(n):
+        merge(t, 0, i + 2, 1, i + 2)
+    return t
+
+
+table_heading("02")
+function_table("02")
+table_note("02")
+table_heading("03")
+function_table("03")
+table_note("03")
+
+table_heading("04")
+heading_rows = [["收入", None, None, "支出", None, None, None, None, None],
+                ["项目", "行次", "金额", "项目", "行次", "合计", "一般公共预算财政拨款",
+                 "政府性基金预算财政拨款", "国有资本经营预算财政拨款"],
+                ["栏次", None, "1", "栏次", None, "2", "3", "4", "5"]]
+t = table([Cm(3.2), Cm(0.9), Cm(1.9), Cm(3.4), Cm(0.9), Cm(1.9), Cm(1.6), Cm(1.4), Cm(1.4)],
+          heading_rows, "t04",
+          ["{{ r.ll }}", "{{ r.ln }}", "{{ r.lv }}", "{{ r.rl }}", "{{ r.rn }}",
+           "{{ r.rv[0] }}", "{{ r.rv[1] }}", "{{ r.rv[2] }}", "{{ r.rv[3] }}"],
+          {1: CENTER, 2: NUM, 4: CENTER, 5: NUM, 6: NUM, 7: NUM, 8: NUM})
+merge(t, 0, 0, 0, 2)
+merge(t, 0, 3, 0, 8)
+table_note("04")
+
+table_heading("05")
+function_table("05")
+table_note("05")
+
+table_heading("06")
+w = [Cm(0.95), Cm(1.75), Cm(1.0), Cm(0.95)]
+t06_cells = [f"{{{{ r.c[{i}] }}}}" for i in range(16)]
+t = table(w * 4, [["人员经费", None, None, None, "公用经费", *[None] * 11],
+                  ["科目编码", "科目名称", "金额", "其中：基本支出"] * 4],
+          "t06.rows", t06_cells, {i: NUM for i in range(16) if i % 4 in (2, 3)},
+          footer_rows=[(["人员经费合计", None, "{{ t06.personnel[0] }}", "{{ t06.personnel[1] }}",
+                         "公用经费合计", *[None] * 9, "{{ t06.public[0] }}", "{{ t06.public[1] }}"],
+                        {2: NUM, 3: NUM, 14: NUM, 15: NUM})])
+merge(t, 0, 0, 0, 3)
+merge(t, 0, 4, 0, 15)
+last = len(t.rows) - 1
+merge(t, last, 0, last, 1)
+merge(t, last, 4, last, 13)
+table_note("06")
+
+table_heading("07")
+top = ["合计", "因公出国（境）费", "公务用车购置及运行维护费", None, None, "公务接待费"]
+sub = [None, None, "小计", "公务用车购置费", "公务用车运行维护费", None]
+t = table([CONTENT / 12] * 12,
+          [["预算数", *[None] * 5, "决算数", *[None] * 5], top + top, sub + sub,
+           [str(i) for i in range(1, 13)]],
+          footer_rows=[([f"{{{{ t07[{i}] }}}}" for i in range(12)], {i: NUM for i in range(12)})])
+merge(t, 0, 0, 0, 5)
+merge(t, 0, 6, 0, 11)
+for base in (0, 6):
+    merge(t, 1, base + 2, 1, base + 4)
+    for c in (0, 1, 5):
+        merge(t, 1, base + c, 2, base + c)
+table_note("07")
+
+table_heading("08")
+function_table("08")
+table_note("08", "t08.empty")
+table_heading("09")
+function_table("09")
+table_note("09", "t09.empty")
+
+table_heading("10")
+table([Cm(10), Cm(2), Cm(4.6)], [["项目", "行次", "金额/统计数"]], "t10",
+      ["{{ r.label }}", "{{ r.line }}", "{{ r.value }}"], {1: CENTER, 2: NUM})
+table_note("10")
+
+# ---- 第三部分 ----
+heading("第三部分 情况说明", 1)
+SECTIONS = [
+    ("一、收入支出决算总体情况说明", [(None, "s1")]),
+    ("二、收入决算情况说明", [(None, "s2")]),
+    ("三、支出决算情况说明", [(None, "s3")]),
+    ("四、财政拨款收支决算总体情况说明", [(None, "s4")]),
+    ("五、一般公共预算财政拨款支出决算情况说明", [
+        ("（一）财政拨款支出决算总体情况", "s5_1"), ("（二）财政拨款支出决算结构情况", "s5_2"),
+        ("（三）财政拨款支出决算具体情况", "s5_3")]),
+    ("六、一般公共预算财政拨款基本支出决算情况说明", [(None, "s6")]),
+    ("七、政府性基金预算财政拨款收支决算情况说明", [(None, "s7")]),
+    ("八、国有资本经营预算财政拨款支出决算情况说明", [(None, "s8")]),
+    ("九、财政拨款“三公”经费支出决算情况说明", [
+        ("（一）“三公”经费财政拨款支出决算总体情况说明", "s9_1"),
+        ("（二）“三公”经费财政拨款支出决算具体情况说明", "s9_2")]),
+    ("十、其他重要事项情况说明", [
+        ("（一）机关运行经费支出情况说明", "s10_1"), ("（二）政府采购情况说明", "s10_2"),
+        ("（三）国有资产占用情况说明", "s10_3"), ("（四）预算绩效情况说明", None),
+        ("（1）预算绩效管理工作开展情况", "s10_4_1"), ("（2）项目绩效自评结果", "s10_4_2"),
+        ("（3）部门（单位）整体支出绩效自评结果", "s10_4_3"),
+        ("（4）部门评价项目绩效评价结果", "s10_4_4"), ("（5）其他需要说明的事项", "s10_4_5")]),
+]
+for title, parts in SECTIONS:
+    heading(title, 2)
+    for sub_title, key in parts:
+        if sub_title:
+            para(sub_title, "Heading 3")
+        if key:
+            loop(None, f"narrative.{key}")
+
+# ---- 第四部分 ----
+heading("第四部分 名词解释", 1)
+TERMS = [
+    "一、财政拨款收入：指单位从同级财政部门取得的财政预算资金。",
+    "二、事业收入：指事业单位开展专业业务活动及辅助活动取得的收入。",
+    "三、经营收入：指事业单位在专业业务活动及其辅助活动之外开展非独立核算经营活动取得的收入。",
+    "四、其他收入：指单位取得的除上述收入以外的各项收入。主要是事业单位固定资产出租收入、存款利息收入等。",
+    "五、使用非财政拨款结余：指事业单位使用以前年度积累的非财政拨款结余弥补当年收支差额的金额。",
+    "六、年初结转和结余：指单位以前年度尚未完成、结转到本年仍按原规定用途继续使用的资金，或项目已完成等产生的结余资金。",
+    "七、结余分配：指事业单位按照会计制度规定缴纳的所得税、提取的专用结余以及转入非财政拨款结余的金额等。",
+    "八、年末结转和结余：指单位按有关规定结转到下年或以后年度继续使用的资金，或项目已完成等产生的结余资金。",
+    "九、基本支出：指为保障机构正常运转、完成日常工作任务而发生的人员支出和公用支出。",
+    "十、项目支出：指在基本支出之外为完成特定行政任务和事业发展目标所发生的支出。",
+    "十一、“三公”经费：指各级部门、单位用财政拨款安排的因公出国（境）费、公务用车购置及运行费和公务接待费支出。其中，因公出国（境）费反映单位公务出国（境）的国际旅费、国外城市间交通费、住宿费、伙食费、培训费、公杂费等支出；公务用车购置费反映公务用车车辆购置支出（含车辆购置税）；公务用车运行维护费反映单位按规定保留的公务用车燃料费、维修费、过路过桥费、保险费、安全奖励费用等支出；公务接待费反映单位按规定开支的各类公务接待（含外宾接待）支出。",
+    "十二、机关运行经费：指行政单位和参照公务员法管理的事业单位财政拨款基本支出中的公用经费支出。",
+]
+for term in TERMS:
+    para(term)
+loop(None, "extra_terms")
+
+# ---- 第五部分 ----
+heading("第五部分 附件", 1)
+para("{%p for p in projects %}", "Normal")
+para("{{ p.annex }}", "表信息").paragraph_format.page_break_before = True
+para("{{ p.name }}项目支出绩效自评表", "表标题").paragraph_format.page_break_before = False
+para("（{{ unit.year }}年度）", "表信息").alignment = WD_ALIGN_PARAGRAPH.CENTER
+cols = [Cm(1.5), Cm(1.7), Cm(2.2), Cm(1.6), Cm(1.6), Cm(1.6), Cm(1.6), Cm(1.3), Cm(1.3), CONTENT - Cm(14.4)]
+pt = table(cols, [
+    ["项目名称", None, "{{ p.name }}"] + [None] * 7,
+    ["主管部门及代码", None, "{{ p.supervisor }}", None, None, None, "预算单位", "{{ p.unit }}", None, None],
+    ["项目资金预算安排及执行进度（万元）", None, None, "年初预算数", None, "全年预算数", "全年执行数",
+     "资金结（转）余", "执行率", "得分"],
+    [None, None, None, "目标申报数", "预算编制数", None, None, None, None, None],
+], "p.funds", ["", "{{ r.source }}", "", "{{ r.declared }}", "{{ r.planned }}", "{{ r.budget }}",
+               "{{ r.spent }}", "{{ r.balance }}", "{{ r.rate }}", "{{ r.score }}"],
+    {i: NUM for i in range(3, 10)})
+for r in range(4):  # header rows of the 附件 do not repeat: the table is one page's form
+    tr_pr = pt.rows[r]._tr.trPr
+    for el in tr_pr.findall(qn("w:tblHeader")):
+        tr_pr.remove(el)
+merge(pt, 0, 0, 0, 1)
+merge(pt, 0, 2, 0, 9)
+merge(pt, 1, 0, 1, 1)
+merge(pt, 1, 2, 1, 5)
+merge(pt, 1, 7, 1, 9)
+merge(pt, 2, 0, 3, 0)
+merge(pt, 2, 1, 3, 2)
+merge(pt, 2, 3, 2, 4)
+for c in range(5, 10):
+    merge(pt, 2, c, 3, c)
+for r in (0, 1):
+    for cell in (pt.cell(r, 2), pt.cell(r, 7)):
+        for p in cell.paragraphs:
+            p.style = doc.styles["表格文字"]
+data = pt.rows[5]
+merge(pt, 5, 1, 5, 2)
+data.cells[1].paragraphs[0].style = doc.styles["表格文字"]
+continue_merge(data.cells[0])  # the fund rows continue the label cell above
+
+goals = table(cols, [["项目年度绩效目标", "年度目标", None, None, None, None, "实际完成情况", None, None, None]],
+              footer_rows=[(["", "{{ p.target }}", None, None, None, None, "{{ p.achieved }}", None, None, None],
+                            {})])
+for r in (0, 1):
+    merge(goals, r, 1, r, 5)
+    merge(goals, r, 6, r, 9)
+merge(goals, 0, 0, 1, 0)
+goals.rows[0]._tr.trPr.remove(goals.rows[0]._tr.trPr.find(qn("w:tblHeader")))
+
+ind = table(cols, [["绩效指标", *layout.INDICATOR_HEADERS]], "p.indicators",
+            ["", "{% vmerge r.m1 %}{{ r.l1 }}", "{% vmerge r.m2 %}{{ r.l2 }}", "{{ r.l3 }}",
+             "{{ r.initial }}", "{{ r.adjusted }}", "{{ r.actual }}", "{{ r.weight }}", "{{ r.score }}",
+             "{{ r.deviation }}"], {7: NUM, 8: NUM},
+            footer_rows=[(["总分", None, None, None, None, None, None, "{{ p.weight }}", "{{ p.total }}",
+                           "{{ p.grade }}"], {7: NUM, 8: NUM, 9: CENTER})])
+ind.rows[0]._tr.trPr.remove(ind.rows[0]._tr.trPr.find(qn("w:tblHeader")))
+restart = OxmlElement("w:vMerge")
+restart.set(qn("w:val"), "restart")
+ind.rows[0].cells[0]._tc.get_or_add_tcPr().append(restart)
+continue_merge(ind.rows[2].cells[0])
+merge(ind, len(ind.rows) - 1, 0, len(ind.rows) - 1, 6)
+
+ana = table(cols, [], "p.analysis", ["{% vmerge r.m %}{{ r.part }}", "{{ r.label }}", None, "{{ r.text }}",
+                                     None, None, None, None, None, None])
+row = ana.rows[1]
+merge(ana, 1, 1, 1, 2)
+merge(ana, 1, 3, 1, 9)
+para("{%p for line in project_notes %}", "表注")
+para("{{ line }}", "表注")
+para("{%p endfor %}", "表注")
+para("{%p endfor %}", "Normal")
+
+# ---- findings of a forced draft ----
+para("{%p if draft %}", "Normal")
+heading("附：审核发现的问题（草稿）", 1)
+loop(None, "draft_findings")
+para("{%p endif %}", "Normal")
+
+settings = doc.settings.element
+update = OxmlElement("w:updateFields")
+update.set(qn("w:val"), "true")
+settings.append(update)
+
+out = ROOT / "templates" / "report.docx"
+doc.save(out)
+print(out.relative_to(ROOT))
