@@ -208,6 +208,8 @@ UNIT_LABELS = ("单位名称", "年度", "主管部门及代码", "预算单位"
 OVERVIEW_SECTIONS = ("本部门（单位）职责", "机构设置情况")
 CLASS_BUDGET_HEADERS = ("类编码", "类名称", "年初预算", "上年决算", "主要用途", "变动原因")
 SUMMARY_HEADERS = ("项目名称", "绩效目标完成情况", "存在的问题及原因", "改进措施及建议")
+# The 附件 states money in 万元, rounded; where the 元 figures are known they go here.
+SUMMARY_AMOUNT_HEADERS = ("全年预算数（元）", "全年执行数（元）")
 TERMS_HEADER = "补充名词解释"
 
 PROJECT_TITLE_SUFFIX = "项目支出绩效自评表"

@@ -114,6 +114,8 @@ class ProjectSummary:
     achieved: str
     problems: str
     measures: str
+    budget: Stated  # 全年预算数 in 元, when the clerk knows it more exactly than the 附件's 万元
+    spent: Stated
 
 
 @dataclass

@@ -253,9 +253,14 @@ def _performance(wb: Workbook, inp: Inputs, projects: list[ProjectFigures]) -> d
     per_project = []
     for number, p in enumerate(projects, start=1):
         summary = summaries.get(p.name)
+        budget, spent = wan_to_yuan(p.budget), wan_to_yuan(p.spent)
+        if summary and summary.budget.value is not None:
+            budget = summary.budget.value
+        if summary and summary.spent.value is not None:
+            spent = summary.spent.value
         per_project.append({
-            "name": p.name, "score": p.total, "budget": wan_to_yuan(p.budget),
-            "spent": wan_to_yuan(p.spent), "rate": p.rate, "annex": number,
+            "name": p.name, "score": p.total, "budget": budget, "spent": spent,
+            "rate": percent(spent, budget), "annex": number,
             "achieved": clause(summary.achieved if summary else p.achieved),
             "problems": clause(summary.problems if summary else p.problems),
             "measures": clause(summary.measures if summary else p.measures),

@@ -385,23 +385,37 @@ def _inputs(grid: Grid) -> dict[str, Stated | Text]:
     return found
 
 
-def _header_table(grid: Grid | None, headers) -> list[dict[str, tuple[object, str]]]:
-    """Rows of a simple table under a header row: {header → (value, ref)}."""
+def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tuple[object, str]]]:
+    """Rows of a simple table under a header row: {header → (value, ref)}.
+
+    An ``optional`` header missing from the sheet reads as an empty column.
+    """
     if grid is None:
         return []
     head_r, _ = grid.need(headers[0])
-    cols = {}
-    for h in headers:
+    cols: dict[str, int | None] = {}
+    for h in (*headers, *optional):
         found = grid.find(h, head_r - 1)
         if found is None or found[0] != head_r:
+            if h in optional:
+                cols[h] = None
+                continue
             raise WorkbookError(f"{grid.title}!{head_r}行：表头缺少“{h}”")
         cols[h] = found[1]
     rows = []
     for r in range(head_r + 1, grid.height + 1):
-        row = {h: (grid.get(r, c), grid.ref(r, c)) for h, c in cols.items()}
+        row = {h: (grid.get(r, c), grid.ref(r, c)) if c else (None, "") for h, c in cols.items()}
         if any(v not in (None, "") for v, _ in row.values()):
             rows.append(row)
     return rows
+
+
+def _stated(cell: tuple[object, str]) -> Stated:
+    value, ref = cell
+    try:
+        return Stated(parse_decimal(value), ref)
+    except ValueError:
+        raise CellError(ref, "金额（数字）", value) from None
 
 
 def _class_budget(grid: Grid | None) -> list[ClassBudget]:
@@ -411,22 +425,16 @@ def _class_budget(grid: Grid | None) -> list[ClassBudget]:
         code = norm(code_value if isinstance(code_value, str) else _int(code_value))
         if not re.fullmatch(r"\d{3}", code):
             raise CellError(code_ref, "3 位类编码（如 208）", code_value)
-        amounts = {}
-        for h in ("年初预算", "上年决算"):
-            value, ref = row[h]
-            try:
-                amounts[h] = Stated(parse_decimal(value), ref)
-            except ValueError:
-                raise CellError(ref, "金额（数字）", value) from None
-        result.append(ClassBudget(code, clean_text(row["类名称"][0]), amounts["年初预算"],
-                                  amounts["上年决算"], clean_text(row["主要用途"][0]),
+        result.append(ClassBudget(code, clean_text(row["类名称"][0]), _stated(row["年初预算"]),
+                                  _stated(row["上年决算"]), clean_text(row["主要用途"][0]),
                                   clean_text(row["变动原因"][0])))
     return result
 
 
 def _summaries(grid: Grid | None) -> list[ProjectSummary]:
-    return [ProjectSummary(*(clean_text(row[h][0]) for h in layout.SUMMARY_HEADERS))
-            for row in _header_table(grid, layout.SUMMARY_HEADERS)]
+    return [ProjectSummary(*(clean_text(row[h][0]) for h in layout.SUMMARY_HEADERS),
+                           *(_stated(row[h]) for h in layout.SUMMARY_AMOUNT_HEADERS))
+            for row in _header_table(grid, layout.SUMMARY_HEADERS, layout.SUMMARY_AMOUNT_HEADERS)]
 
 
 def _terms(grid: Grid | None) -> list[str]:

@@ -98,7 +98,8 @@ def write_workbook(source: Source, path: str) -> None:
     _inputs_sheet(wb, source.get("inputs", {}))
     _table_sheet(wb, "分类预算", layout.CLASS_BUDGET_HEADERS, source.get("class_budget", []),
                  amounts=("年初预算", "上年决算"))
-    _table_sheet(wb, "项目综述", layout.SUMMARY_HEADERS, source.get("project_summaries", []))
+    _table_sheet(wb, "项目综述", layout.SUMMARY_HEADERS + layout.SUMMARY_AMOUNT_HEADERS,
+                 source.get("project_summaries", []), amounts=layout.SUMMARY_AMOUNT_HEADERS)
     _table_sheet(wb, "名词解释", (layout.TERMS_HEADER,),
                  [{layout.TERMS_HEADER: t} for t in source.get("extra_terms", [])])
     projects = source.get("projects", [])

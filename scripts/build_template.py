@@ -80,15 +80,12 @@ paragraph_style("表标题", "Normal", "方正小标宋简体", 18, align=WD_ALI
 paragraph_style("表信息", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 paragraph_style("表注", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 cell_style = paragraph_style("表格文字", "Normal", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
-cell_style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-cell_style.paragraph_format.line_spacing = None
+cell_style.paragraph_format.line_spacing = 1.0
 for name, align in (("表格数字", WD_ALIGN_PARAGRAPH.RIGHT), ("表格居中", WD_ALIGN_PARAGRAPH.CENTER)):
     s = paragraph_style(name, "表格文字", "宋体", 9, align=align)
-    s.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-    s.paragraph_format.line_spacing = None
+    s.paragraph_format.line_spacing = 1.0
 head = paragraph_style("表头", "表格居中", "宋体", 9, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-head.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-head.paragraph_format.line_spacing = None
+head.paragraph_format.line_spacing = 1.0
 
 
 def para(text="", style="Normal"):
@@ -124,6 +121,8 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
+    for w, col in zip(widths, t._tbl.tblGrid.findall(qn("w:gridCol"))):
+        col.set(qn("w:w"), str(int(w) // 635))  # EMU → twips
     for row in t.rows:
         for w, cell in zip(widths, row.cells):
             cell.width = w
@@ -169,7 +168,7 @@ def merge(t, r1, c1, r2, c2):
     for p in merged.paragraphs[1:]:
         p._p.getparent().remove(p._p)
     merged.paragraphs[0].text = text
-    merged.paragraphs[0].style = doc.styles["表头"]
+    merged.paragraphs[0].style = doc.styles["表格文字" if "{{" in text else "表头"]
     return merged
 
 
@@ -337,7 +336,7 @@ SECTIONS = [
     ("五、一般公共预算财政拨款支出决算情况说明", [
         ("（一）财政拨款支出决算总体情况", "s5_1"), ("（二）财政拨款支出决算结构情况", "s5_2"),
         ("（三）财政拨款支出决算具体情况", "s5_3")]),
-    ("六、一般公共预算财政拨款基本支出决算情况说明", [(None, "s6")]),
+    ("六、一般公共预算财政拨款支出决算情况说明", [(None, "s6")]),
     ("七、政府性基金预算财政拨款收支决算情况说明", [(None, "s7")]),
     ("八、国有资本经营预算财政拨款支出决算情况说明", [(None, "s8")]),
     ("九、财政拨款“三公”经费支出决算情况说明", [

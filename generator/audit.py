@@ -1,0 +1,226 @@
+"""The audit: every relation a correct workbook satisfies, declared as data.
+
+Each :class:`Rule` has a name, a Chinese description and a check over the workbook and
+its recomputed figures. :func:`audit` runs them all (nothing stops at the first problem)
+and adds the stated-vs-recomputed findings of :mod:`recompute` and :mod:`projects`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from . import layout
+from .findings import ERROR, WARNING, Finding, mismatch
+from .model import Stated, Workbook
+from .money import ZERO, fmt_money, wan_to_yuan
+from .projects import ProjectFigures, project_figures
+from .recompute import Figures, recompute
+
+BLANK = Stated(None, "")
+
+
+@dataclass(frozen=True)
+class Context:
+    wb: Workbook
+    fig: Figures
+    projects: list[ProjectFigures]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    description: str
+    check: Callable[[Context], Iterator[Finding]]
+    severity: str = ERROR
+
+
+def _equal(rule: str, what: str, left: Decimal, right: Decimal, cells, severity=ERROR,
+           label: str = "应等于") -> Iterator[Finding]:
+    if left != right:
+        yield mismatch(rule, what, left, right, cells, severity=severity, computed_label=label)
+
+
+def _t01_balance(c: Context):
+    t = c.wb.t01
+    yield from _equal("01收支平衡", "公开01表 收入总计（行31）与支出总计（行62）", c.fig.t01[31], c.fig.t01[62],
+                      (t.get(31, BLANK).ref, t.get(62, BLANK).ref), label="支出总计")
+
+
+def _t01_vs_t02_appropriation(c: Context):
+    fig = c.fig
+    appropriation = fig.t01[1] + fig.t01[2] + fig.t01[3]
+    t02_total = fig.t02[0].values[1] if fig.t02 else ZERO
+    cells = [c.wb.t01.get(n, BLANK).ref for n in (1, 2, 3)]
+    if c.wb.t02.total:
+        cells.append(c.wb.t02.total[1].ref)
+    yield from _equal("01财政拨款=02财政拨款收入", "公开01表 行1–3财政拨款收入之和与公开02表 合计“财政拨款收入”",
+                      appropriation, t02_total, cells, label="公开02表为")
+
+
+def _t04_balance(c: Context):
+    yield from _equal("04收支平衡", "公开04表 收入总计（行32）与总计（行64）", c.fig.t04_income[32],
+                      c.fig.t04_expense[64][0],
+                      (c.wb.t04_income.get(32, BLANK).ref, c.wb.t04_expense.get(64, (BLANK,))[0].ref),
+                      label="支出总计")
+
+
+def _t05_vs_t06(c: Context):
+    fig = c.fig
+    g = fig.t05[0].values if fig.t05 else (ZERO,) * 3
+    total_refs = c.wb.t05.total or (BLANK,) * 3
+    t06 = c.wb.t06
+    yield from _equal("05基本支出=06经费合计", "公开05表 合计“基本支出”与公开06表 人员经费合计+公用经费合计“基本支出”",
+                      g[1], fig.t06_personnel[1] + fig.t06_public[1],
+                      (total_refs[1].ref, t06.personnel_total[1].ref, t06.public_total[1].ref), label="公开06表为")
+    yield from _equal("05合计=06经费合计", "公开05表 合计“小计”与公开06表 人员经费合计+公用经费合计“金额”",
+                      g[0], fig.t06_personnel[0] + fig.t06_public[0],
+                      (total_refs[0].ref, t06.personnel_total[0].ref, t06.public_total[0].ref), label="公开06表为")
+
+
+def _t06_basic_within_amount(c: Context):
+    for code, (amount, basic) in c.fig.t06.items():
+        if basic is not None and basic > amount:
+            stated = c.wb.t06.rows.get(code, (BLANK, BLANK))
+            yield mismatch("06基本支出≤金额", f"公开06表 {code}{layout.T06_NAMES[code]}“其中：基本支出”超过“金额”",
+                           basic, amount, (stated[1].ref, stated[0].ref), computed_label="金额")
+
+
+def _t07_vs_t06(c: Context):
+    actual = c.fig.t07_actual
+    for column, code in ((1, "30212"), (4, "30231"), (5, "30217")):
+        amount = c.fig.t06.get(code, (ZERO, None))[0]
+        if actual[column] != amount:
+            yield mismatch("07决算与06对应科目", f"公开07表 决算“{layout.T07_COLUMNS[column]}”与公开06表 {code}"
+                           f"{layout.T06_NAMES[code]}（07含以前年度结转资金时可不同，请核实）",
+                           actual[column], amount,
+                           (c.wb.t07.actual[column].ref, c.wb.t06.rows.get(code, (BLANK,))[0].ref),
+                           severity=WARNING, computed_label="公开06表为")
+
+
+def _t10_vs_t06(c: Context):
+    fig, t10 = c.fig, c.wb.t10
+    yield from _equal("10机关运行经费=06公用经费基本", "公开10表 机关运行经费（行5+行6）与公开06表 公用经费合计“基本支出”",
+                      fig.t10.get(5, ZERO) + fig.t10.get(6, ZERO), fig.t06_public[1],
+                      (t10.get(5, BLANK).ref, t10.get(6, BLANK).ref, c.wb.t06.public_total[1].ref),
+                      label="公开06表为")
+
+
+def _input(c: Context, label: str) -> Stated:
+    value = c.wb.inputs.get(label)
+    return value if isinstance(value, Stated) else BLANK
+
+
+def _procurement_subsets(c: Context):
+    sme, micro = _input(c, "授予中小企业合同金额"), _input(c, "授予小微企业合同金额")
+    total = c.fig.t10[1]
+    if micro.amount > sme.amount:
+        yield mismatch("小微企业≤中小企业", "授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）",
+                       micro.amount, sme.amount, (micro.ref, sme.ref), computed_label="中小企业")
+    if sme.amount > total:
+        yield mismatch("中小企业≤采购合计", "授予中小企业合同金额超过政府采购支出总额（公开10表行1）",
+                       sme.amount, total, (sme.ref, c.wb.t10.get(1, BLANK).ref), computed_label="采购合计")
+
+
+def _no_negative(c: Context):
+    for label, value in c.wb.inputs.items():
+        if isinstance(value, Stated) and value.value is not None and value.value < 0:
+            yield Finding(ERROR, "金额不为负", f"“{label}”为负数 {fmt_money(value.value)}，此处不能为负",
+                          (value.ref,))
+
+
+# Sentences and the prior-year input each one compares against.
+_PRIOR_NEEDED = (
+    ("上年收入总计", "一、收入支出决算总体情况"), ("上年支出总计", "一、收入支出决算总体情况"),
+    ("上年财政拨款收入总计", "四、财政拨款收支决算总体情况"), ("上年财政拨款支出总计", "四、财政拨款收支决算总体情况"),
+    ("上年一般公共预算财政拨款支出", "五(一)财政拨款支出决算总体情况"), ("上年“三公”经费合计", "九(一)“三公”经费"),
+    ("上年机关运行经费", "十(一)机关运行经费"),
+)
+
+
+def _prior_present(c: Context):
+    for label, section in _PRIOR_NEEDED:
+        value = c.wb.inputs.get(label)
+        if not isinstance(value, Stated) or value.value is None:
+            ref = value.ref if value else "情况说明"
+            yield Finding(WARNING, "上年数已填", f"“{label}”未填写：{section}将按上年为 0 叙述（不写增减百分比）",
+                          (ref,))
+
+
+def _performance_vs_sheets(c: Context):
+    count = _input(c, "二级项目个数")
+    if count.value is None or count.value != len(c.projects):
+        return
+    for grade in "优良中差":
+        stated = _input(c, f"二级项目{grade}")
+        actual = Decimal(sum(1 for p in c.projects if p.grade == grade))
+        if stated.amount != actual:
+            cells = (stated.ref, *(p.project.stated_total.ref for p in c.projects))
+            yield mismatch("绩效等级个数=自评表", f"二级项目自评等级为“{grade}”的个数（自评表共 {len(c.projects)} 张）",
+                           stated.amount, actual, cells, computed_label="按自评表总分计")
+
+
+def _summary_amounts(c: Context):
+    by_name = {p.name: p for p in c.projects}
+    for summary in c.wb.summaries:
+        project = by_name.get(summary.name)
+        if project is None:
+            continue
+        for stated, row_cell in ((summary.budget, project.project.funds[0].budget),
+                                 (summary.spent, project.project.funds[0].spent)):
+            if stated.value is None or row_cell.value is None:
+                continue
+            # The sheet's 万元 figure is rounded at its last decimal place.
+            tolerance = Decimal(10000) * Decimal("0.5").scaleb(row_cell.value.as_tuple().exponent)
+            if abs(stated.value - wan_to_yuan(row_cell.value)) > tolerance:
+                yield mismatch("项目综述元=自评表万元", f"项目综述“{summary.name}”的元金额与自评表的万元金额",
+                               stated.value, wan_to_yuan(row_cell.value), (stated.ref, row_cell.ref),
+                               computed_label="自评表折合")
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("01收支平衡", "公开01表 收入总计 = 支出总计", _t01_balance),
+    Rule("01财政拨款=02财政拨款收入", "公开01表 行1–3 之和 = 公开02表 合计的财政拨款收入", _t01_vs_t02_appropriation),
+    Rule("04收支平衡", "公开04表 收入总计 = 总计", _t04_balance),
+    Rule("05与06", "公开05表 合计（小计、基本支出）= 公开06表 人员经费合计 + 公用经费合计", _t05_vs_t06),
+    Rule("06基本支出≤金额", "公开06表 每行“其中：基本支出”不超过“金额”", _t06_basic_within_amount),
+    Rule("07决算与06对应科目", "公开07表 决算的出国、运行维护、接待 = 公开06表 30212/30231/30217", _t07_vs_t06,
+         WARNING),
+    Rule("10机关运行经费=06公用经费基本", "公开10表 机关运行经费 = 公开06表 公用经费合计的基本支出", _t10_vs_t06),
+    Rule("政府采购子项", "小微企业 ≤ 中小企业 ≤ 政府采购合计", _procurement_subsets),
+    Rule("金额不为负", "情况说明中的金额、个数不为负", _no_negative),
+    Rule("上年数已填", "情况说明引用的上年数都已填写", _prior_present, WARNING),
+    Rule("项目综述元=自评表万元", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）", _summary_amounts),
+    Rule("绩效等级个数=自评表", "二级项目按等级的个数与自评表一致（个数等于自评表张数时）", _performance_vs_sheets),
+)
+
+
+@dataclass
+class AuditResult:
+    figures: Figures
+    projects: list[ProjectFigures]
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+
+def audit(wb: Workbook) -> AuditResult:
+    """Recompute the workbook and run every rule; returns figures and all findings."""
+    fig = recompute(wb)
+    findings = list(fig.findings)
+    projects = []
+    for project in wb.projects:
+        pf, project_findings = project_figures(project)
+        projects.append(pf)
+        findings += project_findings
+    context = Context(wb, fig, projects)
+    for rule in RULES:
+        findings += rule.check(context)
+    return AuditResult(fig, projects, findings)

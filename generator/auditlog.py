@@ -1,0 +1,56 @@
+"""The 审核报告: every finding with its cells, as an HTML page a clerk can open and print."""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+from .audit import AuditResult
+from .errors import OutputError
+from .findings import Finding
+from .model import Workbook
+
+
+def grouped(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Findings by the sheet of their first cell, in workbook order of first appearance."""
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        groups[finding.table].append(finding)
+    return dict(groups)
+
+
+def summary_line(result: AuditResult) -> str:
+    return f"共 {len(result.errors)} 个错误、{len(result.warnings)} 个警告"
+
+
+def write_audit_report(result: AuditResult, wb: Workbook, target: Path) -> Path:
+    rows = []
+    for table, findings in grouped(result.findings).items():
+        rows.append(f"<tr><th colspan='4'>{html.escape(table)}</th></tr>")
+        for f in findings:
+            rows.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in (
+                f.severity, f.rule, f.message, "、".join(f.cells))) + "</tr>")
+    body = "\n".join(rows) or "<tr><td colspan='4'>未发现问题。</td></tr>"
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(wb.name)}{wb.year}年度决算公开审核报告</title>
+<style>body{{font-family:"SimSun","Songti SC",serif;margin:2em}}table{{border-collapse:collapse;width:100%}}
+td,th{{border:1px solid #444;padding:4px 6px;vertical-align:top;font-size:10.5pt}}th{{background:#eee;text-align:left}}</style>
+</head><body>
+<h1>{html.escape(wb.name)}{wb.year}年度决算公开审核报告</h1>
+<p>工作簿：{html.escape(os.path.basename(wb.path))}。{summary_line(result)}。错误须改正后才能生成报告；警告请核实。</p>
+<table><tr><th>级别</th><th>规则</th><th>说明</th><th>涉及单元格</th></tr>
+{body}
+</table></body></html>
+"""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".html", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(f"{target}：无法写入审核报告：{exc}") from None
+    return target
