@@ -41,6 +41,8 @@ class _Sheet:
                 cell = self.ws.cell(self.row, col)
             else:
                 cell = self.ws.cell(self.row, col, value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # an indicator value such as "=17人", not a formula
             if col in inputs:
                 cell.fill = INPUT_FILL
             if bold:

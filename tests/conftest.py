@@ -1,0 +1,69 @@
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from docx import Document
+
+from generator.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_inputs"
+SEEDS = ROOT.parent / "shared" / "seeds"
+JINCHENG = SAMPLES / "jincheng-2022.xlsx"
+XINZHOU = SAMPLES / "xinzhou-2022.xlsx"
+PARTS = ("第一部分", "第二部分", "第三部分", "第四部分", "第五部分")
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def workbook_copy(tmp_path):
+    """A private copy of a sample workbook that a test may change."""
+
+    def copy(sample: Path = JINCHENG) -> Path:
+        target = tmp_path / sample.name
+        shutil.copy(sample, target)
+        return target
+
+    return copy
+
+
+def docx_lines(path: Path) -> list[str]:
+    """The document's text in reading order: each paragraph, each table row (cells joined by |)."""
+    doc = Document(str(path))
+    lines = []
+    for block in doc.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")))
+        elif tag == "tbl":
+            for tr in block.iter():
+                if tr.tag.endswith("}tr"):
+                    cells = ["".join(t.text or "" for t in tc.iter() if t.tag.endswith("}t"))
+                             for tc in tr if tc.tag.endswith("}tc")]
+                    lines.append("|".join(cells))
+    return lines
+
+
+def split_parts(text: str, headings=PARTS) -> dict[str, str]:
+    """Text between consecutive headings (first occurrence after the previous one)."""
+    parts, pos = {}, 0
+    starts = []
+    for h in headings:
+        i = text.index(h, pos)
+        starts.append((h, i))
+        pos = i + len(h)
+    for (h, i), nxt in zip(starts, [s for _, s in starts[1:]] + [len(text)]):
+        parts[h] = text[i:nxt]
+    return parts
+
+
+def numbers(text: str) -> set[Decimal]:
+    return {Decimal(m.replace(",", "")) for m in NUMBER.findall(text) if m.replace(",", "").strip(".")}
