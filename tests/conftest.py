@@ -67,3 +67,14 @@ def split_parts(text: str, headings=PARTS) -> dict[str, str]:
 
 def numbers(text: str) -> set[Decimal]:
     return {Decimal(m.replace(",", "")) for m in NUMBER.findall(text) if m.replace(",", "").strip(".")}
+
+
+def set_cells(path: Path, changes: dict[str, object]) -> None:
+    """Write values into sheet!cell references of a workbook copy."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    for ref, value in changes.items():
+        sheet, cell = ref.split("!")
+        wb[sheet][cell].value = value
+    wb.save(path)

@@ -1,0 +1,30 @@
+"""Wording rules of 情况说明: 增加/减少/持平, zero base, 。。, escaping."""
+
+from decimal import Decimal
+
+from generator.narrative import Change, clause
+from generator.render import narrative_env
+
+D = Decimal
+
+
+def _change(current, prior, flat="与上年持平"):
+    module = narrative_env().get_template("narrative.j2").make_module()
+    return str(module.change(Change(D(current), D(prior)), flat))
+
+
+def test_increase_decrease_flat():
+    assert _change("110", "100") == "增加10.00元，增长10.00%"
+    assert _change("90", "100") == "减少10.00元，下降10.00%"
+    assert _change("100", "100") == "与上年持平"
+    assert _change("100", "100", "与上年相同") == "与上年相同"
+
+
+def test_zero_prior_leaves_out_the_percentage():
+    assert _change("100", "0") == "增加100.00元"
+    assert Change(D(100), D(0)).pct is None
+
+
+def test_typed_text_loses_trailing_punctuation():
+    assert clause("22年度项目支出减少。") == "22年度项目支出减少"
+    assert clause("一是…；二是无。；") == "一是…；二是无"
