@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import layout
-from .findings import Finding, mismatch
+from .findings import ERROR, Finding, mismatch
+from .money import fmt_money
 from .model import FunctionTable, Stated, Workbook
 
 ZERO = Decimal(0)
@@ -130,8 +131,32 @@ def _sum_rows(values: dict[int, Decimal], rows) -> Decimal:
     return sum((values.get(r, ZERO) for r in rows), ZERO)
 
 
+# Rows the template leaves blank (行次 kept only for numbering): a figure there is lost.
+_BLANK_ROWS = (
+    ("公开01表", "t01", frozenset(range(9, 27))),
+    ("公开04表", "t04_income", frozenset(range(4, 27))),
+    ("公开04表", "t04_expense", frozenset((61, 62, 63))),
+    ("公开10表", "t10", frozenset((16,))),
+)
+
+
+def _blank_rows(wb: Workbook, findings: list[Finding]) -> None:
+    for sheet, attr, rows in _BLANK_ROWS:
+        for line, value in getattr(wb, attr).items():
+            cells = value if isinstance(value, tuple) else (value,)
+            for cell in cells:
+                if line in rows and cell.amount:
+                    findings.append(Finding(ERROR, "空行不填数", f"{sheet} 行{line}是空行，不应填数"
+                                            f"（填了 {fmt_money(cell.amount)}，报告中不会出现）", (cell.ref,)))
+    for code, (_, basic) in wb.t06.rows.items():
+        if layout.t06_no_basic(code) and basic.amount:
+            findings.append(Finding(ERROR, "空行不填数", f"公开06表 {code}的“其中：基本支出”应为——"
+                                    f"（资本性支出没有基本支出），填了 {fmt_money(basic.amount)}", (basic.ref,)))
+
+
 def recompute(wb: Workbook) -> Figures:
     findings: list[Finding] = []
+    _blank_rows(wb, findings)
     t02 = _function_table(wb.t02, findings)
     t03 = _function_table(wb.t03, findings)
     t05 = _function_table(wb.t05, findings)

@@ -1,0 +1,207 @@
+"""Every audit rule: one change to a sample breaks it, and the finding names the changed cell."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import JINCHENG, XINZHOU, set_cells
+from generator.audit import RULES, audit
+from generator.cli import main
+from generator.findings import ERROR, WARNING
+from generator.reader import read_workbook
+
+D = Decimal
+
+
+def row(table, code):
+    return next(r for r in table.rows if r.code == code)
+
+
+def bump(stated, delta="100"):
+    return float(stated.amount + D(delta))  # written as Excel writes numbers
+
+
+# (id, sample, changes(wb) -> {ref: value}, rule expected, the only rule that breaks?)
+CASES = [
+    ("款=Σ下级", JINCHENG, lambda wb: {row(wb.t05, "20801").values[1].ref: 1}, "款=Σ下级", True),
+    ("类=Σ下级", JINCHENG, lambda wb: {row(wb.t03, "210").values[1].ref: 1}, "类=Σ下级", True),
+    ("合计=Σ类", JINCHENG, lambda wb: {wb.t05.total[2].ref: 1}, "合计=Σ类", True),
+    ("02行内", JINCHENG, lambda wb: {row(wb.t02, "2080101").values[0].ref: 1}, "公开02表行内关系", True),
+    ("05行内", XINZHOU, lambda wb: {wb.t05.rows[-1].values[0].ref: 1}, "公开05表行内关系", True),
+    ("01收入=02", JINCHENG, lambda wb: {wb.t01[8].ref: 1}, "01收入=02合计", True),
+    ("01支出类=03", JINCHENG, lambda wb: {wb.t01[40].ref: 1}, "01支出类=03类", True),
+    ("01合计行", JINCHENG, lambda wb: {wb.t01[27].ref: 1}, "01合计行", True),
+    ("01收支平衡", JINCHENG, lambda wb: {wb.t01[29].ref: bump(wb.t01[29]), wb.t01[31].ref: bump(wb.t01[31])},
+     "01收支平衡", True),
+    ("01财政拨款=02", XINZHOU, lambda wb: {wb.t01[1].ref: 1}, "01财政拨款=02财政拨款收入", False),
+    ("04收入=01", JINCHENG, lambda wb: {wb.t04_income[1].ref: 1}, "04收入=01收入", True),
+    ("04合计行", JINCHENG, lambda wb: {wb.t04_income[27].ref: 1}, "04合计行", True),
+    ("04收支平衡", JINCHENG, lambda wb: {wb.t04_income[n].ref: bump(wb.t04_income[n]) for n in (29, 28, 32)},
+     "04收支平衡", True),
+    ("04类=05", JINCHENG, lambda wb: {wb.t04_expense[41][1].ref: 1}, "04类=05类", True),
+    ("04合计=三项", JINCHENG, lambda wb: {wb.t04_expense[41][0].ref: 1}, "04合计=三项之和", True),
+    ("04空行", JINCHENG, lambda wb: {wb.t04_expense[62][0].ref: 5}, "空行不填数", True),
+    ("01空行", XINZHOU, lambda wb: {wb.t01[12].ref: 5}, "空行不填数", True),
+    ("06类=Σ款", JINCHENG, lambda wb: {wb.t06.rows["301"][0].ref: 1}, "06类=Σ款", True),
+    ("06经费合计", JINCHENG, lambda wb: {wb.t06.public_total[0].ref: 1}, "06经费合计", True),
+    ("05与06", JINCHENG, lambda wb: {r.ref: bump(r) for r in (wb.t06.rows["30101"][1], wb.t06.rows["301"][1],
+                                                              wb.t06.personnel_total[1])},
+     "05基本支出=06经费合计", True),
+    ("06基本≤金额", XINZHOU, lambda wb: {wb.t06.rows["30101"][1].ref: bump(wb.t06.rows["30101"][1])},
+     "06基本支出≤金额", False),
+    ("07小计", JINCHENG, lambda wb: {wb.t07.actual[2].ref: 1}, "07小计=购置+运行", True),
+    ("07合计", JINCHENG, lambda wb: {wb.t07.budget[0].ref: 1}, "07合计=三项之和", True),
+    ("07与06", JINCHENG, lambda wb: {wb.t07.actual[5].ref: bump(wb.t07.actual[5]),
+                                     wb.t07.actual[0].ref: bump(wb.t07.actual[0])}, "07决算与06对应科目", True),
+    ("10采购合计", JINCHENG, lambda wb: {wb.t10[1].ref: 1}, "10采购合计", True),
+    ("10车辆合计", JINCHENG, lambda wb: {wb.t10[7].ref: 8}, "10车辆合计", True),
+    ("10机关运行经费", JINCHENG, lambda wb: {wb.t10[5].ref: 1}, "10机关运行经费=06公用经费基本", True),
+    ("小微≤中小", JINCHENG, lambda wb: {wb.inputs["授予小微企业合同金额"].ref: 70000}, "小微企业≤中小企业", True),
+    ("中小≤采购", XINZHOU, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 3000000}, "中小企业≤采购合计", True),
+    ("金额不为负", JINCHENG, lambda wb: {wb.inputs["上年机关运行经费"].ref: -1}, "金额不为负", True),
+    ("上年数已填", XINZHOU, lambda wb: {wb.inputs["上年收入总计"].ref: None}, "上年数已填", True),
+    ("绩效等级个数", JINCHENG, lambda wb: {wb.inputs["二级项目优"].ref: 9}, "绩效等级个数=自评表", True),
+    ("项目综述元", XINZHOU, lambda wb: {wb.summaries[1].spent.ref: 489921.85}, "项目综述元=自评表万元", True),
+    ("附件结余", JINCHENG, lambda wb: {wb.projects[0].funds[0].balance.ref: 1}, "附件资金结（转）余", True),
+    ("附件执行率", XINZHOU, lambda wb: {wb.projects[0].funds[1].rate.ref: 99.7}, "附件执行率", True),
+    ("附件得分", XINZHOU, lambda wb: {wb.projects[2].funds[0].score.ref: 9.06}, "附件得分", True),
+    ("附件总分", JINCHENG, lambda wb: {wb.projects[6].stated_total.ref: 66.3}, "附件总分", True),
+    ("附件等级", JINCHENG, lambda wb: {wb.projects[4].stated_grade.ref: "优"}, "附件等级", True),
+    ("附件指标得分≤分值", JINCHENG, lambda wb: {wb.projects[0].indicators[0].score.ref: 25},
+     "附件指标得分≤分值", False),
+]
+
+
+def _apply(workbook_copy, sample, changes):
+    path = workbook_copy(sample)
+    changes = changes(read_workbook(str(path)))
+    set_cells(path, changes)
+    return path, changes
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_each_rule_names_the_changed_cell(workbook_copy, case):
+    _, sample, changes, rule, only = case
+    path, changes = _apply(workbook_copy, sample, changes)
+    findings = audit(read_workbook(str(path))).findings
+    hits = [f for f in findings if f.rule == rule]
+    assert hits, [f.message for f in findings]
+    assert any(ref in f.cells for f in hits for ref in changes)
+    if only:
+        assert {f.rule for f in findings} == {rule}, [f.message for f in findings]
+
+
+def test_every_declared_rule_is_exercised():
+    exercised = {c[3] for c in CASES}
+    declared = {r.name for r in RULES} - {"05与06", "政府采购子项"}
+    declared |= {"05基本支出=06经费合计", "小微企业≤中小企业", "中小企业≤采购合计"}
+    assert declared <= exercised
+
+
+def test_samples_check_clean(runner):
+    for sample in (JINCHENG, XINZHOU):
+        result = runner.invoke(main, ["check", str(sample)])
+        assert result.exit_code == 0, result.output
+        assert "共 0 个错误、0 个警告" in result.output
+
+
+def test_the_published_sme_defect_is_flagged(workbook_copy):
+    """晋城 printed 授予中小企业合同金额0元 beside 其中小微企业67,980元 (spec §6)."""
+    path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 0})
+    [finding] = audit(read_workbook(str(path))).errors
+    assert finding.message == ("授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）："
+                               "填列 67,980.00，中小企业 0.00，相差 67,980.00")
+    assert finding.cells == ("情况说明!B50", "情况说明!B49")
+
+
+def test_finding_message_gives_both_sides_and_the_difference(workbook_copy):
+    path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.t05.total[0].ref: 62281178.64})
+    [finding] = audit(read_workbook(str(path))).findings
+    assert finding.severity == ERROR
+    assert finding.message == "公开05表 合计“小计”：填列 62,281,178.64，按明细重算 62,281,177.64，相差 1.00"
+    assert finding.cells[0] == "公开05表!C8"
+
+
+def test_check_json_and_exit_code(runner, workbook_copy):
+    import json
+
+    path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.t10[1].ref: 1})
+    result = runner.invoke(main, ["check", str(path), "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["errors"] == 1 and data["findings"][0]["cells"][0] == "公开10表!C7"
+    text = runner.invoke(main, ["check", str(path)])
+    assert text.exit_code == 1
+    assert text.output.splitlines()[0] == "[公开10表]"
+    assert text.output.splitlines()[-1] == "审核完成：共 1 个错误、0 个警告。"
+
+
+BUILD_CASES = [c for c in CASES if c[0] in (
+    "01合计行", "合计=Σ类", "02行内", "04类=05", "05行内", "06类=Σ款", "07小计", "10采购合计", "附件总分")]
+
+
+@pytest.mark.parametrize("case", BUILD_CASES, ids=[c[0] for c in BUILD_CASES])
+def test_build_refuses_and_force_writes_a_draft(runner, workbook_copy, tmp_path, case):
+    _, sample, changes, _, _ = case
+    path, _ = _apply(workbook_copy, sample, changes)
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["build", str(path), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "未生成报告" in result.output
+    assert not list(out.glob("*.docx"))
+    assert list(out.glob("*审核报告.html"))
+    forced = runner.invoke(main, ["build", str(path), "-o", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    [report] = out.glob("*.docx")
+    from conftest import docx_lines
+
+    text = "\n".join(docx_lines(report))
+    assert "草稿" in text
+    assert "附：审核发现的问题（草稿）" in text
+
+
+def test_warnings_block_only_with_strict(runner, workbook_copy, tmp_path):
+    path, _ = _apply(workbook_copy, XINZHOU, lambda wb: {wb.inputs["上年收入总计"].ref: None})
+    assert runner.invoke(main, ["build", str(path), "-o", str(tmp_path)]).exit_code == 0
+    strict = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "s"), "--strict"])
+    assert strict.exit_code == 1
+    assert not list((tmp_path / "s").glob("*.docx"))
+
+
+def _figure_cells(wb):
+    """Stated table and 附件 figures that take part in at least one relation."""
+    cells = []
+    cells += [s for n, s in wb.t01.items()]
+    for table in (wb.t02, wb.t03, wb.t05):
+        cells += [v for r in table.rows for v in r.values] + list(table.total or ())
+    cells += [s for n, s in wb.t04_income.items()]
+    cells += [v for n, vs in wb.t04_expense.items() for v in vs]
+    cells += [v for pair in wb.t06.rows.values() for v in pair if v.value is not None]
+    cells += list(wb.t06.personnel_total + wb.t06.public_total + wb.t07.budget + wb.t07.actual)
+    cells += [s for n, s in wb.t10.items() if n != 17]  # 17: equipment count, related to nothing
+    for p in wb.projects:
+        for f in p.funds:
+            cells += [f.budget, f.spent, f.balance, f.rate, f.score]
+        cells += [i.score for i in p.indicators]
+    return cells
+
+
+SAMPLE_CELLS = {path: _figure_cells(read_workbook(str(path))) for path in (JINCHENG, XINZHOU)}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_changes_are_always_reported(workbook_copy, data):
+    sample = data.draw(st.sampled_from([JINCHENG, XINZHOU]))
+    picks = data.draw(st.lists(st.sampled_from(SAMPLE_CELLS[sample]), min_size=1, max_size=3,
+                               unique_by=lambda s: s.ref))
+    deltas = data.draw(st.lists(st.decimals(min_value=D("0.01"), max_value=D("99999"), places=2),
+                                min_size=len(picks), max_size=len(picks)))
+    path = workbook_copy(sample)
+    set_cells(path, {s.ref: float(s.amount + d) for s, d in zip(picks, deltas)})
+    findings = audit(read_workbook(str(path))).findings
+    reported = {c for f in findings for c in f.cells}
+    for stated in picks:
+        assert stated.ref in reported, (stated, [f.message for f in findings])
