@@ -91,11 +91,12 @@ class Grid:
         except ValueError:
             raise CellError(self.ref(row, col), "金额（数字）", raw) from None
 
-    def right_of(self, row: int, col: int) -> tuple[int, int]:
-        """The first non-empty cell right of (row, col), or the adjacent one if all are empty."""
+    def right_of(self, row: int, col: int, stop=frozenset()) -> tuple[int, int]:
+        """The first non-empty cell right of (row, col), or the adjacent one when there is none
+        before the next label in ``stop`` (an empty value followed by another label)."""
         for c in range(col + 1, self.width + 1):
             if self.get(row, c) not in (None, ""):
-                return row, c
+                return (row, col + 1) if self.text(row, c) in stop else (row, c)
         return row, col + 1
 
 
@@ -350,10 +351,12 @@ def _t07(grid: Grid) -> Table07:
     col_row, columns = _column_row(grid)
     if not all(n in columns for n in range(1, 13)):
         raise WorkbookError(f"{grid.title}!{col_row}行：栏次应为 1–12")
-    data_row = next((r for r in range(col_row + 1, grid.height + 1)
-                     if any(grid.get(r, columns[n]) not in (None, "") for n in range(1, 13))),
-                    col_row + 1)
-    values = tuple(grid.amount(data_row, columns[n]) for n in range(1, 13))
+    data_row = next((r for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1)
+                     if any(grid.get(r, columns[n]) not in (None, "") for n in range(1, 13))), None)
+    if data_row is None:  # nothing typed yet: all twelve figures are empty
+        values = tuple(Stated(None, grid.ref(col_row + 1, columns[n])) for n in range(1, 13))
+    else:
+        values = tuple(grid.amount(data_row, columns[n]) for n in range(1, 13))
     return Table07(values[:6], values[6:])
 
 
@@ -446,19 +449,23 @@ def _is_project(grid: Grid) -> bool:
     return any(r <= 3 and text.endswith(layout.PROJECT_TITLE_SUFFIX) for r, _, text in grid.cells())
 
 
+_HEAD_LABELS = frozenset(("项目名称", "主管部门及代码", "预算单位"))
+
+
 def _project(grid: Grid) -> Project:
-    name_at = grid.need("项目名称")
-    name = Text(clean_text(grid.get(*grid.right_of(*name_at))), grid.ref(*grid.right_of(*name_at)))
+    name_at = grid.right_of(*grid.need("项目名称"), _HEAD_LABELS)
+    name = Text(clean_text(grid.get(*name_at)), grid.ref(*name_at))
     if not name.value:
         raise WorkbookError(f"{name.ref}：项目名称未填写")
-    supervisor = clean_text(grid.get(*grid.right_of(*grid.need("主管部门及代码"))))
-    unit = clean_text(grid.get(*grid.right_of(*grid.need("预算单位"))))
+    supervisor = clean_text(grid.get(*grid.right_of(*grid.need("主管部门及代码"), _HEAD_LABELS)))
+    unit = clean_text(grid.get(*grid.right_of(*grid.need("预算单位"), _HEAD_LABELS)))
     funds, after_funds = _funds(grid)
     goal_r, goal_c = grid.need("年度目标", after_funds - 1)
     achieved_c = grid.need("实际完成情况", goal_r - 1)[1]
-    text_r = next((r for r in range(goal_r + 1, grid.height + 1)
+    indicators_r = grid.need("一级指标", goal_r)[0]
+    text_r = next((r for r in range(goal_r + 1, indicators_r)
                    if grid.get(r, goal_c) or grid.get(r, achieved_c)), goal_r + 1)
-    indicators, total_row = _indicators(grid, text_r)
+    indicators, total_row = _indicators(grid, indicators_r - 1)
     total_r, total_c = total_row
     numbers = [(r, c) for c in range(total_c + 1, grid.width + 1)
                for r in (total_r,) if _is_number(grid.get(r, c))]

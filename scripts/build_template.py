@@ -244,7 +244,7 @@ table_note("01")
 def function_table(key, title_rows_extra=None):
     columns = layout.FUNCTION_COLUMNS[key]
     n = len(columns)
-    amount_w = Cm(2.3) if n > 4 else Cm(3)
+    amount_w = min(Cm(3), int((CONTENT - Cm(1.6) - Cm(3.4)) / n))
     name_w = CONTENT - Cm(1.6) - amount_w * n
     rows = [["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n],
             ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
@@ -455,9 +455,23 @@ loop(None, "draft_findings")
 para("{%p endif %}", "Normal")
 
 settings = doc.settings.element
-update = OxmlElement("w:updateFields")
+update = OxmlElement("w:updateFields")  # Word/WPS refresh the 目录 page numbers on opening
 update.set(qn("w:val"), "true")
-settings.append(update)
+# CT_Settings is a sequence: updateFields comes before these.
+LATER = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+         "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+         "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+         "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol",
+         "listSeparator")
+later = next((el for el in settings if el.tag.rsplit("}", 1)[-1] in LATER), None)
+if later is None:
+    settings.append(update)
+else:
+    later.addprevious(update)
+# The default template's stylesWithEffects (Word 2010) would disagree with the styles added here.
+for rel_id, rel in list(doc.part.rels.items()):
+    if rel.reltype.endswith("/stylesWithEffects"):
+        doc.part.drop_rel(rel_id)
 
 out = ROOT / "templates" / "report.docx"
 doc.save(out)
