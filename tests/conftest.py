@@ -11,7 +11,7 @@ from generator.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_inputs"
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "tests" / "seeds"
 JINCHENG = SAMPLES / "jincheng-2022.xlsx"
 XINZHOU = SAMPLES / "xinzhou-2022.xlsx"
 PARTS = ("第一部分", "第二部分", "第三部分", "第四部分", "第五部分")
