@@ -110,6 +110,7 @@ def _function_table(table: FunctionTable, findings: list[Finding]) -> list[Line]
             elif i in derived:
                 target = next(t for t in identities if t[0] == i)
                 parts = [row.values[j].ref for j in (*target[1], *target[2])]
+                parts += [k.values[i].ref for k in kids or ()]  # the figures it also totals
                 _check(findings, f"{sheet}行内关系", f"{sheet} {row.code}{row.name}“{columns[i]}”",
                        stated, sums[i], parts)
         return computed[row.code]
