@@ -10,7 +10,7 @@ import click
 
 from .audit import audit
 from .auditlog import grouped, summary_line
-from .errors import DiscloseError
+from .errors import AuditFailed, DiscloseError
 from .reader import read_workbook
 from .report import build as build_report
 
@@ -60,9 +60,8 @@ def build(workbook: str, outdir: Path, force: bool, strict: bool) -> None:
     """
     try:
         result = build_report(workbook, outdir, force=force, strict=strict)
-    except DiscloseError as exc:
-        if exc.exit_code == 1:
-            _print_findings(audit(read_workbook(workbook)).findings)
+    except AuditFailed as exc:
+        _print_findings(exc.findings)
         raise
     audit_result = result.result
     if audit_result.findings:

@@ -27,9 +27,13 @@ class CellError(WorkbookError):
 
 
 class AuditFailed(DiscloseError):
-    """The audit found 错误 (or 警告 under --strict); nothing was written."""
+    """The audit found 错误 (or 警告 under --strict); no report was written."""
 
     exit_code = 1
+
+    def __init__(self, message: str, findings: list):
+        super().__init__(message)
+        self.findings = findings
 
 
 class OutputError(DiscloseError):

@@ -41,7 +41,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     blocking = result.errors + (result.warnings if strict else [])
     if blocking and not force:
         raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
-                          f"（审核报告：{audit_path}）")
+                          f"（审核报告：{audit_path}）", result.findings)
     context = report_context(wb, result.figures, result.projects, result.findings if blocking else None)
     target = outdir / name
     write_docx(context, target)

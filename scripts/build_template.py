@@ -187,6 +187,31 @@ def table_note(key, empty_flag=None):
         para("{%p endif %}", "表注")
 
 
+# ---- page header and footer (not on the cover) ----
+section.different_first_page_header_footer = True
+header = section.header.paragraphs[0]
+header.text = "{{ unit.name }}{{ unit.year }}年单位决算公开报告{% if draft %}（草稿）{% endif %}"
+header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+footer = section.footer.paragraphs[0]
+footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+footer.add_run("- ")
+page_run = footer.add_run()
+for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+    if kind:
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        page_run._r.append(el)
+    elif text == "1":
+        t = OxmlElement("w:t")
+        t.text = text
+        page_run._r.append(t)
+    else:
+        instr_el = OxmlElement("w:instrText")
+        instr_el.set(qn("xml:space"), "preserve")
+        instr_el.text = text
+        page_run._r.append(instr_el)
+footer.add_run(" -")
+
 # ---- cover and 目录 ----
 for _ in range(6):
     para("", "Title")

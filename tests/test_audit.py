@@ -6,6 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from docx import Document
+
 from conftest import JINCHENG, XINZHOU, set_cells
 from generator.audit import RULES, audit
 from generator.cli import main
@@ -30,6 +32,8 @@ CASES = [
     ("合计=Σ类", JINCHENG, lambda wb: {wb.t05.total[2].ref: 1}, "合计=Σ类", True),
     ("02行内", JINCHENG, lambda wb: {row(wb.t02, "2080101").values[0].ref: 1}, "公开02表行内关系", True),
     ("05行内", XINZHOU, lambda wb: {wb.t05.rows[-1].values[0].ref: 1}, "公开05表行内关系", True),
+    ("08合计", JINCHENG, lambda wb: {wb.t08.total[1].ref: 5}, "合计=Σ类", True),
+    ("09合计", XINZHOU, lambda wb: {wb.t09.total[0].ref: 5}, "合计=Σ类", True),
     ("01收入=02", JINCHENG, lambda wb: {wb.t01[8].ref: 1}, "01收入=02合计", True),
     ("01支出类=03", JINCHENG, lambda wb: {wb.t01[40].ref: 1}, "01支出类=03类", True),
     ("01合计行", JINCHENG, lambda wb: {wb.t01[27].ref: 1}, "01合计行", True),
@@ -139,7 +143,7 @@ def test_check_json_and_exit_code(runner, workbook_copy):
 
 
 BUILD_CASES = [c for c in CASES if c[0] in (
-    "01合计行", "合计=Σ类", "02行内", "04类=05", "05行内", "06类=Σ款", "07小计", "10采购合计", "附件总分")]
+    "01合计行", "合计=Σ类", "类=Σ下级", "08合计", "09合计", "02行内", "04类=05", "05行内", "06类=Σ款", "07小计", "10采购合计", "附件总分")]
 
 
 @pytest.mark.parametrize("case", BUILD_CASES, ids=[c[0] for c in BUILD_CASES])
@@ -158,7 +162,9 @@ def test_build_refuses_and_force_writes_a_draft(runner, workbook_copy, tmp_path,
     from conftest import docx_lines
 
     text = "\n".join(docx_lines(report))
-    assert "草稿" in text
+    assert "草稿（审核未通过，不得公开）" in text
+    header = Document(str(report)).sections[0].header.paragraphs[0].text
+    assert header.endswith("年单位决算公开报告（草稿）")
     assert "附：审核发现的问题（草稿）" in text
 
 
