@@ -51,7 +51,8 @@ WORKBOOK = click.argument("workbook", type=click.Path(exists=True, dir_okay=Fals
               show_default=True, help="报告写入的文件夹。")
 @click.option("--force", is_flag=True, help="有错误也生成报告：每页标“草稿”，文末列出问题。")
 @click.option("--strict", is_flag=True, help="警告也视为错误。")
-def build(workbook: str, outdir: Path, force: bool, strict: bool) -> None:
+@click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF（目录带页码）。")
+def build(workbook: str, outdir: Path, force: bool, strict: bool, pdf: bool) -> None:
     """审核 WORKBOOK 并生成决算公开报告。
 
     \b
@@ -59,7 +60,7 @@ def build(workbook: str, outdir: Path, force: bool, strict: bool) -> None:
         disclose build sample_inputs/jincheng-2022.xlsx -o output
     """
     try:
-        result = build_report(workbook, outdir, force=force, strict=strict)
+        result = build_report(workbook, outdir, force=force, strict=strict, pdf=pdf)
     except AuditFailed as exc:
         _print_findings(exc.findings)
         raise
@@ -70,6 +71,10 @@ def build(workbook: str, outdir: Path, force: bool, strict: bool) -> None:
     if audit_result.errors or (strict and audit_result.warnings):
         click.echo("报告为草稿（--force）：问题已列在报告末尾。")
     click.echo(f"报告：{result.report}")
+    if result.pdf:
+        click.echo(f"PDF：{result.pdf}")
+    if result.pdf_note:
+        click.echo(result.pdf_note)
     click.echo(f"审核报告：{result.audit_report}")
 
 

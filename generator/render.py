@@ -11,6 +11,8 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -178,15 +180,41 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "extra_terms": wb.extra_terms,
         "projects": [_project_context(i, pf) for i, pf in enumerate(projects, start=1)],
         "project_notes": layout.PROJECT_NOTES,
+        "toc": [],
         "draft": bool(findings),
         "draft_findings": [f"【{f.severity}】{f.message}（{'、'.join(f.cells)}）" for f in findings or []],
     }
+
+
+# CT_Settings is a sequence: w:updateFields must come before these elements.
+_AFTER_UPDATE_FIELDS = frozenset((
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
+    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType",
+    "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator",
+))
+
+
+def _update_fields_on_open(settings, on: bool) -> None:
+    """Ask Word/WPS to refresh fields (the 目录) on opening, when we could not fill it."""
+    for el in settings.findall(qn("w:updateFields")):
+        settings.remove(el)
+    if not on:
+        return
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    later = next((el for el in settings if el.tag.rsplit("}", 1)[-1] in _AFTER_UPDATE_FIELDS), None)
+    if later is None:
+        settings.append(update)
+    else:
+        later.addprevious(update)
 
 
 def write_docx(context: dict, target: Path) -> None:
     """Render the template with ``context`` into ``target``, atomically."""
     template = _Template(str(TEMPLATES / "report.docx"))
     template.render(context, autoescape=True)
+    _update_fields_on_open(template.docx.settings.element, on=not any(e["page"] for e in context["toc"]))
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".docx", dir=target.parent)
     os.close(fd)
@@ -198,3 +226,16 @@ def write_docx(context: dict, target: Path) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def headings(docx: Path) -> list[tuple[int, str]]:
+    """(level, text) of the report's part and section headings, as the 目录 lists them."""
+    from docx import Document
+
+    levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
+    found = []
+    for paragraph in Document(str(docx)).paragraphs:
+        level = levels.get(paragraph.style.name if paragraph.style is not None else "")
+        if level and paragraph.text.strip() and "项目支出绩效自评表" not in paragraph.text:
+            found.append((level, paragraph.text.strip()))
+    return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,8 @@ from .audit import AuditResult, audit
 from .errors import AuditFailed
 from .auditlog import write_audit_report
 from .reader import read_workbook
-from .render import report_context, write_docx
+from .pdf import convert, find_soffice, heading_pages, page_texts
+from .render import headings, report_context, write_docx
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -26,13 +28,18 @@ class BuildResult:
     report: Path | None
     audit_report: Path
     projects: int
+    pdf: Path | None = None
+    pdf_note: str = ""
 
 
-def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = False) -> BuildResult:
+def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = False,
+          pdf: bool = False) -> BuildResult:
     """Build the report of ``workbook`` into ``outdir``.
 
     Raises :class:`AuditFailed` (nothing but the 审核报告 written) when the audit finds 错误,
     or 警告 under ``strict``, unless ``force``: then the report is a 草稿 listing the findings.
+    With ``pdf`` and LibreOffice installed, the PDF is written too and the 目录 of both carries
+    page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why.
     """
     wb = read_workbook(workbook)
     result = audit(wb)
@@ -45,4 +52,26 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     context = report_context(wb, result.figures, result.projects, result.findings if blocking else None)
     target = outdir / name
     write_docx(context, target)
-    return BuildResult(result, target, audit_path, len(wb.projects))
+    built = BuildResult(result, target, audit_path, len(wb.projects))
+    if pdf:
+        soffice = find_soffice()
+        if soffice is None:
+            built.pdf_note = ("未找到 LibreOffice，只生成了 .docx。安装 LibreOffice 后可加 --pdf 生成 PDF，"
+                              "或在 Word/WPS 中“另存为 PDF”。")
+        else:
+            built.pdf = _with_page_numbers(soffice, context, target)
+    return built
+
+
+def _with_page_numbers(soffice: str, context: dict, target: Path) -> Path:
+    """Lay the report out once to learn each heading's page, then write .docx and PDF with a
+    目录 that carries those page numbers."""
+    pdf_path = target.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory(prefix="disclose-") as work:
+        draft_pdf = convert(soffice, target, Path(work) / "layout.pdf")
+        entries = headings(target)
+        pages = heading_pages([title for _, title in entries], page_texts(draft_pdf))
+    context["toc"] = [{"level": level, "title": title, "page": "" if page is None else str(page)}
+                      for (level, title), page in zip(entries, pages)]
+    write_docx(context, target)
+    return convert(soffice, target, pdf_path)

@@ -10,10 +10,10 @@ import pathlib
 import sys
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
@@ -30,6 +30,7 @@ section.orientation = WD_ORIENT.PORTRAIT
 section.top_margin = section.bottom_margin = Cm(2.54)
 section.left_margin = section.right_margin = Cm(2.2)
 CONTENT = Cm(21 - 4.4)
+WIDE = Cm(29.7 - 3)  # a landscape page's text width (1.5 cm side margins)
 
 
 def set_fonts(style, east_asia, latin="Times New Roman", size=None, bold=None):
@@ -76,16 +77,20 @@ paragraph_style("Heading 1", "Normal", "黑体", 16, align=WD_ALIGN_PARAGRAPH.CE
                 outline=0, before=12, after=12)
 paragraph_style("Heading 2", "Normal", "黑体", 16, indent=True, outline=1)
 paragraph_style("Heading 3", "Normal", "楷体_GB2312", 16, indent=True, outline=2)
-paragraph_style("表标题", "Normal", "方正小标宋简体", 18, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True)
+table_title = paragraph_style("表标题", "Normal", "方正小标宋简体", 18, align=WD_ALIGN_PARAGRAPH.CENTER,
+                              page_break=True)
+outline = OxmlElement("w:outlineLvl")  # listed in the 目录 and the navigation pane, as in the seeds
+outline.set(qn("w:val"), "1")
+table_title.element.get_or_add_pPr().append(outline)
 paragraph_style("表信息", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 paragraph_style("表注", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 cell_style = paragraph_style("表格文字", "Normal", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
-cell_style.paragraph_format.line_spacing = 1.0
+cell_style.paragraph_format.line_spacing = Pt(11.5)  # exact: rows as compact as print allows
 for name, align in (("表格数字", WD_ALIGN_PARAGRAPH.RIGHT), ("表格居中", WD_ALIGN_PARAGRAPH.CENTER)):
     s = paragraph_style(name, "表格文字", "宋体", 9, align=align)
-    s.paragraph_format.line_spacing = 1.0
+    s.paragraph_format.line_spacing = Pt(11.5)
 head = paragraph_style("表头", "表格居中", "宋体", 9, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-head.paragraph_format.line_spacing = 1.0
+head.paragraph_format.line_spacing = Pt(11.5)
 
 
 def para(text="", style="Normal"):
@@ -121,6 +126,17 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
+    margins = OxmlElement("w:tblCellMar")  # narrow cell padding, as printed tables have
+    for side in ("left", "right"):
+        m = OxmlElement(f"w:{side}")
+        m.set(qn("w:w"), "57")
+        m.set(qn("w:type"), "dxa")
+        margins.append(m)
+    look = t._tbl.tblPr.find(qn("w:tblLook"))  # CT_TblPr is a sequence: tblCellMar before tblLook
+    if look is None:
+        t._tbl.tblPr.append(margins)
+    else:
+        look.addprevious(margins)
     for w, col in zip(widths, t._tbl.tblGrid.findall(qn("w:gridCol"))):
         col.set(qn("w:w"), str(int(w) // 635))  # EMU → twips
     for row in t.rows:
@@ -172,8 +188,10 @@ def merge(t, r1, c1, r2, c2):
     return merged
 
 
-def table_heading(key):
-    para(layout.TABLE_TITLES[key], "表标题")
+def table_heading(key, new_page=True):
+    title = para(layout.TABLE_TITLES[key], "表标题")
+    if not new_page:  # right after a part heading or a section break, which start the page
+        title.paragraph_format.page_break_before = False
     para(f"公开{key}表", "表信息").alignment = WD_ALIGN_PARAGRAPH.RIGHT
     para("部门名称：{{ unit.name }}", "表信息")
     para("{{ unit.year }}年度\t金额单位：元", "表信息")
@@ -187,32 +205,7 @@ def table_note(key, empty_flag=None):
         para("{%p endif %}", "表注")
 
 
-# ---- page header and footer (not on the cover) ----
-section.different_first_page_header_footer = True
-header = section.header.paragraphs[0]
-header.text = "{{ unit.name }}{{ unit.year }}年单位决算公开报告{% if draft %}（草稿）{% endif %}"
-header.alignment = WD_ALIGN_PARAGRAPH.CENTER
-footer = section.footer.paragraphs[0]
-footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-footer.add_run("- ")
-page_run = footer.add_run()
-for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
-    if kind:
-        el = OxmlElement("w:fldChar")
-        el.set(qn("w:fldCharType"), kind)
-        page_run._r.append(el)
-    elif text == "1":
-        t = OxmlElement("w:t")
-        t.text = text
-        page_run._r.append(t)
-    else:
-        instr_el = OxmlElement("w:instrText")
-        instr_el.set(qn("xml:space"), "preserve")
-        instr_el.text = text
-        page_run._r.append(instr_el)
-footer.add_run(" -")
-
-# ---- cover and 目录 ----
+# ---- cover and 目录: their own section, without header, footer or page number ----
 for _ in range(6):
     para("", "Title")
 para("{{ unit.name }}", "Title")
@@ -222,25 +215,81 @@ para("草稿（审核未通过，不得公开）", "Title")
 para("{%p endif %}", "Title")
 toc_title = para("目  录", "Title")
 toc_title.paragraph_format.page_break_before = True
-toc = para("", "Normal")
-run = toc.add_run()
-for tag, attrs in (("w:fldChar", {"w:fldCharType": "begin", "w:dirty": "true"}),):
-    el = OxmlElement(tag)
-    for k, v in attrs.items():
-        el.set(qn(k), v)
+
+
+def field_char(run, kind):
+    el = OxmlElement("w:fldChar")
+    el.set(qn("w:fldCharType"), kind)
     run._r.append(el)
-instr = OxmlElement("w:instrText")
-instr.set(qn("xml:space"), "preserve")
-instr.text = ' TOC \\o "1-2" \\h \\z \\u '
-run._r.append(instr)
-sep = OxmlElement("w:fldChar")
-sep.set(qn("w:fldCharType"), "separate")
-run._r.append(sep)
-placeholder = toc.add_run("（打开文档时更新目录；在 Word 中右键“更新域”。）")
-end_run = toc.add_run()
-end = OxmlElement("w:fldChar")
-end.set(qn("w:fldCharType"), "end")
-end_run._r.append(end)
+
+
+def instruction(run, text):
+    el = OxmlElement("w:instrText")
+    el.set(qn("xml:space"), "preserve")
+    el.text = text
+    run._r.append(el)
+
+
+for name, indent in (("toc 1", 0), ("toc 2", 2)):
+    style = paragraph_style(name, "Normal", "仿宋_GB2312", 14, align=WD_ALIGN_PARAGRAPH.LEFT)
+    style.paragraph_format.left_indent = Pt(14 * indent)
+    style.paragraph_format.tab_stops.add_tab_stop(CONTENT, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
+# A TOC field whose result the renderer fills with the headings and, when LibreOffice has laid
+# the report out, their page numbers; Word/WPS rebuild it on "更新域".
+run = para("", "toc 1").add_run()
+field_char(run, "begin")
+instruction(run, ' TOC \\o "1-2" \\h \\z \\u ')
+field_char(run, "separate")
+para("{%p if not toc %}", "toc 1")
+para("（目录在 Word/WPS 中打开时更新：右键目录，选择“更新域”。）", "toc 1")
+para("{%p endif %}", "toc 1")
+para("{%p for e in toc %}", "toc 1")
+para("{%p if e.level == 1 %}", "toc 1")
+para("{{ e.title }}\t{{ e.page }}", "toc 1")
+para("{%p else %}", "toc 2")
+para("{{ e.title }}\t{{ e.page }}", "toc 2")
+para("{%p endif %}", "toc 2")
+para("{%p endfor %}", "toc 2")
+field_char(para("", "toc 1").add_run(), "end")
+
+# ---- the body: page header and a "- N -" footer, pages numbered from 1 ----
+body = doc.add_section(WD_SECTION.NEW_PAGE)
+body.header.is_linked_to_previous = False
+body.footer.is_linked_to_previous = False
+header = body.header.paragraphs[0]
+header.text = "{{ unit.name }}{{ unit.year }}年单位决算公开报告{% if draft %}（草稿）{% endif %}"
+header.alignment = WD_ALIGN_PARAGRAPH.CENTER
+footer = body.footer.paragraphs[0]
+footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+footer.add_run("- ")
+page_run = footer.add_run()
+field_char(page_run, "begin")
+instruction(page_run, " PAGE ")
+field_char(page_run, "separate")
+page_run._r.append(OxmlElement("w:t"))
+page_run._r[-1].text = "1"
+field_char(page_run, "end")
+footer.add_run(" -")
+number_type = OxmlElement("w:pgNumType")
+number_type.set(qn("w:start"), "1")
+body._sectPr.find(qn("w:pgMar")).addnext(number_type)  # CT_SectPr order: pgMar … pgNumType, cols
+
+
+def new_section(landscape):
+    """Start a section on a new page; header and footer continue from the one before."""
+    sec = doc.add_section(WD_SECTION.NEW_PAGE)
+    for el in sec._sectPr.findall(qn("w:pgNumType")):
+        sec._sectPr.remove(el)
+    for tag in ("w:headerReference", "w:footerReference"):
+        for el in sec._sectPr.findall(qn(tag)):
+            sec._sectPr.remove(el)
+    sec.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    long_side, short_side = Cm(29.7), Cm(21)
+    sec.page_width, sec.page_height = (long_side, short_side) if landscape else (short_side, long_side)
+    sec.left_margin = sec.right_margin = Cm(1.5) if landscape else Cm(2.2)
+    sec.top_margin = sec.bottom_margin = Cm(1.8) if landscape else Cm(2.54)
+    return sec
+
 
 # ---- 第一部分 ----
 heading("第一部分 概况", 1)
@@ -254,7 +303,7 @@ heading("第二部分 {{ unit.year }}年部门决算表", 1)
 NUM = "表格数字"
 CENTER = "表格居中"
 
-table_heading("01")
+table_heading("01", new_page=False)
 heading_rows = [["收入", None, None, "支出", None, None],
                 ["项目", "行次", "决算数", "项目", "行次", "决算数"],
                 ["栏次", None, "1", "栏次", None, "2"]]
@@ -266,11 +315,11 @@ merge(t, 0, 3, 0, 5)
 table_note("01")
 
 
-def function_table(key, title_rows_extra=None):
+def function_table(key, width=CONTENT):
     columns = layout.FUNCTION_COLUMNS[key]
     n = len(columns)
-    amount_w = min(Cm(3), int((CONTENT - Cm(1.6) - Cm(3.4)) / n))
-    name_w = CONTENT - Cm(1.6) - amount_w * n
+    amount_w = min(Cm(3), int((width - Cm(1.6) - Cm(5)) / n))
+    name_w = width - Cm(1.6) - amount_w * n
     rows = [["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n],
             ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
     t = table([Cm(1.6), name_w, *[amount_w] * n], rows, f"t{key}.rows",
@@ -283,11 +332,12 @@ def function_table(key, title_rows_extra=None):
     return t
 
 
-table_heading("02")
-function_table("02")
+new_section(landscape=True)  # 02–04 are too wide for a portrait page
+table_heading("02", new_page=False)
+function_table("02", WIDE)
 table_note("02")
 table_heading("03")
-function_table("03")
+function_table("03", WIDE)
 table_note("03")
 
 table_heading("04")
@@ -295,7 +345,7 @@ heading_rows = [["收入", None, None, "支出", None, None, None, None, None],
                 ["项目", "行次", "金额", "项目", "行次", "合计", "一般公共预算财政拨款",
                  "政府性基金预算财政拨款", "国有资本经营预算财政拨款"],
                 ["栏次", None, "1", "栏次", None, "2", "3", "4", "5"]]
-t = table([Cm(3.2), Cm(0.9), Cm(1.9), Cm(3.4), Cm(0.9), Cm(1.9), Cm(1.6), Cm(1.4), Cm(1.4)],
+t = table([Cm(5.6), Cm(1.1), Cm(2.7), Cm(5.8), Cm(1.1), Cm(2.7), Cm(2.6), Cm(2.5), Cm(2.6)],
           heading_rows, "t04",
           ["{{ r.ll }}", "{{ r.ln }}", "{{ r.lv }}", "{{ r.rl }}", "{{ r.rn }}",
            "{{ r.rv[0] }}", "{{ r.rv[1] }}", "{{ r.rv[2] }}", "{{ r.rv[3] }}"],
@@ -303,13 +353,15 @@ t = table([Cm(3.2), Cm(0.9), Cm(1.9), Cm(3.4), Cm(0.9), Cm(1.9), Cm(1.6), Cm(1.4
 merge(t, 0, 0, 0, 2)
 merge(t, 0, 3, 0, 8)
 table_note("04")
+new_section(landscape=False)
 
-table_heading("05")
+table_heading("05", new_page=False)
 function_table("05")
 table_note("05")
 
-table_heading("06")
-w = [Cm(0.95), Cm(1.75), Cm(1.0), Cm(0.95)]
+new_section(landscape=True)  # 06–08 likewise
+table_heading("06", new_page=False)
+w = [Cm(0.9), Cm(1.7), Cm(2.05), Cm(2.0)]
 t06_cells = [f"{{{{ r.c[{i}] }}}}" for i in range(16)]
 t = table(w * 4, [["人员经费", None, None, None, "公用经费", *[None] * 11],
                   ["科目编码", "科目名称", "金额", "其中：基本支出"] * 4],
@@ -327,7 +379,7 @@ table_note("06")
 table_heading("07")
 top = ["合计", "因公出国（境）费", "公务用车购置及运行维护费", None, None, "公务接待费"]
 sub = [None, None, "小计", "公务用车购置费", "公务用车运行维护费", None]
-t = table([CONTENT / 12] * 12,
+t = table([int(WIDE / 12)] * 12,
           [["预算数", *[None] * 5, "决算数", *[None] * 5], top + top, sub + sub,
            [str(i) for i in range(1, 13)]],
           footer_rows=[([f"{{{{ t07[{i}] }}}}" for i in range(12)], {i: NUM for i in range(12)})])
@@ -340,9 +392,10 @@ for base in (0, 6):
 table_note("07")
 
 table_heading("08")
-function_table("08")
+function_table("08", WIDE)
 table_note("08", "t08.empty")
-table_heading("09")
+new_section(landscape=False)
+table_heading("09", new_page=False)
 function_table("09")
 table_note("09", "t09.empty")
 
@@ -405,7 +458,11 @@ loop(None, "extra_terms")
 # ---- 第五部分 ----
 heading("第五部分 附件", 1)
 para("{%p for p in projects %}", "Normal")
+para("{%p if loop.first %}", "表信息")  # the part heading has just started a page
+para("{{ p.annex }}", "表信息")
+para("{%p else %}", "表信息")
 para("{{ p.annex }}", "表信息").paragraph_format.page_break_before = True
+para("{%p endif %}", "表信息")
 para("{{ p.name }}项目支出绩效自评表", "表标题").paragraph_format.page_break_before = False
 para("（{{ unit.year }}年度）", "表信息").alignment = WD_ALIGN_PARAGRAPH.CENTER
 cols = [Cm(1.5), Cm(1.7), Cm(2.2), Cm(1.6), Cm(1.6), Cm(1.6), Cm(1.6), Cm(1.3), Cm(1.3), CONTENT - Cm(14.4)]
@@ -479,20 +536,6 @@ heading("附：审核发现的问题（草稿）", 1)
 loop(None, "draft_findings")
 para("{%p endif %}", "Normal")
 
-settings = doc.settings.element
-update = OxmlElement("w:updateFields")  # Word/WPS refresh the 目录 page numbers on opening
-update.set(qn("w:val"), "true")
-# CT_Settings is a sequence: updateFields comes before these.
-LATER = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
-         "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
-         "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
-         "smartTagType", "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol",
-         "listSeparator")
-later = next((el for el in settings if el.tag.rsplit("}", 1)[-1] in LATER), None)
-if later is None:
-    settings.append(update)
-else:
-    later.addprevious(update)
 # The default template's stylesWithEffects (Word 2010) would disagree with the styles added here.
 for rel_id, rel in list(doc.part.rels.items()):
     if rel.reltype.endswith("/stylesWithEffects"):
