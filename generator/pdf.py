@@ -24,6 +24,8 @@ FONT_CANDIDATES = {
     "方正小标宋简体": ("SimSun", "宋体", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
     "宋体": ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
     "黑体": ("SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei"),
+    # Figures are set in Times New Roman; Liberation Serif has the same widths.
+    "Times New Roman": ("Liberation Serif", "Tinos", "DejaVu Serif"),
 }
 _WINDOWS_SOFFICE = (r"C:\Program Files\LibreOffice\program\soffice.exe",
                     r"C:\Program Files (x86)\LibreOffice\program\soffice.exe")

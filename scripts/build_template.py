@@ -232,6 +232,7 @@ def instruction(run, text):
 
 for name, indent in (("toc 1", 0), ("toc 2", 2)):
     style = paragraph_style(name, "Normal", "仿宋_GB2312", 14, align=WD_ALIGN_PARAGRAPH.LEFT)
+    style.paragraph_format.line_spacing = Pt(20)  # the whole 目录 on one page
     style.paragraph_format.left_indent = Pt(14 * indent)
     style.paragraph_format.tab_stops.add_tab_stop(CONTENT, WD_TAB_ALIGNMENT.RIGHT, WD_TAB_LEADER.DOTS)
 # A TOC field whose result the renderer fills with the headings and, when LibreOffice has laid
@@ -318,11 +319,12 @@ table_note("01")
 def function_table(key, width=CONTENT):
     columns = layout.FUNCTION_COLUMNS[key]
     n = len(columns)
-    amount_w = min(Cm(3), int((width - Cm(1.6) - Cm(5)) / n))
-    name_w = width - Cm(1.6) - amount_w * n
+    code_w = Cm(2)  # a 7-digit 项 code on one line
+    amount_w = min(Cm(3), int((width - code_w - Cm(5)) / n))
+    name_w = width - code_w - amount_w * n
     rows = [["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n],
             ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
-    t = table([Cm(1.6), name_w, *[amount_w] * n], rows, f"t{key}.rows",
+    t = table([code_w, name_w, *[amount_w] * n], rows, f"t{key}.rows",
               ["{{ r.code }}", "{{ r.name }}", *[f"{{{{ r.v[{i}] }}}}" for i in range(n)]],
               {i + 2: NUM for i in range(n)})
     merge(t, 0, 0, 0, 1)
@@ -361,11 +363,14 @@ table_note("05")
 
 new_section(landscape=True)  # 06–08 likewise
 table_heading("06", new_page=False)
-w = [Cm(0.9), Cm(1.7), Cm(2.05), Cm(2.0)]
+w = [Cm(1.05), Cm(1.75), Cm(1.95), Cm(1.9)]
 t06_cells = [f"{{{{ r.c[{i}] }}}}" for i in range(16)]
+for name, base in (("表格文字小", "表格文字"), ("表格数字小", "表格数字")):  # 16 columns on one page
+    small = paragraph_style(name, base, "宋体", 7.5, align=doc.styles[base].paragraph_format.alignment)
+    small.paragraph_format.line_spacing = Pt(10)
 t = table(w * 4, [["人员经费", None, None, None, "公用经费", *[None] * 11],
                   ["科目编码", "科目名称", "金额", "其中：基本支出"] * 4],
-          "t06.rows", t06_cells, {i: NUM for i in range(16) if i % 4 in (2, 3)},
+          "t06.rows", t06_cells, {i: "表格数字小" if i % 4 in (2, 3) else "表格文字小" for i in range(16)},
           footer_rows=[(["人员经费合计", None, "{{ t06.personnel[0] }}", "{{ t06.personnel[1] }}",
                          "公用经费合计", *[None] * 9, "{{ t06.public[0] }}", "{{ t06.public[1] }}"],
                         {2: NUM, 3: NUM, 14: NUM, 15: NUM})])
@@ -465,7 +470,7 @@ para("{{ p.annex }}", "表信息").paragraph_format.page_break_before = True
 para("{%p endif %}", "表信息")
 para("{{ p.name }}项目支出绩效自评表", "表标题").paragraph_format.page_break_before = False
 para("（{{ unit.year }}年度）", "表信息").alignment = WD_ALIGN_PARAGRAPH.CENTER
-cols = [Cm(1.5), Cm(1.7), Cm(2.2), Cm(1.6), Cm(1.6), Cm(1.6), Cm(1.6), Cm(1.3), Cm(1.3), CONTENT - Cm(14.4)]
+cols = [Cm(1.4), Cm(1.3), Cm(1.6), Cm(2.5), Cm(1.6), Cm(1.6), Cm(1.7), Cm(1.4), Cm(1.5), CONTENT - Cm(14.6)]
 pt = table(cols, [
     ["项目名称", None, "{{ p.name }}"] + [None] * 7,
     ["主管部门及代码", None, "{{ p.supervisor }}", None, None, None, "预算单位", "{{ p.unit }}", None, None],
@@ -525,9 +530,11 @@ ana = table(cols, [], "p.analysis", ["{% vmerge r.m %}{{ r.part }}", "{{ r.label
 row = ana.rows[1]
 merge(ana, 1, 1, 1, 2)
 merge(ana, 1, 3, 1, 9)
-para("{%p for line in project_notes %}", "表注")
-para("{{ line }}", "表注")
-para("{%p endfor %}", "表注")
+notes = paragraph_style("附件备注", "表注", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
+notes.paragraph_format.line_spacing = Pt(12)
+para("{%p for line in project_notes %}", "附件备注")
+para("{{ line }}", "附件备注")
+para("{%p endfor %}", "附件备注")
 para("{%p endfor %}", "Normal")
 
 # ---- findings of a forced draft ----

@@ -163,7 +163,7 @@ def test_build_refuses_and_force_writes_a_draft(runner, workbook_copy, tmp_path,
 
     text = "\n".join(docx_lines(report))
     assert "草稿（审核未通过，不得公开）" in text
-    header = Document(str(report)).sections[0].header.paragraphs[0].text
+    header = Document(str(report)).sections[1].header.paragraphs[0].text  # [0]: cover and 目录
     assert header.endswith("年单位决算公开报告（草稿）")
     assert "附：审核发现的问题（草稿）" in text
 
