@@ -5,9 +5,12 @@ This is the only module that touches docxtpl and WordprocessingML.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
+import zipfile
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -210,16 +213,41 @@ def _update_fields_on_open(settings, on: bool) -> None:
         later.addprevious(update)
 
 
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip's epoch: the same bytes for the same report
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """The package re-zipped with fixed entry times, so a rebuild gives identical bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
+
+
 def write_docx(context: dict, target: Path) -> None:
-    """Render the template with ``context`` into ``target``, atomically."""
+    """Render the template with ``context`` into ``target``, atomically and reproducibly."""
     template = _Template(str(TEMPLATES / "report.docx"))
     template.render(context, autoescape=True)
-    _update_fields_on_open(template.docx.settings.element, on=not any(e["page"] for e in context["toc"]))
+    document = template.docx
+    _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
+    unit = context["unit"]
+    props = document.core_properties
+    props.title = f"{unit['name']}{unit['year']}年度单位决算公开"
+    props.author = props.last_modified_by = unit["name"]
+    # Dated by the report's year, not the clock: the same workbook gives the same file.
+    props.created = props.modified = datetime(unit["year"], 12, 31)
+    props.revision = 1
+    buffer = io.BytesIO()
+    template.save(buffer)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".docx", dir=target.parent)
-    os.close(fd)
     try:
-        template.save(tmp)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_stable_zip(buffer.getvalue()))
         os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(f"{target}：无法写入报告：{exc}") from None

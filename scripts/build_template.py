@@ -119,8 +119,12 @@ def no_split(row):
     tr_pr.append(OxmlElement("w:cantSplit"))
 
 
-def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_rows=()):
-    """A table: static header rows, one templated row repeated by ``{%tr for %}``."""
+def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_rows=(), long_text=False):
+    """A table: static header rows, one templated row repeated by ``{%tr for %}``.
+
+    Rows never break across pages, except in a ``long_text`` table: a free text may be taller
+    than a page, and Word clips a row that may not break.
+    """
     n_rows = len(header_rows) + (3 if loop_expr else 0) + len(footer_rows)
     t = doc.add_table(rows=n_rows, cols=len(widths))
     t.style = doc.styles["Table Grid"]
@@ -155,7 +159,8 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
     if loop_expr:
         t.rows[r].cells[0].paragraphs[0].text = f"{{%tr for r in {loop_expr} %}}"
         data = t.rows[r + 1]
-        no_split(data)
+        if not long_text:
+            no_split(data)
         for c, value in enumerate(cells):
             data.cells[c].paragraphs[0].text = value
             data.cells[c].paragraphs[0].style = doc.styles[(styles or {}).get(c, "表格文字")]
@@ -163,7 +168,8 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
         r += 3
     for values, value_styles in footer_rows:
         row = t.rows[r]
-        no_split(row)
+        if not long_text:
+            no_split(row)
         for c, value in enumerate(values):
             if value is None:
                 continue
@@ -505,7 +511,7 @@ continue_merge(data.cells[0])  # the fund rows continue the label cell above
 
 goals = table(cols, [["项目年度绩效目标", "年度目标", None, None, None, None, "实际完成情况", None, None, None]],
               footer_rows=[(["", "{{ p.target }}", None, None, None, None, "{{ p.achieved }}", None, None, None],
-                            {})])
+                            {})], long_text=True)
 for r in (0, 1):
     merge(goals, r, 1, r, 5)
     merge(goals, r, 6, r, 9)
@@ -526,7 +532,7 @@ continue_merge(ind.rows[2].cells[0])
 merge(ind, len(ind.rows) - 1, 0, len(ind.rows) - 1, 6)
 
 ana = table(cols, [], "p.analysis", ["{% vmerge r.m %}{{ r.part }}", "{{ r.label }}", None, "{{ r.text }}",
-                                     None, None, None, None, None, None])
+                                     None, None, None, None, None, None], long_text=True)
 row = ana.rows[1]
 merge(ana, 1, 1, 1, 2)
 merge(ana, 1, 3, 1, 9)
@@ -543,6 +549,10 @@ heading("附：审核发现的问题（草稿）", 1)
 loop(None, "draft_findings")
 para("{%p endif %}", "Normal")
 
+# The default template's thumbnail shows some other document.
+for rel_id, rel in list(doc.part.package.rels.items()):
+    if rel.reltype.endswith("/thumbnail"):
+        doc.part.package.rels.pop(rel_id)
 # The default template's stylesWithEffects (Word 2010) would disagree with the styles added here.
 for rel_id, rel in list(doc.part.rels.items()):
     if rel.reltype.endswith("/stylesWithEffects"):
