@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
+from . import batch
 from .audit import audit
 from .auditlog import grouped, summary_line
 from .errors import AuditFailed, DiscloseError
@@ -46,21 +48,44 @@ WORKBOOK = click.argument("workbook", type=click.Path(exists=True, dir_okay=Fals
 
 
 @main.command()
-@WORKBOOK
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="报告写入的文件夹。")
 @click.option("--force", is_flag=True, help="有错误也生成报告：每页标“草稿”，文末列出问题。")
 @click.option("--strict", is_flag=True, help="警告也视为错误。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF（目录带页码）。")
-def build(workbook: str, outdir: Path, force: bool, strict: bool, pdf: bool) -> None:
-    """审核 WORKBOOK 并生成决算公开报告。
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="CPU 核数", help="批量生成时同时运行的进程数。")
+def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, jobs: int) -> None:
+    """审核并生成决算公开报告。可给一个或多个工作簿，或一个文件夹（批量生成其中所有 .xlsx）。
 
     \b
     Example:
         disclose build sample_inputs/jincheng-2022.xlsx -o output
+        disclose build 各单位/ -j 4
     """
+    options = {"force": force, "strict": strict, "pdf": pdf}
+    if len(workbooks) == 1 and not workbooks[0].is_dir():
+        _build_single(workbooks[0], outdir, options)
+        return
+    paths = batch.workbooks_in(list(workbooks))
+    if not paths:
+        raise click.UsageError("没有找到 .xlsx 工作簿")
+    with click.progressbar(length=len(paths), label="生成报告") as bar:
+        outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
+    width = max(len(o.workbook) for o in outcomes)
+    click.echo(f"{'工作簿'.ljust(width)}  结果          报告")
+    for o in outcomes:
+        click.echo(f"{o.workbook.ljust(width)}  {o.result.ljust(12)}  {o.report or o.message}")
+    failed = [o for o in outcomes if o.exit_code]
+    click.echo(f"共 {len(outcomes)} 个工作簿：{len(outcomes) - len(failed)} 个已生成，{len(failed)} 个失败。")
+    if failed:
+        sys.exit(max(o.exit_code for o in failed))
+
+
+def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     try:
-        result = build_report(workbook, outdir, force=force, strict=strict, pdf=pdf)
+        result = build_report(str(workbook), outdir, **options)
     except AuditFailed as exc:
         _print_findings(exc.findings)
         raise
@@ -68,14 +93,32 @@ def build(workbook: str, outdir: Path, force: bool, strict: bool, pdf: bool) -> 
     if audit_result.findings:
         _print_findings(audit_result.findings)
     click.echo(f"已读取公开01–10表，{result.projects} 张项目绩效自评表；审核{summary_line(audit_result)}。")
-    if audit_result.errors or (strict and audit_result.warnings):
+    if audit_result.errors or (options["strict"] and audit_result.warnings):
         click.echo("报告为草稿（--force）：问题已列在报告末尾。")
+    if result.changes is not None:
+        _print_changes(*result.changes)
     click.echo(f"报告：{result.report}")
     if result.pdf:
         click.echo(f"PDF：{result.pdf}")
     if result.pdf_note:
         click.echo(result.pdf_note)
     click.echo(f"审核报告：{result.audit_report}")
+
+
+def _print_changes(figures: list[str], sentences: list[str]) -> None:
+    if not figures and not sentences:
+        click.echo("与上次生成相比：数字和文字都没有变化。")
+        return
+    if figures:
+        click.echo(f"与上次生成相比，{len(figures)} 个数字有变化：")
+    else:
+        click.echo("与上次生成相比，数字没有变化。")
+    for line in figures:
+        click.echo(f"  {line}")
+    if sentences:
+        click.echo(f"因此改变的情况说明（{len(sentences)} 段）：")
+        for line in sentences:
+            click.echo(f"  {line}")
 
 
 @main.command()

@@ -103,17 +103,7 @@ class Grid:
 def read_workbook(path: str) -> Workbook:
     """Read ``path`` into a :class:`Workbook`; raises :class:`WorkbookError` with sheet!cell."""
     grids = _load(path)
-    unit = _label_values(_sheet(grids, "单位信息"), layout.UNIT_LABELS)
-    for label in ("单位名称", "年度"):
-        value = unit.get(label)
-        if value is None or not value.value:
-            ref = value.ref if value else "单位信息"
-            raise WorkbookError(f"{ref}：“{label}”未填写")
-    year = unit["年度"]
-    try:
-        unit["年度"] = Text(str(int(parse_decimal(year.value) or 0)), year.ref)
-    except (ValueError, ArithmeticError):
-        raise CellError(year.ref, "年度（如 2022）", year.value) from None
+    unit = _unit(_sheet(grids, "单位信息"))
     duties, organization = _overview(_sheet(grids, "概况"))
     t04_income, t04_expense = _t04(_sheet(grids, "公开04表"))
     inputs_grid = _sheet(grids, "情况说明")
@@ -141,11 +131,43 @@ def read_workbook(path: str) -> Workbook:
     )
 
 
-def _load(path: str) -> dict[str, Grid]:
+def read_unit(path: str) -> tuple[str, int]:
+    """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
+    wb = _open(path, read_only=True)
     try:
-        wb = load_workbook(path, data_only=True)
+        ws = next((ws for ws in wb.worksheets if norm(ws.title) == norm("单位信息")), None)
+        if ws is None:
+            raise WorkbookError("工作簿缺少工作表“单位信息”")
+        unit = _unit(Grid(ws.title, list(ws.iter_rows(values_only=True))))
+    finally:
+        wb.close()
+    return unit["单位名称"].value, int(unit["年度"].value)
+
+
+def _unit(grid: Grid) -> dict[str, Text]:
+    unit = _label_values(grid, layout.UNIT_LABELS)
+    for label in ("单位名称", "年度"):
+        value = unit.get(label)
+        if value is None or not value.value:
+            ref = value.ref if value else "单位信息"
+            raise WorkbookError(f"{ref}：“{label}”未填写")
+    year = unit["年度"]
+    try:
+        unit["年度"] = Text(str(int(parse_decimal(year.value) or 0)), year.ref)
+    except (ValueError, ArithmeticError):
+        raise CellError(year.ref, "年度（如 2022）", year.value) from None
+    return unit
+
+
+def _open(path: str, read_only: bool = False):
+    try:
+        return load_workbook(path, data_only=True, read_only=read_only)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
         raise WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx）：{exc}") from None
+
+
+def _load(path: str) -> dict[str, Grid]:
+    wb = _open(path)
     try:
         return {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
                 for ws in wb.worksheets}

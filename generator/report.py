@@ -12,7 +12,8 @@ from .errors import AuditFailed
 from .auditlog import write_audit_report
 from .reader import read_workbook
 from .pdf import convert, find_soffice, heading_pages, page_texts
-from .render import headings, report_context, write_docx
+from . import changes
+from .render import SECTION_LABELS, headings, report_context, write_docx
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -30,10 +31,12 @@ class BuildResult:
     projects: int
     pdf: Path | None = None
     pdf_note: str = ""
+    # Since the previous build of this report: changed figures and sentences (None: first build).
+    changes: tuple[list[str], list[str]] | None = None
 
 
 def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = False,
-          pdf: bool = False) -> BuildResult:
+          pdf: bool = False, name: str | None = None) -> BuildResult:
     """Build the report of ``workbook`` into ``outdir``.
 
     Raises :class:`AuditFailed` (nothing but the 审核报告 written) when the audit finds 错误,
@@ -43,7 +46,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     """
     wb = read_workbook(workbook)
     result = audit(wb)
-    name = report_name(wb.name, wb.year)
+    name = name or report_name(wb.name, wb.year)
     audit_path = write_audit_report(result, wb, outdir / (name[: -len(".docx")] + "审核报告.html"))
     blocking = result.errors + (result.warnings if strict else [])
     if blocking and not force:
@@ -53,6 +56,12 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     target = outdir / name
     write_docx(context, target)
     built = BuildResult(result, target, audit_path, len(wb.projects))
+    record = changes.snapshot(result.figures, result.projects,
+                              {SECTION_LABELS[k]: v for k, v in context["narrative"].items()}, wb.inputs)
+    previous = changes.load(target)
+    if previous is not None:
+        built.changes = changes.differences(previous, record)
+    changes.save(target, record)
     if pdf:
         soffice = find_soffice()
         if soffice is None:

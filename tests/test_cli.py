@@ -102,3 +102,21 @@ def test_rebuilding_overwrites_the_report(runner, tmp_path):
     for _ in range(2):
         assert runner.invoke(main, ["build", str(JINCHENG), "-o", str(tmp_path)]).exit_code == 0
     assert len(list(tmp_path.glob("*.docx"))) == 1
+
+
+def test_pdf_without_libreoffice_writes_the_docx_and_says_so(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr("generator.report.find_soffice", lambda: None)
+    result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path), "--pdf"])
+    assert result.exit_code == 0
+    assert "未找到 LibreOffice，只生成了 .docx" in result.output
+    assert list(tmp_path.glob("*.docx")) and not list(tmp_path.glob("*.pdf"))
+
+
+def test_a_clean_build_is_not_a_draft(runner, tmp_path):
+    from docx import Document
+
+    assert runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path)]).exit_code == 0
+    [report] = tmp_path.glob("*.docx")
+    doc = Document(str(report))
+    assert doc.sections[1].header.paragraphs[0].text == "忻州市人力资源和社会保障局2022年单位决算公开报告"
+    assert "草稿" not in "\n".join(docx_lines(report))
