@@ -52,6 +52,8 @@ class Grid:
         self.rows = rows
         self.height = len(rows)
         self.width = max((len(r) for r in rows), default=0)
+        self._texts: dict[tuple[int, int], str] = {}
+        self._cells: list[tuple[int, int, str]] | None = None
 
     def get(self, row: int, col: int) -> object:
         if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
@@ -62,13 +64,18 @@ class Grid:
         return f"{self.title}!{get_column_letter(col)}{row}"
 
     def text(self, row: int, col: int) -> str:
-        return norm(self.get(row, col))
+        key = (row, col)
+        if key not in self._texts:
+            self._texts[key] = norm(self.get(row, col))
+        return self._texts[key]
 
     def cells(self) -> Iterator[tuple[int, int, str]]:
-        for r, values in enumerate(self.rows, start=1):
-            for c, value in enumerate(values, start=1):
-                if value is not None and value != "":
-                    yield r, c, norm(value)
+        """Every non-empty cell with its normalised text (computed once: labels are looked up
+        many times)."""
+        if self._cells is None:
+            self._cells = [(r, c, self.text(r, c)) for r, values in enumerate(self.rows, start=1)
+                           for c, value in enumerate(values, start=1) if value is not None and value != ""]
+        return iter(self._cells)
 
     def find(self, label: str, after_row: int = 0) -> tuple[int, int] | None:
         """First cell whose normalised text equals ``label``."""
@@ -167,7 +174,9 @@ def _open(path: str, read_only: bool = False):
 
 
 def _load(path: str) -> dict[str, Grid]:
-    wb = _open(path)
+    # Read-only mode streams each sheet once and skips merged-cell bookkeeping: a merged
+    # cell's value is in its top-left cell, which is all the reader looks at.
+    wb = _open(path, read_only=True)
     try:
         return {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
                 for ws in wb.worksheets}

@@ -5,8 +5,11 @@ This is the only module that touches docxtpl and WordprocessingML.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import marshal
 import os
+import sys
 import re
 import tempfile
 import zipfile
@@ -17,7 +20,8 @@ from pathlib import Path
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+import jinja2
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from . import layout
 from .errors import OutputError
@@ -56,11 +60,56 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in _END else text + "。"
 
 
+def _cache_dir() -> Path | None:
+    """Where compiled templates are kept between runs (None: compile every time)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "disclose" / f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path
+
+
+def _cached(kind: str, source: str, make, dump, load):
+    """``make()`` once per distinct ``source`` on this machine; a broken cache is ignored."""
+    directory = _cache_dir()
+    if directory is None:
+        return make()
+    path = directory / f"{kind}-{hashlib.sha256(source.encode('utf-8')).hexdigest()}"
+    try:
+        return load(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    value = make()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(dump(value))
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return value
+
+
+class _CachingEnvironment(Environment):
+    """Compiles each template source once per machine: the report template's XML is large and
+    the same on every build, and compiling it would cost more than rendering it."""
+
+    def from_string(self, source, globals=None, template_class=None):
+        code = _cached(f"code{int(bool(self.autoescape))}", source, lambda: self.compile(source),
+                       marshal.dumps, marshal.loads)
+        cls = template_class or self.template_class
+        return cls.from_code(self, code, self.make_globals(globals), None)
+
+
 def narrative_env() -> Environment:
     # Plain text: the docx stage escapes it. Workbook text is data in the context,
     # never part of a template, so it cannot run as template code.
+    cache = _cache_dir()
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
-                      undefined=StrictUndefined, keep_trailing_newline=False)
+                      undefined=StrictUndefined, keep_trailing_newline=False,
+                      bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None)
     env.filters.update(money=fmt_money, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
                        chinese=_chinese, sentence=_sentence)
     return env
@@ -82,13 +131,25 @@ class _Template(DocxTemplate):
 
     _VMERGE = re.compile(r"(<w:tc[ >](?:(?!<w:tc[ >]).)*?)\{%\s*vmerge\s+([^%]*?)\s*%\}", re.DOTALL)
 
+    _LISTING = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
+
+    def resolve_listing(self, xml: str) -> str:
+        # docxtpl turns tabs and newlines inside texts into <w:tab/> and <w:br/> by re-scanning
+        # every paragraph; only do that when some text has one.
+        return super().resolve_listing(xml) if self._LISTING.search(xml) else xml
+
     def patch_xml(self, src_xml: str) -> str:
         def add(m: re.Match) -> str:
             cell = m.group(1)
             tag = '<w:vMerge w:val="{{ %s }}"/>' % m.group(2)
             return re.sub(r"(<w:tcW [^>]*/>(?:<w:gridSpan [^>]*/>)?)", r"\1" + tag, cell, count=1)
 
-        return super().patch_xml(self._VMERGE.sub(add, src_xml))
+        def patch() -> str:
+            return super(_Template, self).patch_xml(self._VMERGE.sub(add, src_xml))
+
+        # The same template XML patches to the same Jinja source every time.
+        return _cached("patched", src_xml, patch, lambda text: text.encode("utf-8"),
+                       lambda data: data.decode("utf-8"))
 
 
 def _function_rows(lines: list[Line]) -> list[dict]:
@@ -238,7 +299,7 @@ def _stable_zip(data: bytes) -> bytes:
 def write_docx(context: dict, target: Path) -> None:
     """Render the template with ``context`` into ``target``, atomically and reproducibly."""
     template = _Template(str(TEMPLATES / "report.docx"))
-    template.render(context, autoescape=True)
+    template.render(context, _CachingEnvironment(), autoescape=True)
     document = template.docx
     _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
     unit = context["unit"]
