@@ -18,10 +18,30 @@ EXPENSE_CLASSES: tuple[tuple[str, str], ...] = (
     ("224", "灾害防治及应急管理支出"), ("229", "其他支出"), ("231", "债务还本支出"),
     ("232", "债务付息支出"), ("234", "抗疫特别国债安排的支出"),
 )
-CHINESE_NUMERALS = (
-    "一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四 十五 十六 十七 十八 十九 二十 "
-    "二十一 二十二 二十三 二十四 二十五 二十六"
-).split()
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 12 → 十二, 105 → 一百零五, 230 → 二百三十: for 附件 and row numbering."""
+    if n < 10:
+        return _DIGITS[n]
+    if n < 20:
+        return "十" + (_DIGITS[n % 10] if n % 10 else "")
+    for unit, size in (("千", 1000), ("百", 100), ("十", 10)):
+        if n >= size:
+            head, rest = divmod(n, size)
+            tail = ""
+            if rest:
+                tail = chinese_number(rest)
+                if 10 <= rest < 20:
+                    tail = "一" + tail  # 一百一十五, not 一百十五
+                if rest < size // 10:
+                    tail = "零" + tail
+            return _DIGITS[head] + unit + tail
+    raise ValueError(n)
+
+
+CHINESE_NUMERALS = tuple(chinese_number(i) for i in range(1, 27))
 
 # 公开01表 收入 rows 1–8 and the closing rows; 支出 类 rows are 32–57.
 T01_INCOME = {

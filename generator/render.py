@@ -50,10 +50,6 @@ SECTION_LABELS = {
 _END = "。！？；：”」）)"
 
 
-def _chinese(n: int) -> str:
-    return layout.CHINESE_NUMERALS[n - 1]
-
-
 def _sentence(text: str) -> str:
     """A typed paragraph printed as a sentence: ends with one full stop."""
     text = text.strip()
@@ -111,7 +107,7 @@ def narrative_env() -> Environment:
                       undefined=StrictUndefined, keep_trailing_newline=False,
                       bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None)
     env.filters.update(money=fmt_money, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
-                       chinese=_chinese, sentence=_sentence)
+                       chinese=layout.chinese_number, sentence=_sentence)
     return env
 
 
@@ -224,7 +220,7 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
     analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
                  "label": label, "text": p.analysis.get(label, "")}
                 for i, label in enumerate(layout.ANALYSIS_LABELS)]
-    return {"annex": f"附件{_chinese(number)}", "name": pf.name, "supervisor": p.supervisor,
+    return {"annex": f"附件{layout.chinese_number(number)}", "name": pf.name, "supervisor": p.supervisor,
             "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
             "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
             "grade": pf.grade, "analysis": analysis}

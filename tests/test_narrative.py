@@ -28,3 +28,10 @@ def test_zero_prior_leaves_out_the_percentage():
 def test_typed_text_loses_trailing_punctuation():
     assert clause("22年度项目支出减少。") == "22年度项目支出减少"
     assert clause("一是…；二是无。；") == "一是…；二是无"
+
+
+def test_annex_numbers_in_chinese():
+    from generator.layout import chinese_number
+
+    assert [chinese_number(n) for n in (1, 10, 13, 26, 40, 105, 110, 115, 200, 1010)] == [
+        "一", "十", "十三", "二十六", "四十", "一百零五", "一百一十", "一百一十五", "二百", "一千零一十"]
