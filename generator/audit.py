@@ -179,7 +179,30 @@ def _summary_amounts(c: Context):
                                computed_label="自评表折合")
 
 
+def _stated_cells(value) -> Iterator[Stated]:
+    """Every stated figure held anywhere in the workbook model."""
+    if isinstance(value, Stated):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _stated_cells(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _stated_cells(item)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            yield from _stated_cells(getattr(value, name))
+
+
+def _uncalculated_formulas(c: Context):
+    for stated in _stated_cells(c.wb):
+        if stated.formula and stated.ref not in c.fig.total_refs:
+            yield Finding(ERROR, "公式有计算结果", f"{stated.ref} 是公式，但文件里没有保存它的计算结果，无法得知数值"
+                          "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
+
+
 RULES: tuple[Rule, ...] = (
+    Rule("公式有计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）", _uncalculated_formulas),
     Rule("01收支平衡", "公开01表 收入总计 = 支出总计", _t01_balance),
     Rule("01财政拨款=02财政拨款收入", "公开01表 行1–3 之和 = 公开02表 合计的财政拨款收入", _t01_vs_t02_appropriation),
     Rule("04收支平衡", "公开04表 收入总计 = 总计", _t04_balance),

@@ -11,10 +11,15 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class Stated:
-    """A figure as typed in the workbook; ``value`` is None for an empty cell."""
+    """A figure as typed in the workbook; ``value`` is None for an empty cell.
+
+    ``formula`` marks a formula whose result was never saved: its value is unknown, which a
+    recomputed total absorbs and anything else must report.
+    """
 
     value: Decimal | None
     ref: str
+    formula: bool = False
 
     @property
     def amount(self) -> Decimal:

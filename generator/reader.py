@@ -54,6 +54,7 @@ class Grid:
         self.width = max((len(r) for r in rows), default=0)
         self._texts: dict[tuple[int, int], str] = {}
         self._cells: list[tuple[int, int, str]] | None = None
+        self.uncached: set[str] = set()  # coordinates of formulas without a saved result
 
     def get(self, row: int, col: int) -> object:
         if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
@@ -93,6 +94,8 @@ class Grid:
 
     def amount(self, row: int, col: int) -> Stated:
         raw = self.get(row, col)
+        if raw is None and f"{get_column_letter(col)}{row}" in self.uncached:
+            return Stated(None, self.ref(row, col), formula=True)
         try:
             return Stated(parse_decimal(raw), self.ref(row, col))
         except ValueError:
@@ -166,11 +169,65 @@ def _unit(grid: Grid) -> dict[str, Text]:
     return unit
 
 
+# Limits for an untrusted archive, checked before any XML is parsed.
+MAX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_RATIO = 200  # real workbooks compress 5–20 times
+MAX_ENTRIES = 10_000
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
+_SAVED_VALUE = re.compile(rb"<v>[^<]")  # openpyxl writes an empty <v></v> for formulas
+_UNCACHED = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>((?:(?!</c>).)*)</c>)', re.DOTALL)
+
+
+def _check_archive(path: str) -> None:
+    """Refuse, before parsing, what is not an .xlsx or would unpack to an absurd size."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise WorkbookError(f"{path}：无法打开：{exc.strerror}") from None
+    if head == _OLE:
+        with open(path, "rb") as fh:
+            encrypted = b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k" in fh.read()
+        if encrypted:
+            raise WorkbookError(f"{path}：工作簿设置了打开密码，请在 Excel 中取消密码（文件→信息→保护工作簿）后另存再试")
+        raise WorkbookError(f"{path}：这是旧版 Excel 97–2003 文件（.xls），请在 Excel 中另存为 .xlsx 后再试")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx），文件可能已损坏或不完整：{exc}") from None
+    total = sum(e.file_size for e in entries)
+    packed = sum(e.compress_size for e in entries) or 1
+    if len(entries) > MAX_ENTRIES or total > MAX_UNCOMPRESSED or (total > 10 * 2**20 and total / packed > MAX_RATIO):
+        raise WorkbookError(f"{path}：文件解压后达 {total // 2**20} MB（压缩比 {total // packed}），"
+                            "不像正常的决算工作簿，为安全起见拒绝读取")
+    if not any(e.filename == "xl/workbook.xml" for e in entries):
+        raise WorkbookError(f"{path}：不是 Excel 工作簿（.xlsx）：压缩包中没有 xl/workbook.xml")
+
+
+def _uncached_formulas(path: str, sheet_paths: dict[str, str]) -> dict[str, set[str]]:
+    """Cells holding a formula but no saved result, per sheet: a tool that writes formulas
+    without computing them (or Excel's "manual calculation") leaves these empty in data_only
+    reads, and they must not be taken for 0."""
+    found: dict[str, set[str]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for title, member in sheet_paths.items():
+            xml = archive.read(member.lstrip("/"))
+            if b"<f" not in xml:
+                continue
+            cells = {m.group(1).decode() for m in _UNCACHED.finditer(xml)
+                     if m.group(2) and b"<f" in m.group(2) and not _SAVED_VALUE.search(m.group(2))}
+            if cells:
+                found[title] = cells
+    return found
+
+
 def _open(path: str, read_only: bool = False):
+    _check_archive(path)
     try:
         return load_workbook(path, data_only=True, read_only=read_only)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx）：{exc}") from None
+    except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
+        raise WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx）：{type(exc).__name__} {exc}") from None
 
 
 def _load(path: str) -> dict[str, Grid]:
@@ -178,10 +235,16 @@ def _load(path: str) -> dict[str, Grid]:
     # cell's value is in its top-left cell, which is all the reader looks at.
     wb = _open(path, read_only=True)
     try:
-        return {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
-                for ws in wb.worksheets}
+        grids = {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
+                 for ws in wb.worksheets}
+        uncached = _uncached_formulas(path, {ws.title: ws._worksheet_path for ws in wb.worksheets})
+    except Exception as exc:  # noqa: BLE001 — as in _open: sheets are parsed lazily, here
+        raise WorkbookError(f"{path}：工作簿内容无法解析：{type(exc).__name__} {exc}") from None
     finally:
         wb.close()
+    for title, cells in uncached.items():
+        grids[norm(title)].uncached = cells
+    return grids
 
 
 def _sheet(grids: dict[str, Grid], name: str) -> Grid:

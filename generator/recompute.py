@@ -56,14 +56,26 @@ class Figures:
     t09: list[Line]
     t10: dict[int, Decimal]
     findings: list[Finding] = field(default_factory=list)
+    total_refs: set[str] = field(default_factory=set)  # stated totals, replaced by recomputation
 
     @staticmethod
     def class_totals(lines: list[Line], column: int) -> dict[str, Decimal]:
         return {line.code: line.values[column] for line in lines if line.level == "类"}
 
 
-def _check(findings: list[Finding], rule: str, what: str, stated: Stated, computed: Decimal,
+class _Log(list):
+    """The findings so far, and the cells checked as totals (recomputed, so never read)."""
+
+    def __init__(self):
+        super().__init__()
+        self.totals: set[str] = set()
+
+
+def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
            parts: Sequence[str] = ()) -> None:
+    findings.totals.add(stated.ref)
+    if stated.formula:
+        return  # a total typed as a formula and never calculated: the recomputation stands
     if stated.amount != computed:
         findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
 
@@ -156,7 +168,7 @@ def _blank_rows(wb: Workbook, findings: list[Finding]) -> None:
 
 
 def recompute(wb: Workbook) -> Figures:
-    findings: list[Finding] = []
+    findings = _Log()
     _blank_rows(wb, findings)
     t02 = _function_table(wb.t02, findings)
     t03 = _function_table(wb.t03, findings)
@@ -169,7 +181,7 @@ def recompute(wb: Workbook) -> Figures:
     budget, actual = _t07(wb, findings)
     t10 = _t10(wb, findings)
     return Figures(t01, t02, t03, t04_income, t04_expense, t05, t06, personnel, public,
-                   budget, actual, t08, t09, t10, findings)
+                   budget, actual, t08, t09, t10, list(findings), findings.totals)
 
 
 def _t01(wb: Workbook, t02: list[Line], t03: list[Line], findings: list[Finding]) -> dict[int, Decimal]:

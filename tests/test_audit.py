@@ -68,6 +68,8 @@ CASES = [
     ("上年数已填", XINZHOU, lambda wb: {wb.inputs["上年收入总计"].ref: None}, "上年数已填", True),
     ("绩效等级个数", JINCHENG, lambda wb: {wb.inputs["二级项目优"].ref: 9}, "绩效等级个数=自评表", True),
     ("项目综述元", XINZHOU, lambda wb: {wb.summaries[1].spent.ref: 489921.85}, "项目综述元=自评表万元", True),
+    ("公式无结果", JINCHENG, lambda wb: {row(wb.t05, "2080101").values[1].ref: "=7518127.01"},
+     "公式有计算结果", False),
     ("附件结余", JINCHENG, lambda wb: {wb.projects[0].funds[0].balance.ref: 1}, "附件资金结（转）余", True),
     ("附件执行率", XINZHOU, lambda wb: {wb.projects[0].funds[1].rate.ref: 99.7}, "附件执行率", True),
     ("附件得分", XINZHOU, lambda wb: {wb.projects[2].funds[0].score.ref: 9.06}, "附件得分", True),
@@ -102,6 +104,18 @@ def test_every_declared_rule_is_exercised():
     declared = {r.name for r in RULES} - {"05与06", "政府采购子项"}
     declared |= {"05基本支出=06经费合计", "小微企业≤中小企业", "中小企业≤采购合计"}
     assert declared <= exercised
+
+
+def test_uncalculated_formula_totals_are_absorbed_by_recomputation(workbook_copy):
+    """A total saved as a formula without its result (openpyxl, some web tools) is recomputed."""
+    path = workbook_copy()
+    wb = read_workbook(str(path))
+    totals = {wb.t05.total[0].ref: "=SUM(C9:C12)", row(wb.t05, "208").values[1].ref: "=D10+D16",
+              wb.t01[27].ref: "=SUM(C8:C15)"}
+    set_cells(path, totals)
+    result = audit(read_workbook(str(path)))
+    assert result.findings == []
+    assert result.figures.t05[0].values[0] == D("62281177.64")
 
 
 def test_samples_check_clean(runner):
