@@ -195,8 +195,12 @@ def _stated_cells(value) -> Iterator[Stated]:
 
 
 def _uncalculated_formulas(c: Context):
+    computed = set(c.fig.total_refs)  # the tool recomputes these, so their value is not needed
+    for project in c.wb.projects:
+        computed.add(project.stated_total.ref)
+        computed.update(cell.ref for fund in project.funds for cell in (fund.balance, fund.rate, fund.score))
     for stated in _stated_cells(c.wb):
-        if stated.formula and stated.ref not in c.fig.total_refs:
+        if stated.formula and stated.ref not in computed:
             yield Finding(ERROR, "公式有计算结果", f"{stated.ref} 是公式，但文件里没有保存它的计算结果，无法得知数值"
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
 

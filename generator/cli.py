@@ -12,9 +12,12 @@ import click
 from . import batch
 from .audit import audit
 from .auditlog import grouped, summary_line
-from .errors import AuditFailed, DiscloseError
+from .carryover import next_year_source
+from .errors import AuditFailed, DiscloseError, OutputError
 from .reader import read_workbook
+from .recompute import recompute
 from .report import build as build_report
+from .template_workbook import write_new_workbook
 
 
 class _Group(click.Group):
@@ -119,6 +122,30 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
         click.echo(f"因此改变的情况说明（{len(sentences)} 段）：")
         for line in sentences:
             click.echo(f"  {line}")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from", "last_year", type=click.Path(exists=True, dir_okay=False),
+              help="上年的工作簿：带入单位信息、概况和全部上年数，年度加一。")
+def init(path: Path | None, last_year: str | None) -> None:
+    """生成空白的标准工作簿（PATH，默认“决算公开工作簿.xlsx”），或由上年工作簿生成本年工作簿。
+
+    \b
+    Example:
+        disclose init 本单位2023.xlsx
+        disclose init --from 本单位2022.xlsx
+    """
+    source: dict = {}
+    if last_year:
+        wb = read_workbook(last_year)
+        source = next_year_source(wb, recompute(wb))
+        path = path or Path(f"{wb.name}{wb.year + 1}年度决算公开工作簿.xlsx")
+    path = path or Path("决算公开工作簿.xlsx")
+    if path.exists():
+        raise OutputError(f"{path}：文件已存在，为免覆盖未写入；请换一个文件名")
+    write_new_workbook(source, path)
+    click.echo(f"已生成工作簿：{path}（黄色单元格为填写处，先看“填表说明”）")
 
 
 @main.command()

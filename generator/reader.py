@@ -137,7 +137,7 @@ def read_workbook(path: str) -> Workbook:
         class_budget=_class_budget(grids.get("分类预算")),
         summaries=_summaries(grids.get("项目综述")),
         extra_terms=_terms(grids.get("名词解释")),
-        projects=[_project(g) for g in grids.values() if _is_project(g)],
+        projects=[p for p in (_project(g) for g in grids.values() if _is_project(g)) if p is not None],
     )
 
 
@@ -546,11 +546,9 @@ def _is_project(grid: Grid) -> bool:
 _HEAD_LABELS = frozenset(("项目名称", "主管部门及代码", "预算单位"))
 
 
-def _project(grid: Grid) -> Project:
+def _project(grid: Grid) -> Project | None:
     name_at = grid.right_of(*grid.need("项目名称"), _HEAD_LABELS)
     name = Text(clean_text(grid.get(*name_at)), grid.ref(*name_at))
-    if not name.value:
-        raise WorkbookError(f"{name.ref}：项目名称未填写")
     supervisor = clean_text(grid.get(*grid.right_of(*grid.need("主管部门及代码"), _HEAD_LABELS)))
     unit = clean_text(grid.get(*grid.right_of(*grid.need("预算单位"), _HEAD_LABELS)))
     funds, after_funds = _funds(grid)
@@ -567,6 +565,10 @@ def _project(grid: Grid) -> Project:
     grade_at = next(((total_r, c) for c in range(total_c + 1, grid.width + 1)
                      if grid.text(total_r, c) in ("优", "良", "中", "差")), None)
     grade = Text(grid.text(*grade_at), grid.ref(*grade_at)) if grade_at else Text("", "")
+    if not name.value:
+        if any(v.value for f in funds for v in (f.budget, f.spent)) or any(i.level3 for i in indicators):
+            raise WorkbookError(f"{name.ref}：项目名称未填写")
+        return None  # the blank workbook's unused 自评表
     return Project(
         sheet=grid.title, name=name, supervisor=supervisor, unit=unit, funds=funds,
         target=clean_text(grid.get(text_r, goal_c)), achieved=clean_text(grid.get(text_r, achieved_c)),

@@ -7,15 +7,22 @@ software's export can be pasted in; ``reader`` finds everything again by its lab
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import layout
+from .errors import OutputError
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)
@@ -78,8 +85,13 @@ def _numeric(value: object) -> object:
     return Decimal(text)
 
 
-def write_workbook(source: Source, path: str) -> None:
-    """Write the standard workbook for ``source`` (a transcript dict; ``{}`` for a blank one)."""
+def write_workbook(source: Source, path: str, *, formulas: bool = False) -> None:
+    """Write the standard workbook for ``source`` (a transcript dict; ``{}`` for a blank one).
+
+    With ``formulas`` (the workbook a clerk starts from), every total is an Excel formula so the
+    sheets add up while the clerk types, count cells only accept whole numbers, and a 填表说明
+    sheet comes first. The tool itself still recomputes every total from the leaves.
+    """
     wb = Workbook()
     wb.remove(wb.active)
     unit = source.get("unit", {})
@@ -107,7 +119,24 @@ def write_workbook(source: Source, path: str) -> None:
     projects = source.get("projects", [])
     for i, project in enumerate(projects or [{}], start=1):
         _project_sheet(wb, f"自评表{i:02d}", project, unit, year)
+    if formulas:
+        add_formulas(wb)
     wb.save(path)
+
+
+def write_new_workbook(source: Source, path: Path) -> None:
+    """The workbook a clerk starts from, written atomically (see ``write_workbook``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        write_workbook(source, tmp, formulas=True)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}：无法写入：{exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _unit_sheet(wb: Workbook, unit: Source) -> None:
@@ -310,3 +339,133 @@ def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str)
     for line in layout.PROJECT_NOTES:
         s.put(line)
         s.merge(1, 10)
+
+
+# ---- the blank workbook's formulas and checks ----
+
+def _col(n: int) -> str:
+    return get_column_letter(n)
+
+
+def _rows_by_line(ws, line_col: int) -> dict[int, int]:
+    """{行次 → worksheet row} read back from a 行次 column just written."""
+    found = {}
+    for row in ws.iter_rows(min_row=1, min_col=line_col, max_col=line_col):
+        value = row[0].value
+        if isinstance(value, int):
+            found[value] = row[0].row
+    return found
+
+
+def _set(ws, ref: str, formula: str) -> None:
+    ws[ref] = formula
+    ws[ref].fill = PatternFill()  # computed, not typed: not highlighted
+
+
+def add_formulas(wb: Workbook) -> None:
+    """Formulas for every total of a workbook laid out by :func:`write_workbook`."""
+    guide = wb.create_sheet("填表说明", 0)
+    guide.column_dimensions["A"].width = 110
+    text = (TEMPLATES / "workbook-guide.txt").read_text(encoding="utf-8")
+    for i, line in enumerate(text.splitlines(), start=1):
+        guide.cell(i, 1, line).alignment = Alignment(wrap_text=True)
+    _t01_formulas(wb["公开01表"])
+    _t04_formulas(wb["公开04表"])
+    for key in layout.FUNCTION_COLUMNS:
+        ws = wb[f"公开{key}表"]
+        for i in range(len(layout.FUNCTION_COLUMNS[key])):
+            c = _col(3 + i)
+            _set(ws, f"{c}8", f"=SUMPRODUCT(--(LEN($A$9:$A$3000)=3),{c}9:{c}3000)")
+    _t06_formulas(wb["公开06表"])
+    ws = wb["公开07表"]
+    for base in (0, 6):
+        a, b, c, d, e, f = (_col(base + i) for i in range(1, 7))
+        _set(ws, f"{c}9", f"={d}9+{e}9")
+        _set(ws, f"{a}9", f"={b}9+{c}9+{f}9")
+    ws = wb["公开10表"]
+    rows = _rows_by_line(ws, 2)
+    _set(ws, f"C{rows[1]}", f"=SUM(C{rows[2]}:C{rows[4]})")
+    _set(ws, f"C{rows[7]}", f"=SUM(C{rows[8]}:C{rows[15]})")
+    counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                            error="请填写不小于 0 的整数", errorTitle="应为整数", showErrorMessage=True)
+    ws.add_data_validation(counts)
+    for line in layout.T10_COUNT_ROWS:
+        counts.add(f"C{rows[line]}")
+    _inputs_validation(wb["情况说明"])
+    for ws in wb.worksheets:
+        if ws.title.startswith("自评表"):
+            _project_formulas(ws)
+
+
+def _t01_formulas(ws) -> None:
+    left, right = _rows_by_line(ws, 2), _rows_by_line(ws, 5)
+    _set(ws, f"C{left[27]}", f"=SUM(C{left[1]}:C{left[8]})")
+    _set(ws, f"C{left[31]}", f"=SUM(C{left[27]}:C{left[30]})")
+    _set(ws, f"F{right[58]}", f"=SUM(F{right[32]}:F{right[57]})")
+    _set(ws, f"F{right[62]}", f"=SUM(F{right[58]}:F{right[61]})")
+
+
+def _t04_formulas(ws) -> None:
+    left, right = _rows_by_line(ws, 2), _rows_by_line(ws, 5)
+    _set(ws, f"C{left[27]}", f"=SUM(C{left[1]}:C{left[3]})")
+    _set(ws, f"C{left[28]}", f"=SUM(C{left[29]}:C{left[31]})")
+    _set(ws, f"C{left[32]}", f"=C{left[27]}+C{left[28]}")
+    for line in (*range(33, 59), 60):
+        r = right[line]
+        _set(ws, f"F{r}", f"=SUM(G{r}:I{r})")
+    for c in "GHI":
+        _set(ws, f"{c}{right[59]}", f"=SUM({c}{right[33]}:{c}{right[58]})")
+        _set(ws, f"{c}{right[64]}", f"={c}{right[59]}+{c}{right[60]}")
+    _set(ws, f"F{right[59]}", f"=SUM(G{right[59]}:I{right[59]})")
+    _set(ws, f"F{right[64]}", f"=F{right[59]}+F{right[60]}")
+
+
+def _t06_formulas(ws) -> None:
+    cells: dict[str, tuple[int, int]] = {}  # code → (row, amount column)
+    for row in ws.iter_rows(min_row=7):
+        for b in range(4):
+            code = row[b * 4].value
+            if isinstance(code, str) and code.isdigit():
+                cells[code] = (row[0].row, b * 4 + 3)
+    classes = [c for c in cells if len(c) == 3]
+    for cls in classes:
+        r, c = cells[cls]
+        kids = [cells[k] for k in cells if len(k) == 5 and k.startswith(cls)]
+        for offset in (0, 1):
+            if offset and layout.t06_no_basic(cls):
+                continue
+            _set(ws, f"{_col(c + offset)}{r}", "=" + "+".join(f"{_col(kc + offset)}{kr}" for kr, kc in kids))
+    total_row = max(r for r, _ in cells.values()) + 1
+    while ws.cell(total_row, 1).value != "人员经费合计":
+        total_row += 1
+    personnel = [cells[c] for c in layout.T06_PERSONNEL_CLASSES]
+    public = [cells[c] for c in classes if c not in layout.T06_PERSONNEL_CLASSES]
+    for offset in (0, 1):
+        _set(ws, f"{_col(3 + offset)}{total_row}", "=" + "+".join(f"{_col(c + offset)}{r}" for r, c in personnel))
+        _set(ws, f"{_col(15 + offset)}{total_row}", "=" + "+".join(
+            f"{_col(c + offset)}{r}" for r, c in public if not (offset and layout.t06_no_basic(ws.cell(r, c - 2).value))))
+
+
+def _inputs_validation(ws) -> None:
+    counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                            error="请填写不小于 0 的整数", errorTitle="应为整数", showErrorMessage=True)
+    ws.add_data_validation(counts)
+    for row in ws.iter_rows(min_col=1, max_col=1):
+        if layout.INPUT_KINDS.get(row[0].value) == "count":
+            counts.add(f"B{row[0].row}")
+
+
+def _project_formulas(ws) -> None:
+    labels = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value not in labels:
+                labels[cell.value] = cell.row
+    first_fund, goals = labels["目标申报数"] + 1, labels["项目年度绩效目标"]
+    for r in range(first_fund, goals):
+        _set(ws, f"H{r}", f"=F{r}-G{r}")
+        _set(ws, f"I{r}", f"=IF(F{r}=0,0,ROUND(G{r}/F{r}*100,2))")
+        _set(ws, f"J{r}", f"=IF(F{r}=0,0,ROUND(10*MIN(G{r}/F{r},1),2))")
+    total = labels["总分"]
+    _set(ws, f"I{total}", f"=J{first_fund}+SUM(I{labels['一级指标'] + 1}:I{total - 1})")
+    _set(ws, f"J{total}", f'=IF(I{total}>=90,"优",IF(I{total}>=80,"良",IF(I{total}>=60,"中","差")))')
