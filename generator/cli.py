@@ -52,14 +52,16 @@ WORKBOOK = click.argument("workbook", type=click.Path(exists=True, dir_okay=Fals
 
 @main.command()
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("output"),
               show_default=True, help="报告写入的文件夹。")
 @click.option("--force", is_flag=True, help="有错误也生成报告：每页标“草稿”，文末列出问题。")
 @click.option("--strict", is_flag=True, help="警告也视为错误。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF（目录带页码）。")
+@click.option("--overwrite", is_flag=True, help="报告生成后被手工修改过时也覆盖（原文件备份在旁边）。")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="CPU 核数", help="批量生成时同时运行的进程数。")
-def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, jobs: int) -> None:
+def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, overwrite: bool,
+          jobs: int) -> None:
     """审核并生成决算公开报告。可给一个或多个工作簿，或一个文件夹（批量生成其中所有 .xlsx）。
 
     \b
@@ -67,7 +69,7 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
         disclose build sample_inputs/jincheng-2022.xlsx -o output
         disclose build 各单位/ -j 4
     """
-    options = {"force": force, "strict": strict, "pdf": pdf}
+    options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite}
     if len(workbooks) == 1 and not workbooks[0].is_dir():
         _build_single(workbooks[0], outdir, options)
         return
@@ -101,6 +103,8 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     if result.changes is not None:
         _print_changes(*result.changes)
     click.echo(f"报告：{result.report}")
+    if result.backup:
+        click.echo(f"原报告有手工修改，已备份为：{result.backup}")
     if result.pdf:
         click.echo(f"PDF：{result.pdf}")
     if result.pdf_note:

@@ -38,3 +38,7 @@ class AuditFailed(DiscloseError):
 
 class OutputError(DiscloseError):
     """The report cannot be written where it was asked to go."""
+
+
+class ReportEdited(OutputError):
+    """The report to be replaced was edited by hand since it was built; --overwrite replaces it."""

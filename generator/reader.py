@@ -11,11 +11,11 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from . import layout
 from .errors import CellError, WorkbookError
@@ -143,14 +143,15 @@ def read_workbook(path: str) -> Workbook:
 
 def read_unit(path: str) -> tuple[str, int]:
     """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
-    wb = _open(path, read_only=True)
-    try:
+    with _opened(path, read_only=True) as wb:
         ws = next((ws for ws in wb.worksheets if norm(ws.title) == norm("单位信息")), None)
         if ws is None:
             raise WorkbookError("工作簿缺少工作表“单位信息”")
-        unit = _unit(Grid(ws.title, list(ws.iter_rows(values_only=True))))
-    finally:
-        wb.close()
+        try:
+            rows = list(ws.iter_rows(values_only=True))
+        except Exception as exc:  # noqa: BLE001
+            raise _parse_failure(path, exc) from None
+    unit = _unit(Grid(ws.title, rows))
     return unit["单位名称"].value, int(unit["年度"].value)
 
 
@@ -222,26 +223,43 @@ def _uncached_formulas(path: str, sheet_paths: dict[str, str]) -> dict[str, set[
     return found
 
 
-def _open(path: str, read_only: bool = False):
+def _parse_failure(path: str, exc: BaseException) -> WorkbookError:
+    """One line saying why an untrusted file could not be parsed."""
+    root = exc
+    while root.__cause__ or root.__context__:
+        root = root.__cause__ or root.__context__
+    if type(root).__module__.startswith("defusedxml"):
+        return WorkbookError(f"{path}：工作簿的 XML 含有实体声明等不安全内容（{type(root).__name__}），"
+                             "为安全起见拒绝读取")
+    detail = str(root).strip().splitlines()[0] if str(root).strip() else ""
+    return WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx），内容无法解析：{type(root).__name__} {detail}")
+
+
+@contextmanager
+def _opened(path: str, read_only: bool = False):
+    """The workbook, open for reading; the file is closed again whatever happens."""
     _check_archive(path)
-    try:
-        return load_workbook(path, data_only=True, read_only=read_only)
-    except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
-        raise WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx）：{type(exc).__name__} {exc}") from None
+    with open(path, "rb") as fh:
+        try:
+            wb = load_workbook(fh, data_only=True, read_only=read_only)
+        except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
+            raise _parse_failure(path, exc) from None
+        try:
+            yield wb
+        finally:
+            wb.close()
 
 
 def _load(path: str) -> dict[str, Grid]:
     # Read-only mode streams each sheet once and skips merged-cell bookkeeping: a merged
     # cell's value is in its top-left cell, which is all the reader looks at.
-    wb = _open(path, read_only=True)
-    try:
-        grids = {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
-                 for ws in wb.worksheets}
-        uncached = _uncached_formulas(path, {ws.title: ws._worksheet_path for ws in wb.worksheets})
-    except Exception as exc:  # noqa: BLE001 — as in _open: sheets are parsed lazily, here
-        raise WorkbookError(f"{path}：工作簿内容无法解析：{type(exc).__name__} {exc}") from None
-    finally:
-        wb.close()
+    with _opened(path, read_only=True) as wb:
+        try:
+            grids = {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
+                     for ws in wb.worksheets}
+            uncached = _uncached_formulas(path, {ws.title: ws._worksheet_path for ws in wb.worksheets})
+        except Exception as exc:  # noqa: BLE001 — as in _opened: sheets are parsed lazily, here
+            raise _parse_failure(path, exc) from None
     for title, cells in uncached.items():
         grids[norm(title)].uncached = cells
     return grids
@@ -521,7 +539,7 @@ def _class_budget(grid: Grid | None) -> list[ClassBudget]:
         code_value, code_ref = row["类编码"]
         code = norm(code_value if isinstance(code_value, str) else _int(code_value))
         if not re.fullmatch(r"\d{3}", code):
-            raise CellError(code_ref, "3 位类编码（如 208）", code_value)
+            raise CellError(code_ref, "三位数字的类编码（如 208）", code_value)
         result.append(ClassBudget(code, clean_text(row["类名称"][0]), _stated(row["年初预算"]),
                                   _stated(row["上年决算"]), clean_text(row["主要用途"][0]),
                                   clean_text(row["变动原因"][0])))
@@ -547,7 +565,8 @@ _HEAD_LABELS = frozenset(("项目名称", "主管部门及代码", "预算单位
 
 
 def _project(grid: Grid) -> Project | None:
-    name_at = grid.right_of(*grid.need("项目名称"), _HEAD_LABELS)
+    label_at = grid.need("项目名称")
+    name_at = grid.right_of(*label_at, _HEAD_LABELS)
     name = Text(clean_text(grid.get(*name_at)), grid.ref(*name_at))
     supervisor = clean_text(grid.get(*grid.right_of(*grid.need("主管部门及代码"), _HEAD_LABELS)))
     unit = clean_text(grid.get(*grid.right_of(*grid.need("预算单位"), _HEAD_LABELS)))
@@ -567,7 +586,7 @@ def _project(grid: Grid) -> Project | None:
     grade = Text(grid.text(*grade_at), grid.ref(*grade_at)) if grade_at else Text("", "")
     if not name.value:
         if any(v.value for f in funds for v in (f.budget, f.spent)) or any(i.level3 for i in indicators):
-            raise WorkbookError(f"{name.ref}：项目名称未填写")
+            raise WorkbookError(f"{grid.ref(*label_at)}：“项目名称”右边没有填写项目名称")
         return None  # the blank workbook's unused 自评表
     return Project(
         sheet=grid.title, name=name, supervisor=supervisor, unit=unit, funds=funds,

@@ -280,16 +280,52 @@ def _update_fields_on_open(settings, on: bool) -> None:
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip's epoch: the same bytes for the same report
 
 
+FINGERPRINT = "disclose-sha256"
+_CUSTOM_PART = "docProps/custom.xml"
+_CUSTOM_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="%s"><vt:lpwstr>%s</vt:lpwstr>'
+    "</property></Properties>"
+)
+_CUSTOM_TYPE = ('<Override PartName="/docProps/custom.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>')
+_CUSTOM_REL = ('<Relationship Id="rIdDiscloseCustom" Target="docProps/custom.xml" '
+               'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"/>')
+
+
 def _stable_zip(data: bytes) -> bytes:
-    """The package re-zipped with fixed entry times, so a rebuild gives identical bytes."""
+    """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and a
+    custom property holding the hash of its body, so a later build can tell a hand edit."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+        parts = {info.filename: src.read(info.filename) for info in src.infolist()}
+        digest = hashlib.sha256(parts["word/document.xml"]).hexdigest()
+        parts[_CUSTOM_PART] = (_CUSTOM_XML % (FINGERPRINT, digest)).encode("utf-8")
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")
+        parts["_rels/.rels"] = parts["_rels/.rels"].replace(
+            b"</Relationships>", _CUSTOM_REL.encode() + b"</Relationships>")
+        for name, content in parts.items():
+            entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            dst.writestr(entry, src.read(info.filename))
+            dst.writestr(entry, content)
     return out.getvalue()
+
+
+def edited_since_built(report: Path) -> bool:
+    """True when ``report`` is not as this tool wrote it: its body no longer matches the hash
+    recorded when it was built (or it has none: a document made some other way)."""
+    try:
+        with zipfile.ZipFile(report) as archive:
+            body = archive.read("word/document.xml")
+            custom = archive.read(_CUSTOM_PART).decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return True
+    found = re.search(r'name="%s"><vt:lpwstr>([0-9a-f]{64})<' % FINGERPRINT, custom)
+    return found is None or found.group(1) != hashlib.sha256(body).hexdigest()
 
 
 def write_docx(context: dict, target: Path) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
 from .audit import AuditResult, audit
-from .errors import AuditFailed
+from .errors import AuditFailed, ReportEdited
 from .auditlog import write_audit_report
 from .reader import read_workbook
 from .pdf import convert, find_soffice, heading_pages, page_texts
 from . import changes
-from .render import SECTION_LABELS, headings, report_context, write_docx
+from .render import SECTION_LABELS, edited_since_built, headings, report_context, write_docx
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
@@ -33,14 +35,29 @@ class BuildResult:
     pdf_note: str = ""
     # Since the previous build of this report: changed figures and sentences (None: first build).
     changes: tuple[list[str], list[str]] | None = None
+    backup: Path | None = None  # where a hand-edited previous report was moved
+
+
+def _protect_hand_edits(target: Path, overwrite: bool) -> Path | None:
+    if not target.exists() or not edited_since_built(target):
+        return None
+    if not overwrite:
+        raise ReportEdited(f"{target}：这份报告在生成后被手工修改过，为免丢失修改，未覆盖。"
+                           "请把修改改到工作簿里；确要覆盖时加 --overwrite（原文件会备份在旁边）")
+    stamp = datetime.fromtimestamp(target.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+    backup = target.with_name(f"{target.stem}.手工修改备份-{stamp}{target.suffix}")
+    os.replace(target, backup)
+    return backup
 
 
 def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = False,
-          pdf: bool = False, name: str | None = None) -> BuildResult:
+          pdf: bool = False, name: str | None = None, overwrite: bool = False) -> BuildResult:
     """Build the report of ``workbook`` into ``outdir``.
 
     Raises :class:`AuditFailed` (nothing but the 审核报告 written) when the audit finds 错误,
     or 警告 under ``strict``, unless ``force``: then the report is a 草稿 listing the findings.
+    A previous report that was edited by hand since it was built is kept: :class:`ReportEdited`
+    unless ``overwrite``, and then it is first moved to a backup beside it.
     With ``pdf`` and LibreOffice installed, the PDF is written too and the 目录 of both carries
     page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why.
     """
@@ -54,8 +71,9 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
                           f"（审核报告：{audit_path}）", result.findings)
     context = report_context(wb, result.figures, result.projects, result.findings if blocking else None)
     target = outdir / name
+    backup = _protect_hand_edits(target, overwrite)
     write_docx(context, target)
-    built = BuildResult(result, target, audit_path, len(wb.projects))
+    built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup)
     record = changes.snapshot(result.figures, result.projects,
                               {SECTION_LABELS[k]: v for k, v in context["narrative"].items()}, wb.inputs)
     previous = changes.load(target)

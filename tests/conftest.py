@@ -7,7 +7,6 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 
-from generator.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_inputs"

@@ -11,7 +11,7 @@ from docx import Document
 from conftest import JINCHENG, XINZHOU, set_cells
 from generator.audit import RULES, audit
 from generator.cli import main
-from generator.findings import ERROR, WARNING
+from generator.findings import ERROR
 from generator.reader import read_workbook
 
 D = Decimal

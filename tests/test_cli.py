@@ -1,7 +1,6 @@
 """The ``disclose`` command as a clerk uses it: exit codes, messages, files written."""
 
 import hashlib
-import shutil
 
 import pytest
 from openxml_audit import OpenXmlValidator

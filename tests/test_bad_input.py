@@ -1,0 +1,188 @@
+"""Malformed and hostile workbooks: one clear line naming the place, the right exit code, no
+report written, and the input left exactly as it was."""
+
+import hashlib
+import io
+import shutil
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import JINCHENG, XINZHOU
+from generator.cli import main
+
+
+def _edit(fn):
+    """A case that changes a copy of the 晋城 sample with openpyxl."""
+
+    def make(path):
+        shutil.copy(JINCHENG, path)
+        wb = load_workbook(path)
+        fn(wb)
+        wb.save(path)
+
+    return make
+
+
+def _bytes(data):
+    def make(path):
+        path.write_bytes(data(path) if callable(data) else data)
+
+    return make
+
+
+def _cell(ws, text):
+    return next(c for row in ws.iter_rows() for c in row if c.value == text)
+
+
+def _clear_row_of(sheet, text):
+    def fn(wb):
+        ws = wb[sheet]
+        row = _cell(ws, text).row
+        for c in ws[row]:
+            if type(c).__name__ != "MergedCell":
+                c.value = None
+
+    return fn
+
+
+def _set(ref, value):
+    def fn(wb):
+        sheet, cell = ref.split("!")
+        wb[sheet][cell].value = value
+
+    return fn
+
+
+def _rezip(replace: dict, extra: dict = ()):
+    """The sample with some archive members replaced (raw XML: what openpyxl would never write)."""
+
+    def data(path):
+        out = io.BytesIO()
+        with zipfile.ZipFile(JINCHENG) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, replace.get(info.filename, src.read(info.filename)))
+            for name, content in dict(extra).items():
+                dst.writestr(name, content)
+        return out.getvalue()
+
+    return data
+
+
+def _zip_only(members: dict):
+    def data(path):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, content in members.items():
+                z.writestr(name, content)
+        return out.getvalue()
+
+    return data
+
+
+LAUGHS = (b'<!DOCTYPE worksheet [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">'
+          b'<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;">]>')
+XXE = b'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+def _with_doctype(doctype):
+    """The first worksheet with a DOCTYPE declaring entities (what a hostile file would carry)."""
+    with zipfile.ZipFile(JINCHENG) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    return {"xl/worksheets/sheet1.xml": b'<?xml version="1.0"?>' + doctype + sheet}
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# (id, how the bad workbook is made, exit code, text the one-line message must contain)
+CASES = [
+    ("text file", _bytes("这不是 Excel 文件".encode()), 2, "不是可读取的 Excel 工作簿"),
+    ("empty file", _bytes(b""), 2, "不是可读取的 Excel 工作簿"),
+    ("truncated", _bytes(lambda p: JINCHENG.read_bytes()[: JINCHENG.stat().st_size // 2]), 2, "已损坏或不完整"),
+    ("zip, not xlsx", _bytes(_zip_only({"readme.txt": "hello"})), 2, "没有 xl/workbook.xml"),
+    ("password", _bytes(OLE + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64), 2,
+     "设置了打开密码"),
+    ("old .xls", _bytes(OLE + b"\x00" * 1024), 2, "Excel 97–2003"),
+    ("zip bomb", _bytes(_zip_only({"xl/workbook.xml": "<x/>", "xl/bomb.bin": b"\x00" * (24 * 2**20)})), 2,
+     "为安全起见拒绝读取"),
+    ("billion laughs", _bytes(_rezip(_with_doctype(LAUGHS))), 2, "EntitiesForbidden"),
+    ("external entity", _bytes(_rezip(_with_doctype(XXE))), 2, "Forbidden"),
+    ("missing 公开09表", _edit(lambda wb: wb.remove(wb["公开09表"])), 2, "工作簿缺少工作表“公开09表”"),
+    ("missing 单位信息", _edit(lambda wb: wb.remove(wb["单位信息"])), 2, "工作簿缺少工作表“单位信息”"),
+    ("no 栏次 row", _edit(_clear_row_of("公开02表", "栏次")), 2, "公开02表：找不到“栏次”行"),
+    ("no 科目编码 header", _edit(_set("公开03表!A6", None)), 2, "公开03表：找不到“科目编码”列"),
+    ("no 行次 header", _edit(_set("公开10表!B5", None)), 2, "公开10表：找不到标签“行次”"),
+    ("06 header broken", _edit(_set("公开06表!E6", "编码")), 2, "公开06表：找不到四组"),
+    ("06 closing row", _edit(_set("公开06表!A35", "合计")), 2, "公开06表：找不到“人员经费合计”行"),
+    ("07 栏次 incomplete", _edit(_set("公开07表!L8", None)), 2, "公开07表!8行：栏次应为 1–12"),
+    ("words in 05", _edit(_set("公开05表!D12", "约五万")), 2, "公开05表!D12：应为金额（数字），实际为“约五万”"),
+    ("words in 01", _edit(_set("公开01表!C8", "六千二百万")), 2, "公开01表!C8：应为金额"),
+    ("words in 情况说明", _edit(_set("情况说明!B4", "约一亿")), 2, "情况说明!B4：应为金额"),
+    ("count not whole", _edit(_set("情况说明!B29", 2.5)), 2, "情况说明!B29：应为“出国团组数”的整数个数"),
+    ("year in words", _edit(_set("单位信息!B4", "二〇二二")), 2, "单位信息!B4：应为年度"),
+    ("no unit name", _edit(_set("单位信息!B3", None)), 2, "单位信息!B3：“单位名称”未填写"),
+    ("bad code", _edit(_set("公开03表!A12", "2O80101")), 2, "公开03表!A12：应为科目编码"),
+    ("duplicate code", _edit(_set("公开05表!A12", "2080101")), 2, "公开05表!A12：科目编码 2080101 重复"),
+    ("parent missing", _edit(_set("公开02表!A9", "299")), 2, "的上级科目 208 不在表中"),
+    ("amount without code", _edit(_set("公开05表!A12", None)), 2, "公开05表!A12：这一行有金额但没有科目编码"),
+    ("06 unknown code", _edit(_set("公开06表!A20", "30198")), 2, "公开06表!A20：应为公开06表的经济分类科目编码"),
+    ("bad 类编码", _edit(_set("分类预算!A2", "20")), 2, "分类预算!A2：应为三位数字的类编码"),
+    ("project without name", _edit(_set("自评表02!C3", None)), 2, "自评表02!A3：“项目名称”右边没有填写项目名称"),
+    ("project without 年度目标", _edit(_set("自评表02!B9", "目标")), 2, "自评表02：找不到标签“年度目标”"),
+    ("project without 总分", _edit(lambda wb: setattr(_cell(wb["自评表02"], "总分"), "value", None)), 2,
+     "自评表02：绩效指标表后找不到“总分”行"),
+    ("project funds header", _edit(_set("自评表02!G5", None)), 2, "资金表头缺少“全年执行数”"),
+    ("leaf formula never calculated", _edit(_set("公开05表!D12", "=7518127.01")), 1, "公开05表!D12 是公式"),
+]
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_bad_workbook(runner, tmp_path, case):
+    _, make, code, expected = case
+    path = tmp_path / "工作簿.xlsx"
+    make(path)
+    before = _sha(path)
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["build", str(path), "-o", str(out)])
+    assert result.exit_code == code, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    if code == 2:
+        assert result.output.count("\n") == 1 and result.output.startswith("错误：")
+    assert not list(out.glob("*.docx")) if out.exists() else True
+    assert _sha(path) == before
+
+
+def test_at_least_thirty_cases():
+    assert len(CASES) >= 30
+
+
+def test_output_folder_that_cannot_be_written(runner, tmp_path):
+    blocker = tmp_path / "报告"
+    blocker.write_text("一个文件，不是文件夹")
+    result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(blocker)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"错误：{blocker}") and result.output.count("\n") == 1
+
+
+def test_a_hand_edited_report_is_kept_unless_overwrite(runner, tmp_path):
+    from docx import Document
+
+    assert runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path)]).exit_code == 0
+    [report] = tmp_path.glob("*.docx")
+    doc = Document(str(report))
+    doc.add_paragraph("手工补充的一段")
+    doc.save(str(report))
+    edited = report.read_bytes()
+    refused = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path)])
+    assert refused.exit_code == 2
+    assert "被手工修改过" in refused.output and "--overwrite" in refused.output
+    assert report.read_bytes() == edited
+    replaced = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path), "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    [backup] = tmp_path.glob("*.手工修改备份-*.docx")
+    assert backup.read_bytes() == edited
+    assert "手工补充的一段" not in "".join(p.text for p in Document(str(report)).paragraphs)
