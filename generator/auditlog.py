@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 from .audit import AuditResult
-from .errors import OutputError
+from .files import write_atomically
 from .findings import Finding
 from .model import Workbook
 
@@ -45,12 +44,5 @@ td,th{{border:1px solid #444;padding:4px 6px;vertical-align:top;font-size:10.5pt
 {body}
 </table></body></html>
 """
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".html", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(page)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise OutputError(f"{target}：无法写入审核报告：{exc}") from None
+    write_atomically(target, page.encode("utf-8"), "审核报告")
     return target

@@ -8,11 +8,10 @@ and lists the figures that changed (old → new) and the sentences that changed 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from . import layout
+from .files import write_atomically
 from .model import Stated, Text
 from .money import cents, fmt_plain
 from .projects import ProjectFigures
@@ -84,11 +83,8 @@ def load(report: Path) -> dict | None:
 
 
 def save(report: Path, record: dict) -> None:
-    target = record_path(report)
-    fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".json", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(record, fh, ensure_ascii=False, indent=0, sort_keys=True)
-    os.replace(tmp, target)
+    data = json.dumps(record, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
+    write_atomically(record_path(report), data, "数字记录")
 
 
 def differences(old: dict, new: dict) -> tuple[list[str], list[str]]:

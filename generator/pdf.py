@@ -16,6 +16,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .errors import OutputError
+from .files import write_atomically
 
 # Template font → installed fonts to try, best first (Linux families, then Windows ones).
 FONT_CANDIDATES = {
@@ -101,11 +102,7 @@ def convert(soffice: str, docx: Path, target: Path) -> Path:
         produced = work_dir / "report.pdf"
         if not produced.exists():
             raise OutputError(f"{docx}：LibreOffice 没有生成 PDF（可用 --debug 查看，或在 Word 中另存为 PDF）")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".pdf", dir=target.parent)
-        os.close(fd)
-        shutil.copyfile(produced, tmp)
-        os.replace(tmp, target)
+        write_atomically(target, produced.read_bytes(), "PDF")
     return target
 
 

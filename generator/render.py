@@ -24,7 +24,7 @@ import jinja2
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
 from . import layout
-from .errors import OutputError
+from .files import write_atomically
 from .findings import Finding
 from .model import Workbook
 from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
@@ -343,17 +343,7 @@ def write_docx(context: dict, target: Path) -> None:
     props.revision = 1
     buffer = io.BytesIO()
     template.save(buffer)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".docx", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_stable_zip(buffer.getvalue()))
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise OutputError(f"{target}：无法写入报告：{exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomically(target, _stable_zip(buffer.getvalue()), "报告")
 
 
 def headings(docx: Path) -> list[tuple[int, str]]:

@@ -7,8 +7,6 @@ software's export can be pasted in; ``reader`` finds everything again by its lab
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from decimal import Decimal
@@ -20,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import layout
-from .errors import OutputError
+from .files import atomic_target
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -126,17 +124,8 @@ def write_workbook(source: Source, path: str, *, formulas: bool = False) -> None
 
 def write_new_workbook(source: Source, path: Path) -> None:
     """The workbook a clerk starts from, written atomically (see ``write_workbook``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        write_workbook(source, tmp, formulas=True)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}：无法写入：{exc.strerror}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_target(path, "工作簿") as tmp:
+        write_workbook(source, str(tmp), formulas=True)
 
 
 def _unit_sheet(wb: Workbook, unit: Source) -> None:
