@@ -140,10 +140,6 @@ def t06_no_basic(code: str) -> bool:
     return code[:3] in T06_NO_BASIC_CLASSES
 
 
-def t06_class_of(code: str) -> str:
-    return code[:3]
-
-
 def function_parent(code: str) -> str | None:
     """The 类 of a 款, the 款 of a 项; None for a 类."""
     return code[:-2] if len(code) > 3 else None
