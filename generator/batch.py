@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AuditFailed, DiscloseError
+from .errors import AuditFailed, DiscloseError, ReportEdited
 from .reader import read_unit
 from .report import build, report_name
 
@@ -20,7 +20,7 @@ from .report import build, report_name
 @dataclass(frozen=True)
 class Outcome:
     workbook: str
-    result: str  # OK, 错误 n, 警告 n, 无法读取
+    result: str  # OK, 错误 n, 警告 n, 无法读取, 未覆盖 (edited by hand)
     report: str
     message: str = ""
     exit_code: int = 0
@@ -62,6 +62,8 @@ def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcom
         errors = sum(1 for f in exc.findings if f.severity == "错误")
         label = f"错误 {errors}" if errors else f"警告 {len(exc.findings)}"
         return Outcome(str(workbook), label, "", exc.message, exc.exit_code)
+    except ReportEdited as exc:
+        return Outcome(str(workbook), "未覆盖", "", exc.message, exc.exit_code)
     except DiscloseError as exc:
         return Outcome(str(workbook), "无法读取", "", exc.message, exc.exit_code)
     result = built.result

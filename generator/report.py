@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from .audit import AuditResult, audit
-from .errors import AuditFailed, ReportEdited
-from .auditlog import write_audit_report
-from .reader import read_workbook
-from .pdf import convert, find_soffice, heading_pages, page_texts
 from . import changes
+from .audit import AuditResult, audit
+from .auditlog import write_audit_report
+from .errors import AuditFailed, ReportEdited
+from .pdf import convert, find_soffice, heading_pages, page_texts
+from .reader import read_workbook
 from .render import SECTION_LABELS, edited_since_built, headings, report_context, write_docx
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
