@@ -20,8 +20,18 @@ from openpyxl.utils import get_column_letter
 from . import layout
 from .errors import CellError, WorkbookError
 from .model import (
-    ClassBudget, FundRow, FunctionRow, FunctionTable, Indicator, Project, ProjectSummary, Stated,
-    Table06, Table07, Text, Workbook,
+    ClassBudget,
+    FunctionRow,
+    FunctionTable,
+    FundRow,
+    Indicator,
+    Project,
+    ProjectSummary,
+    Stated,
+    Table06,
+    Table07,
+    Text,
+    Workbook,
 )
 from .money import parse_decimal
 

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from . import layout
 from .findings import ERROR, Finding, mismatch
-from .money import fmt_money
 from .model import FunctionTable, Stated, Workbook
+from .money import fmt_money
 
 ZERO = Decimal(0)
 LEVELS = {3: "类", 5: "款", 7: "项"}

@@ -9,19 +9,24 @@ import hashlib
 import io
 import marshal
 import os
-import sys
 import re
+import sys
 import tempfile
 import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import jinja2
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-import jinja2
-from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+)
 
 from . import layout
 from .files import write_atomically

@@ -15,7 +15,13 @@ from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .pdf import convert, find_soffice, heading_pages, page_texts
 from .reader import read_workbook
-from .render import SECTION_LABELS, edited_since_built, headings, report_context, write_docx
+from .render import (
+    SECTION_LABELS,
+    edited_since_built,
+    headings,
+    report_context,
+    write_docx,
+)
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 

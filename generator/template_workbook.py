@@ -8,8 +8,8 @@ software's export can be pasted in; ``reader`` finds everything again by its lab
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
