@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from docx import Document
+from openxml_audit import OpenXmlValidator
 
 from conftest import JINCHENG, XINZHOU, set_cells
 from generator.audit import RULES, audit
@@ -179,6 +180,7 @@ def test_build_refuses_and_force_writes_a_draft(runner, workbook_copy, tmp_path,
     assert "草稿（审核未通过，不得公开）" in text
     header = Document(str(report)).sections[1].header.paragraphs[0].text  # [0]: cover and 目录
     assert header.endswith("年单位决算公开报告（草稿）")
+    assert OpenXmlValidator().validate(str(report)).is_valid
     assert "附：审核发现的问题（草稿）" in text
 
 

@@ -35,6 +35,10 @@ def built(request, tmp_path_factory):
     [docx] = out.glob("*.docx")
     [pdf] = out.glob("*.pdf")
     reader = PdfReader(str(pdf))
+    from openxml_audit import OpenXmlValidator
+
+    validation = OpenXmlValidator().validate(str(docx))  # the 目录 now holds entries and numbers
+    assert validation.is_valid, [str(e) for e in validation.errors[:5]]
     return Document(str(docx)), reader, [p.extract_text() for p in reader.pages]
 
 
