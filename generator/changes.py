@@ -38,19 +38,16 @@ def snapshot(fig: Figures, projects: list[ProjectFigures], narrative: dict[str, 
         figures[f"{table}｜{row}｜{column}"] = _money(value)
 
     for line, value in fig.t01.items():
-        label = layout.T01_INCOME.get(line) or layout.T01_EXPENSE_CLOSE.get(line) or ""
-        if layout.T01_EXPENSE_FIRST <= line < layout.T01_EXPENSE_FIRST + 26:
-            label = layout.EXPENSE_CLASSES[line - layout.T01_EXPENSE_FIRST][1]
-        put("公开01表", f"行{line} {label}".strip(), "决算数", value)
+        put("公开01表", f"行{line} {layout.T01_LABELS.get(line, '')}".strip(), "决算数", value)
     for key, lines in (("02", fig.t02), ("03", fig.t03), ("05", fig.t05), ("08", fig.t08), ("09", fig.t09)):
         for line in lines:
             for column, value in zip(layout.FUNCTION_COLUMNS[key], line.values):
                 put(f"公开{key}表", f"{line.code} {line.name}".strip(), column, value)
     for line, value in fig.t04_income.items():
-        put("公开04表", f"行{line} {layout.T04_INCOME.get(line, '')}".strip(), "金额", value)
+        put("公开04表", f"行{line} {layout.T04_LABELS.get(line, '')}".strip(), "金额", value)
     for line, values in fig.t04_expense.items():
-        for column, value in zip(("合计", "一般公共预算财政拨款", "政府性基金预算财政拨款", "国有资本经营预算财政拨款"), values):
-            put("公开04表", f"行{line}", column, value)
+        for column, value in zip(layout.T04_COLUMNS, values):
+            put("公开04表", f"行{line} {layout.T04_LABELS.get(line, '')}".strip(), column, value)
     for code, (amount, basic) in fig.t06.items():
         put("公开06表", f"{code} {layout.T06_NAMES[code]}", "金额", amount)
         put("公开06表", f"{code} {layout.T06_NAMES[code]}", "其中：基本支出", basic)

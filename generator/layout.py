@@ -41,7 +41,6 @@ def chinese_number(n: int) -> str:
     raise ValueError(n)
 
 
-CHINESE_NUMERALS = tuple(chinese_number(i) for i in range(1, 27))
 
 # 公开01表 收入 rows 1–8 and the closing rows; 支出 类 rows are 32–57.
 T01_INCOME = {
@@ -60,6 +59,16 @@ T04_INCOME = {
 }
 T04_EXPENSE_FIRST = 33
 T04_EXPENSE_CLOSE = {59: "本年支出合计", 60: "年末财政拨款结转和结余", 61: "", 62: "", 63: "", 64: "总计"}
+T04_COLUMNS = ("合计", "一般公共预算财政拨款", "政府性基金预算财政拨款", "国有资本经营预算财政拨款")
+
+
+def _numbered_classes(first_line: int) -> dict[int, str]:
+    return {first_line + i: f"{chinese_number(i + 1)}、{name}" for i, (_, name) in enumerate(EXPENSE_CLASSES)}
+
+
+# Every 行次 of 01 and 04 with its printed label (收入 side and 支出 side never share a 行次).
+T01_LABELS = {**T01_INCOME, **_numbered_classes(T01_EXPENSE_FIRST), **T01_EXPENSE_CLOSE}
+T04_LABELS = {**T04_INCOME, **_numbered_classes(T04_EXPENSE_FIRST), **T04_EXPENSE_CLOSE}
 
 # Columns (栏次 order) of the function-code tables.
 FUNCTION_COLUMNS = {
@@ -134,6 +143,12 @@ T06_NAMES = {code: name for block in T06_BLOCKS for code, name in block}
 T06_NO_BASIC_CLASSES = frozenset(("309", "311", "313"))
 T06_PERSONNEL_CLASSES = ("301", "303")
 T06_ROWS = max(len(block) for block in T06_BLOCKS)
+
+
+def t06_grid():
+    """The printed rows of 公开06表: four (code, name) pairs a row, None past a block's end."""
+    for i in range(T06_ROWS):
+        yield [block[i] if i < len(block) else None for block in T06_BLOCKS]
 
 
 def t06_no_basic(code: str) -> bool:

@@ -232,7 +232,7 @@ def _t04(wb, t01, t05, t08, t09, findings):
         (Figures.class_totals(t08, 2), {r.code: r.values[2].ref for r in wb.t08.rows}, "08"),
         (Figures.class_totals(t09, 0), {r.code: r.values[0].ref for r in wb.t09.rows}, "09"),
     )
-    headers = ("合计", "一般公共预算财政拨款", "政府性基金预算财政拨款", "国有资本经营预算财政拨款")
+    headers = layout.T04_COLUMNS
     expense: dict[int, tuple[Decimal, ...]] = {}
     blank = (Stated(None, ""),) * 4
     for i, (code, name) in enumerate(layout.EXPENSE_CLASSES):

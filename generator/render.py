@@ -159,32 +159,29 @@ def _function_rows(lines: list[Line]) -> list[dict]:
 
 
 def _t01_rows(fig: Figures) -> list[dict]:
-    names = [f"{layout.CHINESE_NUMERALS[i]}、{n}" for i, (_, n) in enumerate(layout.EXPENSE_CLASSES)]
-    right = {layout.T01_EXPENSE_FIRST + i: n for i, n in enumerate(names)} | layout.T01_EXPENSE_CLOSE
-    return [{"ll": layout.T01_INCOME.get(i + 1, ""), "ln": str(i + 1), "lv": fmt_table(fig.t01.get(i + 1)),
-             "rl": right.get(i + 32, ""), "rn": str(i + 32), "rv": fmt_table(fig.t01.get(i + 32))}
+    labels = layout.T01_LABELS
+    return [{"ll": labels.get(i + 1, ""), "ln": str(i + 1), "lv": fmt_table(fig.t01.get(i + 1)),
+             "rl": labels.get(i + 32, ""), "rn": str(i + 32), "rv": fmt_table(fig.t01.get(i + 32))}
             for i in range(31)]
 
 
 def _t04_rows(fig: Figures) -> list[dict]:
-    names = [f"{layout.CHINESE_NUMERALS[i]}、{n}" for i, (_, n) in enumerate(layout.EXPENSE_CLASSES)]
-    right = {layout.T04_EXPENSE_FIRST + i: n for i, n in enumerate(names)} | layout.T04_EXPENSE_CLOSE
-    empty = (None,) * 4
-    return [{"ll": layout.T04_INCOME.get(i + 1, ""), "ln": str(i + 1),
-             "lv": fmt_table(fig.t04_income.get(i + 1)), "rl": right.get(i + 33, ""), "rn": str(i + 33),
+    labels, empty = layout.T04_LABELS, (None,) * 4
+    return [{"ll": labels.get(i + 1, ""), "ln": str(i + 1),
+             "lv": fmt_table(fig.t04_income.get(i + 1)), "rl": labels.get(i + 33, ""), "rn": str(i + 33),
              "rv": [fmt_table(v) for v in fig.t04_expense.get(i + 33, empty)]}
             for i in range(32)]
 
 
 def _t06_rows(fig: Figures) -> list[dict]:
     rows = []
-    for i in range(layout.T06_ROWS):
+    for pairs in layout.t06_grid():
         cells: list[str] = []
-        for block in layout.T06_BLOCKS:
-            if i >= len(block):
+        for pair in pairs:
+            if pair is None:
                 cells += ["", "", "", ""]
                 continue
-            code, name = block[i]
+            code, name = pair
             amount, basic = fig.t06[code]
             cells += [code, name, fmt_table(amount), "——" if basic is None else fmt_table(basic)]
         rows.append({"c": cells})

@@ -152,13 +152,10 @@ def _t01(wb: Workbook, data: Source, name: str, year: str) -> None:
     s.put("收入", "", "", "支出", bold=True)
     s.put("项目", "行次", "决算数", "项目", "行次", "决算数", bold=True)
     s.put("栏次", "", 1, "栏次", "", 2)
-    classes = {layout.T01_EXPENSE_FIRST + i: f"{layout.CHINESE_NUMERALS[i]}、{n}"
-               for i, (_, n) in enumerate(layout.EXPENSE_CLASSES)}
-    right_labels = {**classes, **layout.T01_EXPENSE_CLOSE}
     for i in range(31):
         left, right = i + 1, i + 32
-        s.put(layout.T01_INCOME.get(left, ""), left, _numeric(data.get(str(left))),
-              right_labels.get(right, ""), right, _numeric(data.get(str(right))), inputs=(3, 6))
+        s.put(layout.T01_LABELS.get(left, ""), left, _numeric(data.get(str(left))),
+              layout.T01_LABELS.get(right, ""), right, _numeric(data.get(str(right))), inputs=(3, 6))
     s.note("01")
 
 
@@ -166,17 +163,13 @@ def _t04(wb: Workbook, data: Source, name: str, year: str) -> None:
     s = _Sheet(wb, "公开04表", (30, 8, 16, 30, 8, 16, 16, 16, 16))
     s.heading("04", name, year, 9)
     s.put("收入", "", "", "支出", bold=True)
-    s.put("项目", "行次", "金额", "项目", "行次", "合计", "一般公共预算财政拨款",
-          "政府性基金预算财政拨款", "国有资本经营预算财政拨款", bold=True)
+    s.put("项目", "行次", "金额", "项目", "行次", *layout.T04_COLUMNS, bold=True)
     s.put("栏次", "", 1, "栏次", "", 2, 3, 4, 5)
-    classes = {layout.T04_EXPENSE_FIRST + i: f"{layout.CHINESE_NUMERALS[i]}、{n}"
-               for i, (_, n) in enumerate(layout.EXPENSE_CLASSES)}
-    right_labels = {**classes, **layout.T04_EXPENSE_CLOSE}
     for i in range(32):
         left, right = i + 1, i + 33
         values = list(data.get(str(right), [])) + [""] * 4
-        s.put(layout.T04_INCOME.get(left, ""), left, _numeric(data.get(str(left))),
-              right_labels.get(right, ""), right, *[_numeric(v) for v in values[:4]],
+        s.put(layout.T04_LABELS.get(left, ""), left, _numeric(data.get(str(left))),
+              layout.T04_LABELS.get(right, ""), right, *[_numeric(v) for v in values[:4]],
               inputs=(3, 6, 7, 8, 9))
     s.note("04")
 
@@ -205,14 +198,14 @@ def _t06(wb: Workbook, data: Source, name: str, year: str) -> None:
     s.heading("06", name, year, 16)
     s.put("人员经费", "", "", "", "公用经费", bold=True)
     s.put(*["科目编码", "科目名称", "金额", "其中：基本支出"] * 4, bold=True)
-    for i in range(layout.T06_ROWS):
+    for pairs in layout.t06_grid():
         cells: list[object] = []
         inputs: list[int] = []
-        for b, block in enumerate(layout.T06_BLOCKS):
-            if i >= len(block):
+        for b, pair in enumerate(pairs):
+            if pair is None:
                 cells += ["", "", "", ""]
                 continue
-            code, title = block[i]
+            code, title = pair
             amount, basic = (list(data.get(code, [])) + ["", ""])[:2]
             no_basic = layout.t06_no_basic(code)
             cells += [code, title, _numeric(amount), "——" if no_basic else _numeric(basic)]
