@@ -13,13 +13,10 @@ from decimal import Decimal
 
 from . import layout
 from .findings import ERROR, WARNING, Finding, mismatch
-from .model import Stated, Workbook
+from .model import MISSING, Stated, Workbook
 from .money import ZERO, fmt_money, wan_to_yuan
 from .projects import ProjectFigures, project_figures
 from .recompute import Figures, recompute
-
-BLANK = Stated(None, "")
-
 
 @dataclass(frozen=True)
 class Context:
@@ -45,14 +42,14 @@ def _equal(rule: str, what: str, left: Decimal, right: Decimal, cells, severity=
 def _t01_balance(c: Context):
     t = c.wb.t01
     yield from _equal("01收支平衡", "公开01表 收入总计（行31）与支出总计（行62）", c.fig.t01[31], c.fig.t01[62],
-                      (t.get(31, BLANK).ref, t.get(62, BLANK).ref), label="支出总计")
+                      (t.get(31, MISSING).ref, t.get(62, MISSING).ref), label="支出总计")
 
 
 def _t01_vs_t02_appropriation(c: Context):
     fig = c.fig
     appropriation = fig.t01[1] + fig.t01[2] + fig.t01[3]
     t02_total = fig.t02[0].values[1] if fig.t02 else ZERO
-    cells = [c.wb.t01.get(n, BLANK).ref for n in (1, 2, 3)]
+    cells = [c.wb.t01.get(n, MISSING).ref for n in (1, 2, 3)]
     if c.wb.t02.total:
         cells.append(c.wb.t02.total[1].ref)
     yield from _equal("01财政拨款=02财政拨款收入", "公开01表 行1–3财政拨款收入之和与公开02表 合计“财政拨款收入”",
@@ -62,14 +59,14 @@ def _t01_vs_t02_appropriation(c: Context):
 def _t04_balance(c: Context):
     yield from _equal("04收支平衡", "公开04表 收入总计（行32）与总计（行64）", c.fig.t04_income[32],
                       c.fig.t04_expense[64][0],
-                      (c.wb.t04_income.get(32, BLANK).ref, c.wb.t04_expense.get(64, (BLANK,))[0].ref),
+                      (c.wb.t04_income.get(32, MISSING).ref, c.wb.t04_expense.get(64, (MISSING,))[0].ref),
                       label="支出总计")
 
 
 def _t05_vs_t06(c: Context):
     fig = c.fig
     g = fig.t05[0].values if fig.t05 else (ZERO,) * 3
-    total_refs = c.wb.t05.total or (BLANK,) * 3
+    total_refs = c.wb.t05.total or (MISSING,) * 3
     t06 = c.wb.t06
     yield from _equal("05基本支出=06经费合计", "公开05表 合计“基本支出”与公开06表 人员经费合计+公用经费合计“基本支出”",
                       g[1], fig.t06_personnel[1] + fig.t06_public[1],
@@ -82,7 +79,7 @@ def _t05_vs_t06(c: Context):
 def _t06_basic_within_amount(c: Context):
     for code, (amount, basic) in c.fig.t06.items():
         if basic is not None and basic > amount:
-            stated = c.wb.t06.rows.get(code, (BLANK, BLANK))
+            stated = c.wb.t06.rows.get(code, (MISSING, MISSING))
             yield mismatch("06基本支出≤金额", f"公开06表 {code}{layout.T06_NAMES[code]}“其中：基本支出”超过“金额”",
                            basic, amount, (stated[1].ref, stated[0].ref), computed_label="金额")
 
@@ -95,7 +92,7 @@ def _t07_vs_t06(c: Context):
             yield mismatch("07决算与06对应科目", f"公开07表 决算“{layout.T07_COLUMNS[column]}”与公开06表 {code}"
                            f"{layout.T06_NAMES[code]}（07含以前年度结转资金时可不同，请核实）",
                            actual[column], amount,
-                           (c.wb.t07.actual[column].ref, c.wb.t06.rows.get(code, (BLANK,))[0].ref),
+                           (c.wb.t07.actual[column].ref, c.wb.t06.rows.get(code, (MISSING,))[0].ref),
                            severity=WARNING, computed_label="公开06表为")
 
 
@@ -103,13 +100,13 @@ def _t10_vs_t06(c: Context):
     fig, t10 = c.fig, c.wb.t10
     yield from _equal("10机关运行经费=06公用经费基本", "公开10表 机关运行经费（行5+行6）与公开06表 公用经费合计“基本支出”",
                       fig.t10.get(5, ZERO) + fig.t10.get(6, ZERO), fig.t06_public[1],
-                      (t10.get(5, BLANK).ref, t10.get(6, BLANK).ref, c.wb.t06.public_total[1].ref),
+                      (t10.get(5, MISSING).ref, t10.get(6, MISSING).ref, c.wb.t06.public_total[1].ref),
                       label="公开06表为")
 
 
 def _input(c: Context, label: str) -> Stated:
     value = c.wb.inputs.get(label)
-    return value if isinstance(value, Stated) else BLANK
+    return value if isinstance(value, Stated) else MISSING
 
 
 def _procurement_subsets(c: Context):
@@ -120,7 +117,7 @@ def _procurement_subsets(c: Context):
                        micro.amount, sme.amount, (micro.ref, sme.ref), computed_label="中小企业")
     if sme.amount > total:
         yield mismatch("中小企业≤采购合计", "授予中小企业合同金额超过政府采购支出总额（公开10表行1）",
-                       sme.amount, total, (sme.ref, c.wb.t10.get(1, BLANK).ref), computed_label="采购合计")
+                       sme.amount, total, (sme.ref, c.wb.t10.get(1, MISSING).ref), computed_label="采购合计")
 
 
 def _no_negative(c: Context):

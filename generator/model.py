@@ -26,6 +26,10 @@ class Stated:
         return self.value if self.value is not None else Decimal(0)
 
 
+# A figure the workbook does not have at all (a row or sheet left out): empty, at no cell.
+MISSING = Stated(None, "")
+
+
 @dataclass(frozen=True)
 class Text:
     value: str

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from . import layout
 from .findings import ERROR, Finding, mismatch
-from .model import FunctionTable, Stated, Workbook
+from .model import MISSING, FunctionTable, Stated, Workbook
 from .money import fmt_money
 
 ZERO = Decimal(0)
@@ -90,7 +90,7 @@ _IDENTITIES: dict[str, tuple[tuple[int, tuple[int, ...], tuple[int, ...]], ...]]
 }
 
 
-def _function_table(table: FunctionTable, findings: list[Finding]) -> list[Line]:
+def _function_table(table: FunctionTable, findings: _Log) -> list[Line]:
     columns = layout.FUNCTION_COLUMNS[table.key]
     sheet = f"公开{table.key}表"
     identities = _IDENTITIES[table.key]
@@ -153,7 +153,7 @@ _BLANK_ROWS = (
 )
 
 
-def _blank_rows(wb: Workbook, findings: list[Finding]) -> None:
+def _blank_rows(wb: Workbook, findings: _Log) -> None:
     for sheet, attr, rows in _BLANK_ROWS:
         for line, value in getattr(wb, attr).items():
             cells = value if isinstance(value, tuple) else (value,)
@@ -184,7 +184,7 @@ def recompute(wb: Workbook) -> Figures:
                    budget, actual, t08, t09, t10, list(findings), findings.totals)
 
 
-def _t01(wb: Workbook, t02: list[Line], t03: list[Line], findings: list[Finding]) -> dict[int, Decimal]:
+def _t01(wb: Workbook, t02: list[Line], t03: list[Line], findings: _Log) -> dict[int, Decimal]:
     stated = wb.t01
     ref = {n: s.ref for n, s in stated.items()}
     values = {n: s.amount for n, s in stated.items() if n in (1, 2, 3, 28, 29, 30, 59, 60, 61)}
@@ -193,13 +193,13 @@ def _t01(wb: Workbook, t02: list[Line], t03: list[Line], findings: list[Finding]
     for row, column in zip(range(4, 9), range(2, 7)):
         values[row] = income_total[column]
         _check(findings, "01收入=02合计", f"公开01表 行{row}{layout.T01_INCOME[row]}",
-               stated.get(row, Stated(None, "")), values[row], [t02_ref.get(column, "")])
+               stated.get(row, MISSING), values[row], [t02_ref.get(column, "")])
     by_class = Figures.class_totals(t03, 0)
     t03_refs = {r.code: r.values[0].ref for r in wb.t03.rows}
     for i, (code, name) in enumerate(layout.EXPENSE_CLASSES):
         row = layout.T01_EXPENSE_FIRST + i
         values[row] = by_class.get(code, ZERO)
-        _check(findings, "01支出类=03类", f"公开01表 行{row}{name}", stated.get(row, Stated(None, "")),
+        _check(findings, "01支出类=03类", f"公开01表 行{row}{name}", stated.get(row, MISSING),
                values[row], [t03_refs.get(code, "")])
     values[27] = _sum_rows(values, range(1, 9))
     values[31] = _sum_rows(values, (27, 28, 29, 30))
@@ -207,7 +207,7 @@ def _t01(wb: Workbook, t02: list[Line], t03: list[Line], findings: list[Finding]
     values[62] = _sum_rows(values, (58, 59, 60, 61))
     for row, parts, label in ((27, range(1, 9), "本年收入合计"), (31, (27, 28, 29, 30), "收入总计"),
                               (58, range(32, 58), "本年支出合计"), (62, (58, 59, 60, 61), "支出总计")):
-        _check(findings, "01合计行", f"公开01表 行{row}{label}", stated.get(row, Stated(None, "")),
+        _check(findings, "01合计行", f"公开01表 行{row}{label}", stated.get(row, MISSING),
                values[row], [ref.get(p, "") for p in parts])
     return values
 
@@ -218,13 +218,13 @@ def _t04(wb, t01, t05, t08, t09, findings):
     for n in (1, 2, 3):
         income[n] = t01.get(n, ZERO)
         _check(findings, "04收入=01收入", f"公开04表 行{n}{layout.T04_INCOME[n]}",
-               income_stated.get(n, Stated(None, "")), income[n], [wb.t01.get(n, Stated(None, "")).ref])
+               income_stated.get(n, MISSING), income[n], [wb.t01.get(n, MISSING).ref])
     income[27] = _sum_rows(income, (1, 2, 3))
     income[28] = _sum_rows(income, (29, 30, 31))
     income[32] = _sum_rows(income, (27, 28))
     for row, parts in ((27, (1, 2, 3)), (28, (29, 30, 31)), (32, (27, 28))):
         _check(findings, "04合计行", f"公开04表 行{row}{layout.T04_INCOME[row]}",
-               income_stated.get(row, Stated(None, "")), income[row],
+               income_stated.get(row, MISSING), income[row],
                [income_stated[p].ref for p in parts if p in income_stated])
 
     sources = (
@@ -234,7 +234,7 @@ def _t04(wb, t01, t05, t08, t09, findings):
     )
     headers = layout.T04_COLUMNS
     expense: dict[int, tuple[Decimal, ...]] = {}
-    blank = (Stated(None, ""),) * 4
+    blank = (MISSING,) * 4
     for i, (code, name) in enumerate(layout.EXPENSE_CLASSES):
         row = layout.T04_EXPENSE_FIRST + i
         funds = [totals.get(code, ZERO) for totals, _, _ in sources]
@@ -265,10 +265,10 @@ def _t04(wb, t01, t05, t08, t09, findings):
     return income, expense
 
 
-def _t06(wb: Workbook, findings: list[Finding]):
+def _t06(wb: Workbook, findings: _Log):
     rows: dict[str, tuple[Decimal, Decimal | None]] = {}
     stated = wb.t06.rows
-    blank = (Stated(None, ""), Stated(None, ""))
+    blank = (MISSING, MISSING)
     for block in layout.T06_BLOCKS:
         for code, _ in block:
             if len(code) == 5:
@@ -302,7 +302,7 @@ def _t06(wb: Workbook, findings: list[Finding]):
     return rows, personnel, public
 
 
-def _t07(wb: Workbook, findings: list[Finding]):
+def _t07(wb: Workbook, findings: _Log):
     result = []
     for label, stated in (("预算数", wb.t07.budget), ("决算数", wb.t07.actual)):
         v = [s.amount for s in stated]
@@ -316,14 +316,13 @@ def _t07(wb: Workbook, findings: list[Finding]):
     return result[0], result[1]
 
 
-def _t10(wb: Workbook, findings: list[Finding]) -> dict[int, Decimal]:
+def _t10(wb: Workbook, findings: _Log) -> dict[int, Decimal]:
     stated = wb.t10
     values = {n: s.amount for n, s in stated.items()}
     values[1] = _sum_rows(values, (2, 3, 4))
     values[7] = _sum_rows(values, layout.T10_VEHICLE_KINDS)
-    blank = Stated(None, "")
-    _check(findings, "10采购合计", "公开10表 行1政府采购合计", stated.get(1, blank), values[1],
+    _check(findings, "10采购合计", "公开10表 行1政府采购合计", stated.get(1, MISSING), values[1],
            [stated[n].ref for n in (2, 3, 4) if n in stated])
-    _check(findings, "10车辆合计", "公开10表 行7车辆数合计", stated.get(7, blank), values[7],
+    _check(findings, "10车辆合计", "公开10表 行7车辆数合计", stated.get(7, MISSING), values[7],
            [stated[n].ref for n in layout.T10_VEHICLE_KINDS if n in stated])
     return values
