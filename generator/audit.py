@@ -18,6 +18,7 @@ from .money import ZERO, fmt_money, wan_to_yuan
 from .projects import ProjectFigures, project_figures
 from .recompute import Figures, recompute
 
+
 @dataclass(frozen=True)
 class Context:
     wb: Workbook

@@ -1,4 +1,4 @@
-"""Writing outputs: every file appears complete or not at all."""
+"""Where the tool's templates are, and writing outputs: every file appears complete or not at all."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import OutputError
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @contextmanager

@@ -106,10 +106,7 @@ class Grid:
         raw = self.get(row, col)
         if raw is None and f"{get_column_letter(col)}{row}" in self.uncached:
             return Stated(None, self.ref(row, col), formula=True)
-        try:
-            return Stated(parse_decimal(raw), self.ref(row, col))
-        except ValueError:
-            raise CellError(self.ref(row, col), "金额（数字）", raw) from None
+        return _stated((raw, self.ref(row, col)))
 
     def right_of(self, row: int, col: int, stop=frozenset()) -> tuple[int, int]:
         """The first non-empty cell right of (row, col), or the adjacent one when there is none
@@ -132,7 +129,7 @@ def read_workbook(path: str) -> Workbook:
         unit=unit,
         duties=duties,
         organization=organization,
-        t01=_numbered(_sheet(grids, "公开01表"), single=True)[0],
+        t01=_t01(_sheet(grids, "公开01表")),
         t02=_function_table(_sheet(grids, "公开02表"), "02"),
         t03=_function_table(_sheet(grids, "公开03表"), "03"),
         t04_income=t04_income,
@@ -347,34 +344,30 @@ def _end_row(grid: Grid, start: int) -> int:
     return grid.height
 
 
-def _numbered(grid: Grid, single: bool) -> list[dict[int, Stated]]:
-    """Tables keyed by 行次 (01, 10): one dict per 行次 column, values from its 栏次 column."""
+def _two_sided(grid: Grid, last_column: int) -> tuple[int, dict[int, int], list[int]]:
+    """01 and 04: 收入 and 支出 side by side, each with a 行次 column; (栏次 row, its columns,
+    the two 行次 columns)."""
     col_row, columns = _column_row(grid)
     line_cols = [c for r, c, text in grid.cells() if text == "行次" and r < col_row]
-    if not line_cols:
-        raise WorkbookError(f"{grid.title}：找不到“行次”列")
-    value_cols = [columns[n] for n in sorted(columns)]
-    sides = []
-    for line_col, value_col in zip(line_cols, value_cols):
-        values: dict[int, Stated] = {}
-        for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
+    if len(line_cols) < 2 or not all(n in columns for n in range(1, last_column + 1)):
+        raise WorkbookError(f"{grid.title}：表头应有两个“行次”列和栏次 1–{last_column}")
+    return col_row, columns, line_cols
+
+
+def _t01(grid: Grid) -> dict[int, Stated]:
+    """行次 → stated 决算数, 收入 side (栏次 1) and 支出 side (栏次 2) together."""
+    col_row, columns, line_cols = _two_sided(grid, 2)
+    values: dict[int, Stated] = {}
+    for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
+        for line_col, value_col in zip(line_cols, (columns[1], columns[2])):
             line = _int(grid.get(r, line_col))
             if line is not None:
                 values[line] = grid.amount(r, value_col)
-        sides.append(values)
-    if single:
-        merged: dict[int, Stated] = {}
-        for side in sides:
-            merged.update(side)
-        return [merged]
-    return sides
+    return values
 
 
 def _t04(grid: Grid) -> tuple[dict[int, Stated], dict[int, tuple[Stated, ...]]]:
-    col_row, columns = _column_row(grid)
-    line_cols = [c for r, c, text in grid.cells() if text == "行次" and r < col_row]
-    if len(line_cols) < 2 or not all(n in columns for n in range(1, 6)):
-        raise WorkbookError(f"{grid.title}：表头应有两个“行次”列和栏次 1–5")
+    col_row, columns, line_cols = _two_sided(grid, 5)
     income: dict[int, Stated] = {}
     expense: dict[int, tuple[Stated, ...]] = {}
     for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
@@ -588,9 +581,9 @@ def _project(grid: Grid) -> Project | None:
                    if grid.get(r, goal_c) or grid.get(r, achieved_c)), goal_r + 1)
     indicators, total_row = _indicators(grid, indicators_r - 1)
     total_r, total_c = total_row
-    numbers = [(r, c) for c in range(total_c + 1, grid.width + 1)
-               for r in (total_r,) if _is_number(grid.get(r, c))]
-    stated_total = grid.amount(*numbers[0]) if numbers else Stated(None, grid.ref(total_r, total_c + 1))
+    total_at = next((c for c in range(total_c + 1, grid.width + 1) if _is_number(grid.get(total_r, c))), None)
+    stated_total = (grid.amount(total_r, total_at) if total_at
+                    else Stated(None, grid.ref(total_r, total_c + 1)))
     grade_at = next(((total_r, c) for c in range(total_c + 1, grid.width + 1)
                      if grid.text(total_r, c) in ("优", "良", "中", "差")), None)
     grade = Text(grid.text(*grade_at), grid.ref(*grade_at)) if grade_at else Text("", "")

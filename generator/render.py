@@ -11,7 +11,6 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 import zipfile
 from datetime import datetime
 from decimal import Decimal
@@ -29,7 +28,8 @@ from jinja2 import (
 )
 
 from . import layout
-from .files import write_atomically
+from .errors import OutputError
+from .files import TEMPLATES, write_atomically
 from .findings import Finding
 from .model import Workbook
 from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
@@ -37,7 +37,6 @@ from .narrative import narrative_context
 from .projects import ProjectFigures
 from .recompute import Figures, Line
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Macro of templates/narrative.j2 → the part of the narrative context it is given.
 NARRATIVE_SECTIONS = {
     **{key: key for key in ("s1", "s2", "s3", "s4", "s5_1", "s5_2", "s5_3", "s6", "s7", "s8",
@@ -84,12 +83,9 @@ def _cached(kind: str, source: str, make, dump, load):
         pass
     value = make()
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(dump(value))
-        os.replace(tmp, path)
-    except OSError:
-        pass
+        write_atomically(path, dump(value), "缓存")
+    except OutputError:
+        pass  # an unwritable cache only costs the compile next time
     return value
 
 

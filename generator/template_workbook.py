@@ -18,9 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import layout
-from .files import atomic_target
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from .files import TEMPLATES, atomic_target
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)

@@ -166,6 +166,7 @@ def test_output_folder_that_cannot_be_written(runner, tmp_path):
     result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(blocker)])
     assert result.exit_code == 2
     assert result.output.startswith(f"错误：{blocker}") and result.output.count("\n") == 1
+    assert "无法写入" in result.output
 
 
 def test_a_hand_edited_report_is_kept_unless_overwrite(runner, tmp_path):

@@ -78,14 +78,6 @@ def test_debug_shows_the_traceback(runner, workbook_copy):
     assert result.exception is not None and "D12" in str(result.exception)
 
 
-def test_unwritable_output_folder(runner, tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(blocker / "out")])
-    assert result.exit_code == 2
-    assert result.output.startswith("错误：") and "无法写入" in result.output
-
-
 def test_workbook_text_is_data_not_template_code(runner, workbook_copy, tmp_path):
     path = workbook_copy(XINZHOU)
     nasty = "A&B <b>粗</b> {{ unit.name }} {% if 1 %}x{% endif %}"
