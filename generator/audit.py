@@ -8,7 +8,7 @@ and adds the stated-vs-recomputed findings of :mod:`recompute` and :mod:`project
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from . import layout
@@ -28,16 +28,18 @@ class Context:
 
 @dataclass(frozen=True)
 class Rule:
+    """A relation a correct workbook satisfies; every finding of ``check`` has ``severity``."""
+
     name: str
     description: str
     check: Callable[[Context], Iterator[Finding]]
     severity: str = ERROR
 
 
-def _equal(rule: str, what: str, left: Decimal, right: Decimal, cells, severity=ERROR,
+def _equal(rule: str, what: str, left: Decimal, right: Decimal, cells,
            label: str = "应等于") -> Iterator[Finding]:
     if left != right:
-        yield mismatch(rule, what, left, right, cells, severity=severity, computed_label=label)
+        yield mismatch(rule, what, left, right, cells, computed_label=label)
 
 
 def _t01_balance(c: Context):
@@ -94,7 +96,7 @@ def _t07_vs_t06(c: Context):
                            f"{layout.T06_NAMES[code]}（07含以前年度结转资金时可不同，请核实）",
                            actual[column], amount,
                            (c.wb.t07.actual[column].ref, c.wb.t06.rows.get(code, (MISSING,))[0].ref),
-                           severity=WARNING, computed_label="公开06表为")
+                           computed_label="公开06表为")
 
 
 def _t10_vs_t06(c: Context):
@@ -247,5 +249,5 @@ def audit(wb: Workbook) -> AuditResult:
         findings += project_findings
     context = Context(wb, fig, projects)
     for rule in RULES:
-        findings += rule.check(context)
+        findings += (replace(f, severity=rule.severity) for f in rule.check(context))
     return AuditResult(fig, projects, findings)
