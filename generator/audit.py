@@ -107,13 +107,8 @@ def _t10_vs_t06(c: Context):
                       label="公开06表为")
 
 
-def _input(c: Context, label: str) -> Stated:
-    value = c.wb.inputs.get(label)
-    return value if isinstance(value, Stated) else MISSING
-
-
 def _procurement_subsets(c: Context):
-    sme, micro = _input(c, "授予中小企业合同金额"), _input(c, "授予小微企业合同金额")
+    sme, micro = c.wb.figure("授予中小企业合同金额"), c.wb.figure("授予小微企业合同金额")
     total = c.fig.t10[1]
     if micro.amount > sme.amount:
         yield mismatch("小微企业≤中小企业", "授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）",
@@ -141,19 +136,18 @@ _PRIOR_NEEDED = (
 
 def _prior_present(c: Context):
     for label, section in _PRIOR_NEEDED:
-        value = c.wb.inputs.get(label)
-        if not isinstance(value, Stated) or value.value is None:
-            ref = value.ref if value else "情况说明"
+        value = c.wb.figure(label)
+        if value.value is None:
             yield Finding(WARNING, "上年数已填", f"“{label}”未填写：{section}将按上年为 0 叙述（不写增减百分比）",
-                          (ref,))
+                          (value.ref or "情况说明",))
 
 
 def _performance_vs_sheets(c: Context):
-    count = _input(c, "二级项目个数")
+    count = c.wb.figure("二级项目个数")
     if count.value is None or count.value != len(c.projects):
         return
     for grade in "优良中差":
-        stated = _input(c, f"二级项目{grade}")
+        stated = c.wb.figure(f"二级项目{grade}")
         actual = Decimal(sum(1 for p in c.projects if p.grade == grade))
         if stated.amount != actual:
             cells = (stated.ref, *(p.project.stated_total.ref for p in c.projects))

@@ -159,3 +159,8 @@ class Workbook:
     @property
     def year(self) -> int:
         return int(self.unit["年度"].value)
+
+    def figure(self, label: str) -> Stated:
+        """A figure typed on the 情况说明 sheet; :data:`MISSING` when the label is left out."""
+        value = self.inputs.get(label)
+        return value if isinstance(value, Stated) else MISSING

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from . import layout
-from .model import Stated, Text, Workbook
+from .model import Text, Workbook
 from .money import ZERO, percent, wan_to_yuan
 from .projects import ProjectFigures
 from .recompute import Figures
@@ -56,16 +56,15 @@ class Change:
 class Inputs:
     """Typed access to the 情况说明 sheet; a label left out reads as 0 or ""."""
 
-    def __init__(self, values: dict[str, Stated | Text]):
-        self.values = values
+    def __init__(self, wb: Workbook):
+        self.wb = wb
+        self.values = wb.inputs
 
     def amount(self, label: str) -> Decimal:
-        value = self.values.get(label)
-        return value.amount if isinstance(value, Stated) else ZERO
+        return self.wb.figure(label).amount
 
     def given(self, label: str) -> bool:
-        value = self.values.get(label)
-        return isinstance(value, Stated) and value.value is not None
+        return self.wb.figure(label).value is not None
 
     def text(self, label: str) -> str:
         value = self.values.get(label)
@@ -80,7 +79,7 @@ class Inputs:
 
 def narrative_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures]) -> dict:
     """Everything the 情况说明 sentences need, as Decimals, counts, Changes and texts."""
-    inp = Inputs(wb.inputs)
+    inp = Inputs(wb)
     t01, t03, t05 = fig.t01, fig.t03, fig.t05
     income_total = t01[27]
     expense_total = t03[0].values if t03 else (ZERO,) * 6
