@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AuditFailed, DiscloseError, ReportEdited
+from .findings import ERROR
 from .reader import read_unit
 from .report import build, report_name
 
@@ -59,7 +60,7 @@ def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcom
     try:
         built = build(str(workbook), outdir, name=name, **options)
     except AuditFailed as exc:
-        errors = sum(1 for f in exc.findings if f.severity == "错误")
+        errors = sum(1 for f in exc.findings if f.severity == ERROR)
         label = f"错误 {errors}" if errors else f"警告 {len(exc.findings)}"
         return Outcome(str(workbook), label, "", exc.message, exc.exit_code)
     except ReportEdited as exc:
@@ -67,8 +68,10 @@ def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcom
     except DiscloseError as exc:
         return Outcome(str(workbook), "无法读取", "", exc.message, exc.exit_code)
     result = built.result
-    label = "OK" if not result.findings else (
-        f"错误 {len(result.errors)}（草稿）" if result.errors else f"警告 {len(result.warnings)}")
+    if built.draft:
+        label = f"错误 {len(result.errors)}（草稿）" if result.errors else f"警告 {len(result.warnings)}（草稿）"
+    else:
+        label = f"警告 {len(result.warnings)}" if result.warnings else "OK"
     return Outcome(str(workbook), label, str(built.report))
 
 

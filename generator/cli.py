@@ -75,7 +75,7 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
         return
     paths = batch.workbooks_in(list(workbooks))
     if not paths:
-        raise click.UsageError("没有找到 .xlsx 工作簿")
+        raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到 .xlsx 工作簿")
     with click.progressbar(length=len(paths), label="生成报告") as bar:
         outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
     width = max(len(o.workbook) for o in outcomes)
@@ -98,7 +98,7 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     if audit_result.findings:
         _print_findings(audit_result.findings)
     click.echo(f"已读取公开01–10表，{result.projects} 张项目绩效自评表；审核{summary_line(audit_result)}。")
-    if audit_result.errors or (options["strict"] and audit_result.warnings):
+    if result.draft:
         click.echo("报告为草稿（--force）：问题已列在报告末尾。")
     if result.changes is not None:
         _print_changes(*result.changes)

@@ -42,6 +42,7 @@ class BuildResult:
     # Since the previous build of this report: changed figures and sentences (None: first build).
     changes: tuple[list[str], list[str]] | None = None
     backup: Path | None = None  # where a hand-edited previous report was moved
+    draft: bool = False  # written under --force despite blocking findings
 
 
 def _protect_hand_edits(target: Path, overwrite: bool) -> Path | None:
@@ -79,7 +80,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     target = outdir / name
     backup = _protect_hand_edits(target, overwrite)
     write_docx(context, target)
-    built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup)
+    built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
     record = changes.snapshot(result.figures, result.projects,
                               {SECTION_LABELS[k]: v for k, v in context["narrative"].items()}, wb.inputs)
     previous = changes.load(target)
