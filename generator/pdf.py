@@ -101,7 +101,7 @@ def convert(soffice: str, docx: Path, target: Path) -> Path:
             raise OutputError(f"{docx}：LibreOffice 转换 PDF 失败：{exc}") from None
         produced = work_dir / "report.pdf"
         if not produced.exists():
-            raise OutputError(f"{docx}：LibreOffice 没有生成 PDF（可用 --debug 查看，或在 Word 中另存为 PDF）")
+            raise OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF）")
         write_atomically(target, produced.read_bytes(), "PDF")
     return target
 
