@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AuditFailed, DiscloseError, ReportEdited
 from .findings import ERROR
 from .reader import read_unit
+from .files import STEM_BYTES, safe_stem
 from .report import build, report_name
 
 
 @dataclass(frozen=True)
 class Outcome:
     workbook: str
-    result: str  # OK, 错误 n, 警告 n, 无法读取, 未覆盖 (edited by hand)
+    result: str  # OK, 错误 n, 警告 n, 无法读取, 未覆盖 (edited by hand), 程序出错
     report: str
     message: str = ""
     exit_code: int = 0
@@ -39,21 +40,48 @@ def workbooks_in(paths: list[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def _crashed(workbook: Path, exc: BaseException) -> Outcome:
+    """A fault of the tool itself on one workbook: its row says so, the others go on."""
+    return Outcome(str(workbook), "程序出错", "",
+                   f"处理这个工作簿时程序出错（{type(exc).__name__}），其他工作簿不受影响；"
+                   "请把这个工作簿和这一行发给维护人员", 2)
+
+
 def _peek(workbook: Path) -> str | Outcome:
     try:
         return report_name(*read_unit(str(workbook)))
     except DiscloseError as exc:
         return Outcome(str(workbook), "无法读取", "", exc.message, exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - one workbook's crash must not end the batch
+        return _crashed(workbook, exc)
 
 
 def _names(workbooks: list[Path], pool: ProcessPoolExecutor) -> dict[Path, str | Outcome]:
     """Each workbook's report name, stem-suffixed where names collide; an Outcome if unreadable."""
-    names = dict(zip(workbooks, pool.map(_peek, workbooks)))
+    futures = [pool.submit(_peek, w) for w in workbooks]
+    names = {w: _result(f, w) for w, f in zip(workbooks, futures)}
     counts = Counter(n for n in names.values() if isinstance(n, str))
+    taken = set(counts)
     for workbook, name in names.items():
         if isinstance(name, str) and counts[name] > 1:
-            names[workbook] = f"{name[: -len('.docx')]}-{workbook.stem}.docx"
+            tail = "-" + safe_stem(workbook.stem, limit=60)
+            unique = stem = safe_stem(name[: -len(".docx")], limit=STEM_BYTES - len(tail.encode()) - 4) + tail
+            n = 1
+            while f"{unique}.docx" in taken:  # stems cut to fit can meet again
+                n += 1
+                unique = f"{stem}-{n}"
+            taken.add(f"{unique}.docx")
+            names[workbook] = f"{unique}.docx"
     return names
+
+
+def _result(future: Future, workbook: Path):
+    """The future's result; a worker process that died (BrokenProcessPool) is that workbook's
+    failure."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - one workbook's crash must not end the batch
+        return _crashed(workbook, exc)
 
 
 def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcome:
@@ -67,6 +95,8 @@ def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcom
         return Outcome(str(workbook), "未覆盖", "", exc.message, exc.exit_code)
     except DiscloseError as exc:
         return Outcome(str(workbook), "无法读取", "", exc.message, exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - one workbook's crash must not end the batch
+        return _crashed(workbook, exc)
     result = built.result
     if built.draft:
         label = f"错误 {len(result.errors)}（草稿）" if result.errors else f"警告 {len(result.warnings)}（草稿）"
@@ -86,6 +116,6 @@ def run(workbooks: list[Path], outdir: Path, jobs: int, options: dict,
         todo = [(w, n) for w, n in names.items() if isinstance(n, str)]
         futures = {pool.submit(_build_one, w, outdir, n, options): w for w, n in todo}
         for future in as_completed(futures):
-            outcomes[futures[future]] = future.result()
+            outcomes[futures[future]] = _result(future, futures[future])
             progress()
     return [outcomes[w] for w in workbooks]

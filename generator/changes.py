@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 from . import layout
-from .files import write_atomically
 from .model import Stated, Text
 from .money import cents, fmt_plain
 from .projects import ProjectFigures
@@ -29,9 +28,10 @@ def _money(value) -> str:
 
 
 def snapshot(fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
-             inputs: dict[str, Stated | Text]) -> dict:
+             inputs: dict[str, Stated | Text], pdf: str | None = None) -> dict:
     """Every printed figure by (table, row, column) — the tables, the 附件 and the figures typed
-    on the 情况说明 sheet — and the 情况说明 paragraphs by section."""
+    on the 情况说明 sheet — the 情况说明 paragraphs by section, and the SHA-256 of the PDF
+    written with the report (so a later build knows that PDF is its own)."""
     figures: dict[str, str] = {}
 
     def put(table: str, row: str, column: str, value) -> None:
@@ -68,7 +68,7 @@ def snapshot(fig: Figures, projects: list[ProjectFigures], narrative: dict[str, 
     for label, value in inputs.items():
         if isinstance(value, Stated):
             put("情况说明", label, "内容", value.value)
-    return {"version": RECORD_VERSION, "figures": figures, "narrative": narrative}
+    return {"version": RECORD_VERSION, "figures": figures, "narrative": narrative, "pdf": pdf}
 
 
 def load(report: Path) -> dict | None:
@@ -79,9 +79,8 @@ def load(report: Path) -> dict | None:
     return data if isinstance(data, dict) and data.get("version") == RECORD_VERSION else None
 
 
-def save(report: Path, record: dict) -> None:
-    data = json.dumps(record, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
-    write_atomically(record_path(report), data, "数字记录")
+def encode(record: dict) -> bytes:
+    return json.dumps(record, ensure_ascii=False, indent=0, sort_keys=True).encode("utf-8")
 
 
 def differences(old: dict, new: dict) -> tuple[list[str], list[str]]:

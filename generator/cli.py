@@ -14,6 +14,7 @@ from .audit import audit
 from .auditlog import grouped, summary_line
 from .carryover import next_year_source
 from .errors import AuditFailed, DiscloseError, OutputError
+from .files import safe_stem
 from .reader import read_workbook
 from .recompute import recompute
 from .report import build as build_report
@@ -99,7 +100,7 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
         _print_findings(audit_result.findings)
     click.echo(f"已读取公开01–10表，{result.projects} 张项目绩效自评表；审核{summary_line(audit_result)}。")
     if result.draft:
-        click.echo("报告为草稿（--force）：问题已列在报告末尾。")
+        click.echo("报告为草稿（--force）：问题已列在报告末尾；草稿文件名带“（草稿）”，不替换正式报告。")
     if result.changes is not None:
         _print_changes(*result.changes)
     click.echo(f"报告：{result.report}")
@@ -144,7 +145,7 @@ def init(path: Path | None, last_year: str | None) -> None:
     if last_year:
         wb = read_workbook(last_year)
         source = next_year_source(wb, recompute(wb))
-        path = path or Path(f"{wb.name}{wb.year + 1}年度决算公开工作簿.xlsx")
+        path = path or Path(safe_stem(f"{wb.name}{wb.year + 1}年度决算公开工作簿") + ".xlsx")
     path = path or Path("决算公开工作簿.xlsx")
     if path.exists():
         raise OutputError(f"{path}：文件已存在，为免覆盖未写入；请换一个文件名")

@@ -1,36 +1,234 @@
-"""Where the tool's templates are, and writing outputs: every file appears complete or not at all."""
+"""Where the tool's templates are, what its outputs are called, and writing them.
+
+Every output name comes from :func:`safe_stem`: one path component, whatever a workbook's 单位名称
+holds. A build's files are written to temporary files beside their targets and put in place
+together at the end (:class:`Outputs`), with the modes a normal file save gives; an OS error is one
+Chinese line saying what to do (:func:`os_problem`).
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import stat
 import tempfile
+import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from .errors import OutputError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
+# ext4, XFS, Btrfs, APFS and NTFS all take 255 bytes (NTFS: UTF-16 units) per path component.
+NAME_BYTES = 255
+# What outputs add to a report's stem: "（草稿）" + ".手工修改备份-20231231-235959-99" + ".docx"
+# is 60 bytes, "." + ".figures.json" 14, "审核报告.html" 17; the rest is margin.
+STEM_BYTES = NAME_BYTES - 80
+_FORBIDDEN = set('\\/:*?"<>|')
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+TEMP_PREFIX = ".disclose-"  # temporary files beside their targets
+WORK_PREFIX = "disclose-"  # work folders in the system's temporary folder
+STALE_SECONDS = 3600  # no build holds a temporary file this long; older ones are from killed runs
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_DEFAULT_MODE = 0o666 & ~_umask()  # read once, at import: os.umask can only be read by setting it
+
+
+def safe_stem(text: str, limit: int = STEM_BYTES) -> str:
+    """``text`` as a file name (without suffix) every common file system accepts: no path
+    separators or characters Windows forbids, no control or invisible format characters, no
+    ``..``, no leading or trailing dots and spaces, at most ``limit`` bytes of UTF-8."""
+    kept = "".join(ch for ch in text
+                   if ch.isspace() or ch not in _FORBIDDEN and unicodedata.category(ch)[0] != "C")
+    kept = " ".join(kept.split())  # newlines and tabs become one space
+    while ".." in kept:
+        kept = kept.replace("..", ".")
+    stem = kept.encode("utf-8")[:limit].decode("utf-8", "ignore").strip(" .")
+    if stem.split(".")[0].upper() in _DEVICES:
+        stem = "_" + stem
+    return stem or "未命名"
+
+
+def sibling(target: Path, label: str) -> Path:
+    """A new name beside ``target`` for moving it aside: ``{stem}.{label}-{mtime}{suffix}``,
+    numbered when that name is taken, so no earlier backup is ever replaced."""
+    stamp = datetime.fromtimestamp(target.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 10_000):
+        candidate = target.with_name(f"{target.stem}.{label}-{stamp}{'' if n == 1 else f'-{n}'}{target.suffix}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise OutputError(f"{target}：旁边的备份文件太多，请先清理旧备份")
+
+
+def os_problem(exc: OSError) -> str:
+    """What an OS error means for the clerk and what to do about it, in Chinese."""
+    if getattr(exc, "winerror", None) in (32, 33):  # ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
+        return "文件正被 Word/WPS 或其他程序打开，请关闭后重试"
+    code = exc.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "磁盘空间不足，请清理磁盘或换一个输出文件夹后重试"
+    if code in (errno.EACCES, errno.EPERM):
+        return "没有权限，或文件正被 Word/WPS 打开：请关闭该文件后重试，或检查文件和文件夹的权限、换一个输出文件夹"
+    if code in (errno.EBUSY, errno.ETXTBSY):
+        return "文件正被其他程序使用，请关闭后重试"
+    if code == errno.EROFS:
+        return "所在磁盘是只读的，请换一个输出文件夹"
+    if code == errno.EEXIST:
+        return "同名的文件已存在"
+    if code == errno.ENAMETOOLONG:
+        return "文件名或路径太长，请把文件夹放在路径较短的位置"
+    if code == errno.ENOENT:
+        return "文件或文件夹不存在"
+    if code == errno.ENOTDIR:
+        return "路径中有一项是文件而不是文件夹，请换一个输出文件夹"
+    if code == errno.EISDIR:
+        return "同名的是一个文件夹"
+    if code == errno.EIO:
+        return "读写磁盘出错（网络盘断开或磁盘故障），请检查后重试"
+    return f"系统错误（代码 {code}），请检查磁盘和文件夹后重试"
+
+
+def ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{folder}：无法写入：这里已有一个同名文件，不是文件夹；请换一个输出文件夹") from None
+    except OSError as exc:
+        raise OutputError(f"{folder}：无法写入：无法创建文件夹：{os_problem(exc)}") from None
+
+
+def _mode_for(target: Path) -> int:
+    """A rebuilt file keeps its mode; a new one gets what the umask gives (0644 under 022)."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return _DEFAULT_MODE
+
+
+class Outputs:
+    """The files of one build. Each is written to a temporary file beside its target; nothing is
+    in place until :meth:`commit`, which moves (renames: no disk space needed) every file into
+    place. A failure before that leaves every target as it was; one during it names exactly what
+    was and was not put in place."""
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path, str]] = []  # (temporary, target, what it is)
+        self._aside: list[tuple[Path, Path]] = []  # (existing file, where it is moved first)
+        self._remove: list[Path] = []
+
+    def __enter__(self) -> Outputs:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
+
+    def path(self, target: Path, what: str) -> Path:
+        """A temporary path to write ``target`` to."""
+        ensure_folder(target.parent)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
+            os.close(fd)
+        except OSError as exc:
+            raise self._failed(target, what, exc) from None
+        self._staged.append((Path(tmp), target, what))
+        return Path(tmp)
+
+    def write(self, target: Path, data: bytes, what: str) -> None:
+        tmp = self.path(target, what)
+        try:
+            tmp.write_bytes(data)
+        except OSError as exc:
+            raise self._failed(target, what, exc) from None
+
+    def move_aside(self, existing: Path, to: Path) -> None:
+        self._aside.append((existing, to))
+
+    def remove(self, existing: Path) -> None:
+        self._remove.append(existing)
+
+    def _failed(self, target: Path, what: str, exc: OSError) -> OutputError:
+        return OutputError(f"{target}：无法写入{what}：{os_problem(exc)}。本次没有写入或替换任何文件")
+
+    def commit(self) -> None:
+        done: list[str] = []
+        steps = ([(lambda a=a, b=b: os.replace(a, b), f"{b.name}（原文件移为备份）", a) for a, b in self._aside]
+                 + [(lambda t=t, g=g: self._place(t, g), f"{g.name}（{w}）", g) for t, g, w in self._staged]
+                 + [(lambda r=r: r.unlink(missing_ok=True), f"删除 {r.name}", r) for r in self._remove])
+        for i, (step, label, path) in enumerate(steps):
+            try:
+                step()
+            except OSError as exc:
+                written = "、".join(done) or "无"
+                missing = "、".join(lbl for _, lbl, _ in steps[i:])
+                raise OutputError(f"{path}：无法写入：{os_problem(exc)}。已完成：{written}；"
+                                  f"未完成：{missing}。请处理后重新生成") from None
+            done.append(label)
+        self._staged.clear()
+
+    @staticmethod
+    def _place(tmp: Path, target: Path) -> None:
+        os.chmod(tmp, _mode_for(target))
+        os.replace(tmp, target)
+
+    def discard(self) -> None:
+        for tmp, _, _ in self._staged:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # swept as stale by a later run
+        self._staged.clear()
+
 
 @contextmanager
 def atomic_target(target: Path, what: str) -> Iterator[Path]:
-    """A temporary path beside ``target``, moved into place only when the block completes; any
-    OS error becomes one :class:`OutputError` line naming ``target`` and ``what`` it is."""
-    tmp = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".disclose-", suffix=target.suffix, dir=target.parent)
-        os.close(fd)
-        yield Path(tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise OutputError(f"{target}：无法写入{what}：{exc.strerror or exc}") from None
-    finally:
-        if tmp and os.path.exists(tmp):
-            os.unlink(tmp)
+    """A temporary path beside ``target``, moved into place only when the block completes."""
+    with Outputs() as outputs:
+        tmp = outputs.path(target, what)
+        try:
+            yield tmp
+        except OSError as exc:
+            raise outputs._failed(target, what, exc) from None
+        outputs.commit()
 
 
 def write_atomically(target: Path, data: bytes, what: str) -> None:
-    with atomic_target(target, what) as tmp:
-        tmp.write_bytes(data)
+    with Outputs() as outputs:
+        outputs.write(target, data, what)
+        outputs.commit()
+
+
+def sweep(folder: Path) -> None:
+    """Remove what killed runs left: our stale temporary files in ``folder`` and our stale work
+    folders in the system's temporary folder (only this user's, only older than any build)."""
+    cutoff = time.time() - STALE_SECONDS
+    candidates = [(p, False) for p in _listing(folder, TEMP_PREFIX)]
+    candidates += [(p, True) for p in _listing(Path(tempfile.gettempdir()), WORK_PREFIX)]
+    for path, is_dir in candidates:
+        try:
+            info = path.lstat()
+            if info.st_mtime > cutoff or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+                continue
+            if is_dir and stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(path, ignore_errors=True)
+            elif not is_dir and stat.S_ISREG(info.st_mode):
+                path.unlink()
+        except OSError:
+            continue  # another run cleaned it first, or it is not ours to remove
+
+
+def _listing(folder: Path, prefix: str) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return []

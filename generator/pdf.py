@@ -7,16 +7,21 @@ replacement table maps them to CJK fonts that are installed, so no glyph goes mi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
 from .errors import OutputError
-from .files import write_atomically
+from .files import STALE_SECONDS, WORK_PREFIX, os_problem, write_atomically
 
 # Template font → installed fonts to try, best first (Linux families, then Windows ones).
 FONT_CANDIDATES = {
@@ -86,24 +91,113 @@ def _profile(directory: Path, substitutions: dict[str, str]) -> None:
         f"{pairs}</oor:items>\n", encoding="utf-8")
 
 
-def convert(soffice: str, docx: Path, target: Path) -> Path:
-    """Convert ``docx`` to the PDF ``target`` (written atomically)."""
-    with tempfile.TemporaryDirectory(prefix="disclose-lo-") as work:
+TIMEOUT = 300  # seconds one conversion may take before LibreOffice is stopped
+_MARKER = "-env:UserInstallation="
+_DATE = re.compile(rb"/(?:CreationDate|ModDate)\s*\(D:(\d{14})")
+_IDENTITY = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]|/DocChecksum\s*/([0-9A-Fa-f]+)")
+
+
+def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = None) -> Path:
+    """Convert ``docx`` to the PDF ``target`` (written atomically); with ``dated``, the PDF
+    carries that date and is byte-for-byte the same for the same ``docx``."""
+    with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}lo-") as work:
         work_dir = Path(work)
         _profile(work_dir / "profile", font_substitutions())
         source = work_dir / "report.docx"
         shutil.copyfile(docx, source)
-        command = [soffice, f"-env:UserInstallation={(work_dir / 'profile').as_uri()}", "--headless",
+        command = [soffice, f"{_MARKER}{(work_dir / 'profile').as_uri()}", "--headless",
                    "--norestore", "--convert-to", "pdf", "--outdir", str(work_dir), str(source)]
         try:
-            subprocess.run(command, capture_output=True, timeout=300, check=False)
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise OutputError(f"{docx}：LibreOffice 转换 PDF 失败：{exc}") from None
+            _run(command)
+        except subprocess.TimeoutExpired:
+            raise OutputError(f"{docx}：LibreOffice 转换 PDF 超过 {TIMEOUT} 秒仍未完成，已停止；"
+                              "请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF") from None
+        except OSError as exc:
+            raise OutputError(f"{docx}：LibreOffice 无法启动：{os_problem(exc)}") from None
         produced = work_dir / "report.pdf"
         if not produced.exists():
             raise OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF）")
-        write_atomically(target, produced.read_bytes(), "PDF")
+        data = produced.read_bytes()
+        write_atomically(target, data if dated is None else stable_pdf(data, dated), "PDF")
     return target
+
+
+def _run(command: list[str]) -> None:
+    """LibreOffice in a process group of its own (``soffice`` starts ``soffice.bin`` and helpers),
+    stopped as a whole when the conversion ends, times out, fails or is interrupted (Ctrl+C)."""
+    if os.name == "nt":
+        options = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    else:
+        options = {"start_new_session": True}
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, **options)
+    try:
+        process.wait(timeout=TIMEOUT)
+    finally:
+        _stop_group(process.pid)
+        process.wait()
+
+
+def _stop_group(pid: int) -> None:
+    if os.name == "nt":
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(pid)], capture_output=True, check=False)
+        return
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group has already ended
+
+
+def stop_orphans() -> None:
+    """Stop the LibreOffice processes a killed run left behind: those whose private profile is
+    one of our work folders that is gone or stale (a live conversion never is). Linux only: other
+    systems have no /proc to find them by."""
+    proc = Path("/proc")
+    if not proc.is_dir() or not hasattr(os, "getuid"):
+        return
+    cutoff = time.time() - STALE_SECONDS
+    prefix = f"{_MARKER}{Path(tempfile.gettempdir()).as_uri()}/{WORK_PREFIX}lo-"
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != os.getuid():
+                continue
+            arguments = (entry / "cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+        except OSError:
+            continue
+        profile = next((a[len(_MARKER):] for a in arguments if a.startswith(prefix)), None)
+        if profile is None:
+            continue
+        folder = Path(unquote(urlparse(profile).path)).parent
+        try:
+            if folder.stat().st_mtime > cutoff:
+                continue
+        except OSError:
+            pass  # its folder is gone: the run that made it is over
+        try:
+            os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:
+            continue
+
+
+def stable_pdf(data: bytes, dated: datetime) -> bytes:
+    """The PDF with its dates set to ``dated`` and its file identifier (and LibreOffice's
+    /DocChecksum) derived from its content instead of the clock. Replacements keep every byte
+    offset, so the cross-reference table stays valid."""
+    stamp = dated.strftime("%Y%m%d%H%M%S").encode()
+    data = _DATE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + stamp, data)
+    digest = hashlib.md5(_IDENTITY.sub(b"", data), usedforsecurity=False).hexdigest().upper().encode()
+
+    def fixed(m: re.Match) -> bytes:
+        text = m.group(0)
+        for group in (1, 2, 3):
+            if m.group(group):
+                start, end = m.start(group) - m.start(0), m.end(group) - m.start(0)
+                text = text[:start] + (digest * 2)[: end - start] + text[end:]
+        return text
+
+    return _IDENTITY.sub(fixed, data)
 
 
 def page_texts(pdf: Path) -> list[str]:

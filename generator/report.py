@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import re
+import hashlib
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,8 @@ from . import changes
 from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
-from .pdf import convert, find_soffice, heading_pages, page_texts
+from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
+from .pdf import convert, find_soffice, heading_pages, page_texts, stop_orphans
 from .reader import read_workbook
 from .render import (
     SECTION_LABELS,
@@ -23,12 +23,12 @@ from .render import (
     write_docx,
 )
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+DRAFT = "（草稿）"
 
 
 def report_name(unit: str, year: int) -> str:
-    """``{单位名称}{年度}年度单位决算公开.docx`` with characters no file system accepts removed."""
-    return _UNSAFE.sub("", f"{unit}{year}年度单位决算公开") + ".docx"
+    """``{单位名称}{年度}年度单位决算公开.docx``, made a safe file name (see :func:`safe_stem`)."""
+    return safe_stem(f"{unit}{year}年度单位决算公开") + ".docx"
 
 
 @dataclass
@@ -42,18 +42,17 @@ class BuildResult:
     # Since the previous build of this report: changed figures and sentences (None: first build).
     changes: tuple[list[str], list[str]] | None = None
     backup: Path | None = None  # where a hand-edited previous report was moved
-    draft: bool = False  # written under --force despite blocking findings
+    draft: bool = False  # written under --force despite blocking findings, as "{name}（草稿）.docx"
 
 
-def _protect_hand_edits(target: Path, overwrite: bool) -> Path | None:
+def _protect_hand_edits(target: Path, overwrite: bool, outputs: Outputs) -> Path | None:
     if not target.exists() or not edited_since_built(target):
         return None
     if not overwrite:
         raise ReportEdited(f"{target}：这份报告在生成后被手工修改过，为免丢失修改，未覆盖。"
                            "请把修改改到工作簿里；确要覆盖时加 --overwrite（原文件会备份在旁边）")
-    stamp = datetime.fromtimestamp(target.stat().st_mtime).strftime("%Y%m%d-%H%M%S")
-    backup = target.with_name(f"{target.stem}.手工修改备份-{stamp}{target.suffix}")
-    os.replace(target, backup)
+    backup = sibling(target, "手工修改备份")
+    outputs.move_aside(target, backup)
     return backup
 
 
@@ -62,50 +61,81 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     """Build the report of ``workbook`` into ``outdir``.
 
     Raises :class:`AuditFailed` (nothing but the 审核报告 written) when the audit finds 错误,
-    or 警告 under ``strict``, unless ``force``: then the report is a 草稿 listing the findings.
+    or 警告 under ``strict``, unless ``force``: then the report is a 草稿 listing the findings,
+    written as ``{name}（草稿）.docx`` so that it never replaces a final report.
     A previous report that was edited by hand since it was built is kept: :class:`ReportEdited`
     unless ``overwrite``, and then it is first moved to a backup beside it.
     With ``pdf`` and LibreOffice installed, the PDF is written too and the 目录 of both carries
-    page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why.
+    page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why. A PDF
+    of an earlier build left under the report's name is removed (``pdf_note`` says so).
+    Every file of the build is put in place at the end, together (see :class:`Outputs`).
     """
+    sweep(outdir)
     wb = read_workbook(workbook)
     result = audit(wb)
-    name = name or report_name(wb.name, wb.year)
-    audit_path = write_audit_report(result, wb, outdir / (name[: -len(".docx")] + "审核报告.html"))
+    stem = (name or report_name(wb.name, wb.year))[: -len(".docx")]
+    audit_path = outdir / f"{stem}审核报告.html"
     blocking = result.errors + (result.warnings if strict else [])
-    if blocking and not force:
-        raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
-                          f"（审核报告：{audit_path}）", result.findings)
-    context = report_context(wb, result.figures, result.projects, result.findings if blocking else None)
-    target = outdir / name
-    backup = _protect_hand_edits(target, overwrite)
-    write_docx(context, target)
-    built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
-    record = changes.snapshot(result.figures, result.projects,
-                              {SECTION_LABELS[k]: v for k, v in context["narrative"].items()}, wb.inputs)
-    previous = changes.load(target)
-    if previous is not None:
-        built.changes = changes.differences(previous, record)
-    changes.save(target, record)
-    if pdf:
-        soffice = find_soffice()
-        if soffice is None:
+    with Outputs() as outputs:
+        write_audit_report(result, wb, outputs.path(audit_path, "审核报告"))
+        if blocking and not force:
+            outputs.commit()
+            raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
+                              f"（审核报告：{audit_path}）", result.findings)
+        target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
+        context = report_context(wb, result.figures, result.projects, result.findings if blocking else None)
+        try:
+            backup = _protect_hand_edits(target, overwrite, outputs)
+        except ReportEdited:
+            outputs.commit()  # the 审核报告 still says what the workbook holds
+            raise
+        built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
+        docx = outputs.path(target, "报告")
+        write_docx(context, docx)
+        pdf_path = target.with_suffix(".pdf")
+        pdf_digest = None
+        if pdf and (soffice := find_soffice()) is not None:
+            stop_orphans()
+            staged_pdf = outputs.path(pdf_path, "PDF")
+            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31))
+            pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
+            built.pdf = pdf_path
+        elif pdf:
             built.pdf_note = ("未找到 LibreOffice，只生成了 .docx。安装 LibreOffice 后可加 --pdf 生成 PDF，"
                               "或在 Word/WPS 中“另存为 PDF”。")
-        else:
-            built.pdf = _with_page_numbers(soffice, context, target)
+        previous = changes.load(target)
+        if pdf_digest is None and pdf_path.exists():
+            built.pdf_note = "\n".join(filter(None, [built.pdf_note, _set_aside_stale_pdf(pdf_path, previous, outputs)]))
+        record = changes.snapshot(result.figures, result.projects,
+                                  {SECTION_LABELS[k]: v for k, v in context["narrative"].items()}, wb.inputs,
+                                  pdf=pdf_digest)
+        if previous is not None:
+            built.changes = changes.differences(previous, record)
+        outputs.write(changes.record_path(target), changes.encode(record), "数字记录")
+        outputs.commit()
     return built
 
 
-def _with_page_numbers(soffice: str, context: dict, target: Path) -> Path:
+def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs) -> str:
+    """A PDF under the report's name that this build did not write would be taken for this
+    report: an earlier build's is removed; one made some other way is moved aside."""
+    digest = hashlib.sha256(pdf_path.read_bytes()).hexdigest()
+    if previous is not None and previous.get("pdf") == digest:
+        outputs.remove(pdf_path)
+        return f"已删除上次生成的 PDF（与本次报告不一致）：{pdf_path}；需要 PDF 时请加 --pdf"
+    aside = sibling(pdf_path, "旧版")
+    outputs.move_aside(pdf_path, aside)
+    return f"报告旁的 PDF 不是本次生成的，已改名为：{aside}；需要 PDF 时请加 --pdf"
+
+
+def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime) -> None:
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
-    pdf_path = target.with_suffix(".pdf")
-    with tempfile.TemporaryDirectory(prefix="disclose-") as work:
-        draft_pdf = convert(soffice, target, Path(work) / "layout.pdf")
-        entries = headings(target)
+    with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
+        draft_pdf = convert(soffice, docx, Path(work) / "layout.pdf")
+        entries = headings(docx)
         pages = heading_pages([title for _, title in entries], page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": title, "page": "" if page is None else str(page)}
                       for (level, title), page in zip(entries, pages)]
-    write_docx(context, target)
-    return convert(soffice, target, pdf_path)
+    write_docx(context, docx)
+    convert(soffice, docx, pdf_path, dated)
