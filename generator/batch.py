@@ -64,8 +64,7 @@ def _names(workbooks: list[Path], pool: ProcessPoolExecutor) -> dict[Path, str |
     taken = set(counts)
     for workbook, name in names.items():
         if isinstance(name, str) and counts[name] > 1:
-            tail = "-" + safe_stem(workbook.stem, limit=60)
-            unique = stem = safe_stem(name[: -len(".docx")], limit=STEM_BYTES - len(tail.encode()) - 4) + tail
+            unique = stem = safe_stem(name[: -len(".docx")], tail=f"-{workbook.stem}", limit=STEM_BYTES - 8)
             n = 1
             while f"{unique}.docx" in taken:  # stems cut to fit can meet again
                 n += 1

@@ -145,7 +145,7 @@ def init(path: Path | None, last_year: str | None) -> None:
     if last_year:
         wb = read_workbook(last_year)
         source = next_year_source(wb, recompute(wb))
-        path = path or Path(safe_stem(f"{wb.name}{wb.year + 1}年度决算公开工作簿") + ".xlsx")
+        path = path or Path(safe_stem(wb.name, tail=f"{wb.year + 1}年度决算公开工作簿") + ".xlsx")
     path = path or Path("决算公开工作簿.xlsx")
     if path.exists():
         raise OutputError(f"{path}：文件已存在，为免覆盖未写入；请换一个文件名")

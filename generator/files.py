@@ -37,27 +37,40 @@ STALE_SECONDS = 3600  # no build holds a temporary file this long; older ones ar
 
 
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process's umask, read where the system allows without changing it (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o22)
+        os.umask(mask)
+        return mask
 
 
-_DEFAULT_MODE = 0o666 & ~_umask()  # read once, at import: os.umask can only be read by setting it
+def safe_stem(text: str, tail: str = "", limit: int = STEM_BYTES) -> str:
+    """``text`` + ``tail`` as a file name (without suffix) every common file system accepts: no
+    path separators or characters Windows forbids, no control or invisible format characters, no
+    ``..``, no leading or trailing dots and spaces, at most ``limit`` bytes of UTF-8 — ``text``
+    is cut to make room, so ``tail`` (the year, a workbook's name) is always kept."""
+    tail = _cut(_clean(tail), limit // 2)
+    stem = (_cut(_clean(text), limit - len(tail.encode("utf-8"))) + tail).strip(" .")
+    if stem.split(".")[0].upper() in _DEVICES:
+        stem = "_" + stem
+    return stem or "未命名"
 
 
-def safe_stem(text: str, limit: int = STEM_BYTES) -> str:
-    """``text`` as a file name (without suffix) every common file system accepts: no path
-    separators or characters Windows forbids, no control or invisible format characters, no
-    ``..``, no leading or trailing dots and spaces, at most ``limit`` bytes of UTF-8."""
+def _cut(text: str, size: int) -> str:
+    """The longest start of ``text`` of at most ``size`` bytes of UTF-8, whole characters only."""
+    return text.encode("utf-8")[:size].decode("utf-8", "ignore")
+
+
+def _clean(text: str) -> str:
     kept = "".join(ch for ch in text
                    if ch.isspace() or ch not in _FORBIDDEN and unicodedata.category(ch)[0] != "C")
     kept = " ".join(kept.split())  # newlines and tabs become one space
     while ".." in kept:
         kept = kept.replace("..", ".")
-    stem = kept.encode("utf-8")[:limit].decode("utf-8", "ignore").strip(" .")
-    if stem.split(".")[0].upper() in _DEVICES:
-        stem = "_" + stem
-    return stem or "未命名"
+    return kept.strip(" .")
 
 
 def sibling(target: Path, label: str) -> Path:
@@ -113,7 +126,7 @@ def _mode_for(target: Path) -> int:
     try:
         return stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
-        return _DEFAULT_MODE
+        return 0o666 & ~_umask()
 
 
 class Outputs:
@@ -130,8 +143,11 @@ class Outputs:
     def __enter__(self) -> Outputs:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, traceback) -> None:
+        folder = self._staged[0][1].parent if self._staged else None
         self.discard()
+        if isinstance(exc, OSError) and folder is not None:  # raised writing a staged file
+            raise OutputError(f"{folder}：无法写入：{os_problem(exc)}。本次没有写入或替换任何文件") from None
 
     def path(self, target: Path, what: str) -> Path:
         """A temporary path to write ``target`` to."""
@@ -203,6 +219,9 @@ def atomic_target(target: Path, what: str) -> Iterator[Path]:
 
 
 def write_atomically(target: Path, data: bytes, what: str) -> None:
+    if target.name.startswith(TEMP_PREFIX):  # already a staged file of a build, private to it
+        target.write_bytes(data)
+        return
     with Outputs() as outputs:
         outputs.write(target, data, what)
         outputs.commit()

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from . import layout
 from .errors import CellError, WorkbookError
+from .files import os_problem
 from .model import (
     ClassBudget,
     FunctionRow,
@@ -192,7 +193,7 @@ def _check_archive(path: str) -> None:
         with open(path, "rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise WorkbookError(f"{path}：无法打开：{exc.strerror}") from None
+        raise WorkbookError(f"{path}：无法打开：{os_problem(exc)}") from None
     if head == _OLE:
         with open(path, "rb") as fh:
             encrypted = b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k" in fh.read()

@@ -334,8 +334,9 @@ def write_docx(context: dict, target: Path) -> None:
     _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
     unit = context["unit"]
     props = document.core_properties
-    props.title = f"{unit['name']}{unit['year']}年度单位决算公开"
-    props.author = props.last_modified_by = unit["name"]
+    # Core properties hold at most 255 characters (python-docx refuses more); the page says it all.
+    props.title = f"{unit['name']}{unit['year']}年度单位决算公开"[-255:]
+    props.author = props.last_modified_by = unit["name"][:255]
     # Dated by the report's year, not the clock: the same workbook gives the same file.
     props.created = props.modified = datetime(unit["year"], 12, 31)
     props.revision = 1

@@ -28,7 +28,7 @@ DRAFT = "（草稿）"
 
 def report_name(unit: str, year: int) -> str:
     """``{单位名称}{年度}年度单位决算公开.docx``, made a safe file name (see :func:`safe_stem`)."""
-    return safe_stem(f"{unit}{year}年度单位决算公开") + ".docx"
+    return safe_stem(unit, tail=f"{year}年度单位决算公开") + ".docx"
 
 
 @dataclass
@@ -122,10 +122,10 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
     digest = hashlib.sha256(pdf_path.read_bytes()).hexdigest()
     if previous is not None and previous.get("pdf") == digest:
         outputs.remove(pdf_path)
-        return f"已删除上次生成的 PDF（与本次报告不一致）：{pdf_path}；需要 PDF 时请加 --pdf"
+        return f"本次没有生成 PDF，已删除上次生成的 PDF（以免与报告不一致）：{pdf_path}；需要 PDF 时请加 --pdf"
     aside = sibling(pdf_path, "旧版")
     outputs.move_aside(pdf_path, aside)
-    return f"报告旁的 PDF 不是本次生成的，已改名为：{aside}；需要 PDF 时请加 --pdf"
+    return f"本次没有生成 PDF，报告旁原有的 PDF 不是本工具生成的，已改名为：{aside}；需要 PDF 时请加 --pdf"
 
 
 def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime) -> None:

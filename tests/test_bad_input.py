@@ -3,10 +3,18 @@ report written, and the input left exactly as it was."""
 
 import hashlib
 import io
+import os
 import shutil
+import tempfile
+import traceback
 import zipfile
+from datetime import datetime
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import JINCHENG, XINZHOU
@@ -187,3 +195,83 @@ def test_a_hand_edited_report_is_kept_unless_overwrite(runner, tmp_path):
     [backup] = tmp_path.glob("*.手工修改备份-*.docx")
     assert backup.read_bytes() == edited
     assert "手工补充的一段" not in "".join(p.text for p in Document(str(report)).paragraphs)
+
+
+# --- Fuzzing: whatever a workbook holds, one of the three outcomes, no traceback, no stray file.
+
+_SHEETS = ("单位信息", "概况", "公开01表", "公开02表", "公开03表", "公开04表", "公开05表", "公开06表",
+           "公开07表", "公开08表", "公开09表", "公开10表", "情况说明", "分类预算", "自评表01", "自评表02")
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=[
+    chr(c) for c in range(32) if chr(c) not in "\t\n\r"]), max_size=40)
+_VALUES = st.one_of(
+    st.none(), _TEXT, st.sampled_from(["=SUM(C7:C9)", "=1/0", "=A1", "1e999", "-1e26", "NaN", "inf", "１２３",
+                                       "1,234.56", "（1,000.00）", "—", "\u3000", "2O80101", "../../evil"]),
+    st.integers(-10**30, 10**30), st.floats(allow_nan=True, allow_infinity=True),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**28, max_value=10**28),
+    st.booleans(), st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(2100, 1, 1)))
+_OPS = st.one_of(
+    st.tuples(st.just("set"), st.sampled_from(_SHEETS), st.integers(1, 60), st.integers(1, 12), _VALUES),
+    st.tuples(st.just("delete rows"), st.sampled_from(_SHEETS), st.integers(1, 60), st.integers(1, 3)),
+    st.tuples(st.just("delete sheet"), st.sampled_from(_SHEETS)),
+    st.tuples(st.just("rename"), st.sampled_from(_SHEETS),
+              st.one_of(st.sampled_from([s + suffix for s in _SHEETS for suffix in (" ", "\u3000", "1")]),
+                        _TEXT.filter(lambda t: t.strip()))),
+    st.tuples(st.just("duplicate"), st.sampled_from(_SHEETS)),
+)
+
+
+def _mutate(wb, op) -> None:
+    kind, sheet, *args = op
+    if sheet not in wb.sheetnames:
+        return
+    ws = wb[sheet]
+    if kind == "set":
+        row, column, value = args
+        cell = ws.cell(row, column)
+        if type(cell).__name__ != "MergedCell":
+            cell.value = value
+    elif kind == "delete rows":
+        ws.delete_rows(*args)
+    elif kind == "delete sheet" and len(wb.sheetnames) > 1:
+        wb.remove(ws)
+    elif kind == "rename":
+        title = "".join(c for c in args[0] if c not in "\\/*?:[]")[:31].strip("'")
+        if title and title not in wb.sheetnames:
+            ws.title = title
+    elif kind == "duplicate":
+        wb.copy_worksheet(ws)
+
+
+def _tree(root: Path) -> set[Path]:
+    return set(root.rglob("*"))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sample=st.sampled_from([JINCHENG, XINZHOU]), ops=st.lists(_OPS, min_size=1, max_size=4))
+def test_fuzzed_workbooks_exit_cleanly_and_write_only_into_the_output_folder(sample, ops):
+    with tempfile.TemporaryDirectory() as base:
+        root = Path(base)
+        work = root / "work"
+        (work / "in").mkdir(parents=True)
+        path = work / "in" / "工作簿.xlsx"
+        wb = load_workbook(io.BytesIO(sample.read_bytes()))
+        for op in ops:
+            _mutate(wb, op)
+        try:
+            wb.save(path)
+        except (ValueError, TypeError):
+            return  # openpyxl itself cannot write this value: no workbook to test
+        before = _tree(root)
+        cwd = os.getcwd()
+        os.chdir(work)
+        try:
+            for command in (["check", str(path)], ["build", str(path), "-o", "out", "--force"]):
+                result = CliRunner().invoke(main, command)
+                assert result.exit_code in (0, 1, 2), (ops, result.output)
+                assert result.exception is None or isinstance(result.exception, SystemExit), (
+                    ops, "".join(traceback.format_exception(result.exception)))
+                assert "Traceback" not in result.output
+        finally:
+            os.chdir(cwd)
+        stray = {p for p in _tree(root) - before if p != work / "out" and work / "out" not in p.parents}
+        assert not stray, ops
