@@ -316,7 +316,7 @@ def _int(value: object) -> int | None:
         number = parse_decimal(value)
     except ValueError:
         return None
-    if number is None or number != number.to_integral_value():
+    if number is None or not number.is_finite() or number != number.to_integral_value():
         return None
     return int(number)
 
