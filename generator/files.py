@@ -84,32 +84,29 @@ def sibling(target: Path, label: str) -> Path:
     raise OutputError(f"{target}：旁边的备份文件太多，请先清理旧备份")
 
 
+_FULL = "磁盘空间不足，请清理磁盘或换一个输出文件夹后重试"
+_DENIED = "没有权限，或文件正被 Word/WPS 打开：请关闭该文件后重试，或检查文件和文件夹的权限、换一个输出文件夹"
+_IN_USE = "文件正被其他程序使用，请关闭后重试"
+# errno → what the clerk reads. The one place OS errors are put into words.
+_OS_PROBLEMS = {
+    errno.ENOSPC: _FULL, getattr(errno, "EDQUOT", errno.ENOSPC): _FULL,
+    errno.EACCES: _DENIED, errno.EPERM: _DENIED,
+    errno.EBUSY: _IN_USE, errno.ETXTBSY: _IN_USE,
+    errno.EROFS: "所在磁盘是只读的，请换一个输出文件夹",
+    errno.EEXIST: "同名的文件已存在",
+    errno.ENAMETOOLONG: "文件名或路径太长，请把文件夹放在路径较短的位置",
+    errno.ENOENT: "文件或文件夹不存在",
+    errno.ENOTDIR: "路径中有一项是文件而不是文件夹，请换一个输出文件夹",
+    errno.EISDIR: "同名的是一个文件夹",
+    errno.EIO: "读写磁盘出错（网络盘断开或磁盘故障），请检查后重试",
+}
+
+
 def os_problem(exc: OSError) -> str:
     """What an OS error means for the clerk and what to do about it, in Chinese."""
     if getattr(exc, "winerror", None) in (32, 33):  # ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
         return "文件正被 Word/WPS 或其他程序打开，请关闭后重试"
-    code = exc.errno
-    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "磁盘空间不足，请清理磁盘或换一个输出文件夹后重试"
-    if code in (errno.EACCES, errno.EPERM):
-        return "没有权限，或文件正被 Word/WPS 打开：请关闭该文件后重试，或检查文件和文件夹的权限、换一个输出文件夹"
-    if code in (errno.EBUSY, errno.ETXTBSY):
-        return "文件正被其他程序使用，请关闭后重试"
-    if code == errno.EROFS:
-        return "所在磁盘是只读的，请换一个输出文件夹"
-    if code == errno.EEXIST:
-        return "同名的文件已存在"
-    if code == errno.ENAMETOOLONG:
-        return "文件名或路径太长，请把文件夹放在路径较短的位置"
-    if code == errno.ENOENT:
-        return "文件或文件夹不存在"
-    if code == errno.ENOTDIR:
-        return "路径中有一项是文件而不是文件夹，请换一个输出文件夹"
-    if code == errno.EISDIR:
-        return "同名的是一个文件夹"
-    if code == errno.EIO:
-        return "读写磁盘出错（网络盘断开或磁盘故障），请检查后重试"
-    return f"系统错误（代码 {code}），请检查磁盘和文件夹后重试"
+    return _OS_PROBLEMS.get(exc.errno, f"系统错误（代码 {exc.errno}），请检查磁盘和文件夹后重试")
 
 
 def ensure_folder(folder: Path) -> None:
