@@ -75,7 +75,7 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
         return
     paths = batch.workbooks_in(list(workbooks))
     if not paths:
-        raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到 .xlsx 工作簿")
+        raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到工作簿（.xlsx、.xls、.ods）")
     with click.progressbar(length=len(paths), label="生成报告") as bar:
         outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
     width = max(len(o.workbook) for o in outcomes)

@@ -35,7 +35,7 @@ MAX_ENTRIES = 10_000
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
-KINDS = {"xlsx": ".xlsx", "ods": ".ods", "xls": ".xls"}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 
 @dataclass
@@ -59,6 +59,10 @@ def _column_number(letters: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n
+
+
+def _password(path: str) -> WorkbookError:
+    return WorkbookError(f"{path}：工作簿设置了打开密码，请在 Excel 中取消密码（文件→信息→保护工作簿）后另存再试")
 
 
 def _unreadable(path: str, detail: str) -> WorkbookError:
@@ -135,9 +139,14 @@ def _member(path: str, archive: zipfile.ZipFile, name: str) -> bytes:
 def _kind(path: str, data: bytes) -> tuple[str, object]:
     """("xlsx" | "ods", the archive) or ("xls", the Workbook stream); refuses anything else."""
     if data[:8] == _OLE:
-        streams = _cfb_streams(path, data)
+        try:
+            streams = _cfb_streams(path, data)
+        except WorkbookError:
+            if "EncryptedPackage".encode("utf-16-le") not in data:
+                raise
+            streams = {"EncryptedPackage": b""}  # a damaged directory, but plainly an encrypted .xlsx
         if "EncryptedPackage" in streams:
-            raise WorkbookError(f"{path}：工作簿设置了打开密码，请在 Excel 中取消密码（文件→信息→保护工作簿）后另存再试")
+            raise _password(path)
         stream = streams.get("Workbook") or streams.get("Book")
         if stream is None:
             raise _unreadable(path, "其中没有工作簿数据（Workbook）")
@@ -228,7 +237,7 @@ def _xlsx_sheet_members(path: str, archive: zipfile.ZipFile) -> dict[str, str]:
     return members
 
 
-def _xlsx_facts(path: str, archive: zipfile.ZipFile, titles: list[str] | None) -> dict[str, set[str]]:
+def _xlsx_facts(path: str, archive: zipfile.ZipFile, want: Callable[[str], bool] | None) -> dict[str, set[str]]:
     members = _xlsx_sheet_members(path, archive)
     for name in archive.namelist():
         if name.endswith((".xml", ".rels")) and name not in members.values():
@@ -236,7 +245,7 @@ def _xlsx_facts(path: str, archive: zipfile.ZipFile, titles: list[str] | None) -
     extent = _Extent(path)
     uncached = {}
     for title, member in members.items():
-        if titles is not None and title not in titles:
+        if want is not None and not want(title):
             continue
         if member not in archive.namelist():
             continue  # a chart sheet or a broken link: the parser reports what it cannot read
@@ -401,7 +410,7 @@ def _xls_facts(path: str, stream: bytes) -> dict[str, set[str]]:
             elif title is not None:
                 extent.sheet(title, rows, cols)
         elif rtype == _FILEPASS:
-            raise WorkbookError(f"{path}：工作簿设置了打开密码，请在 Excel 中取消密码（文件→信息→保护工作簿）后另存再试")
+            raise _password(path)
         elif rtype == _BOUNDSHEET and len(body) >= 8:
             offset, count = struct.unpack_from("<I", body)[0], body[6]
             if biff8:
@@ -448,21 +457,21 @@ def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
     kind, container = _kind(path, data)
     from python_calamine import CalamineWorkbook
 
+    # The checks come before calamine opens the file: it parses all of an .ods or .xls at once.
+    if kind == "xlsx":
+        uncached = _xlsx_facts(path, container, want)
+    elif kind == "ods":
+        uncached = _ods_facts(path, container)
+    else:
+        uncached = _xls_facts(path, container)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
             metas = [m for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")]
-            wanted = [m.name for m in metas if want is None or want(m.name)]
-            if kind == "xlsx":
-                uncached = _xlsx_facts(path, container, wanted)
-            elif kind == "ods":
-                uncached = _ods_facts(path, container)
-            else:
-                uncached = _xls_facts(path, container)
             sheets = []
             for meta in metas:
                 rows = None
-                if meta.name in wanted:
+                if want is None or want(meta.name):
                     values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
                     rows = [tuple(_cell(v) for v in row) for row in values]
                 sheets.append(Sheet(meta.name, _visibility(meta), rows, uncached.get(meta.name, set())))
@@ -481,6 +490,6 @@ def parse_failure(path: str, exc: BaseException) -> WorkbookError:
     while root.__cause__ or root.__context__:
         root = root.__cause__ or root.__context__
     if type(root).__name__ == "PasswordError":
-        return WorkbookError(f"{path}：工作簿设置了打开密码，请在 Excel 中取消密码（文件→信息→保护工作簿）后另存再试")
+        return _password(path)
     detail = str(root).strip().splitlines()[0] if str(root).strip() else ""
     return _unreadable(path, f"内容无法解析：{type(root).__name__} {detail}")
