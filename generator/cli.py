@@ -9,15 +9,13 @@ from pathlib import Path
 
 import click
 
-from . import batch
 from .audit import audit
 from .auditlog import grouped, summary_line
-from .carryover import next_year_source
 from .errors import AuditFailed, DiscloseError, OutputError
 from .reader import read_workbook
-from .recompute import recompute
-from .report import build as build_report
-from .template_workbook import write_new_workbook
+
+# Each command imports what only it needs (the report renderer, the batch's process pool,
+# openpyxl for init) inside itself: --version, --help and check start without them.
 
 
 class _Group(click.Group):
@@ -73,6 +71,8 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
     if len(workbooks) == 1 and not workbooks[0].is_dir():
         _build_single(workbooks[0], outdir, options)
         return
+    from . import batch
+
     paths = batch.workbooks_in(list(workbooks))
     if not paths:
         raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到工作簿（.xlsx、.xls、.ods）")
@@ -89,6 +89,8 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
+    from .report import build as build_report
+
     try:
         result = build_report(str(workbook), outdir, **options)
     except AuditFailed as exc:
@@ -140,6 +142,10 @@ def init(path: Path | None, last_year: str | None) -> None:
         disclose init 本单位2023.xlsx
         disclose init --from 本单位2022.xlsx
     """
+    from .carryover import next_year_source
+    from .recompute import recompute
+    from .template_workbook import write_new_workbook
+
     source: dict = {}
     if last_year:
         wb = read_workbook(last_year)

@@ -13,7 +13,6 @@ from . import changes
 from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
-from .pdf import convert, find_soffice, heading_pages, page_texts
 from .reader import read_workbook
 from .render import (
     SECTION_LABELS,
@@ -88,6 +87,8 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         built.changes = changes.differences(previous, record)
     changes.save(target, record)
     if pdf:
+        from .pdf import find_soffice  # LibreOffice's helpers: only for --pdf
+
         soffice = find_soffice()
         if soffice is None:
             built.pdf_note = ("未找到 LibreOffice，只生成了 .docx。安装 LibreOffice 后可加 --pdf 生成 PDF，"
@@ -100,6 +101,8 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
 def _with_page_numbers(soffice: str, context: dict, target: Path) -> Path:
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
+    from .pdf import convert, heading_pages, page_texts
+
     pdf_path = target.with_suffix(".pdf")
     with tempfile.TemporaryDirectory(prefix="disclose-") as work:
         draft_pdf = convert(soffice, target, Path(work) / "layout.pdf")
