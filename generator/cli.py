@@ -9,13 +9,11 @@ from pathlib import Path
 
 import click
 
-from .audit import audit
-from .auditlog import grouped, summary_line
 from .errors import AuditFailed, DiscloseError, OutputError
-from .reader import read_workbook
 
-# Each command imports what only it needs (the report renderer, the batch's process pool,
-# openpyxl for init) inside itself: --version, --help and check start without them.
+# Each command imports what it needs inside itself (reader and audit; the report renderer; the
+# batch's process pool; openpyxl for init): --version and --help start with click alone, and
+# check without the renderer.
 
 
 class _Group(click.Group):
@@ -39,6 +37,8 @@ def main(debug: bool) -> None:
 
 
 def _print_findings(findings) -> None:
+    from .auditlog import grouped
+
     for table, items in grouped(findings).items():
         click.echo(f"[{table}]")
         for f in items:
@@ -89,6 +89,7 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
+    from .auditlog import summary_line
     from .report import build as build_report
 
     try:
@@ -143,6 +144,7 @@ def init(path: Path | None, last_year: str | None) -> None:
         disclose init --from 本单位2022.xlsx
     """
     from .carryover import next_year_source
+    from .reader import read_workbook
     from .recompute import recompute
     from .template_workbook import write_new_workbook
 
@@ -169,6 +171,10 @@ def check(workbook: str, fmt: str) -> None:
     Example:
         disclose check sample_inputs/xinzhou-2022.xlsx --format json
     """
+    from .audit import audit
+    from .auditlog import summary_line
+    from .reader import read_workbook
+
     result = audit(read_workbook(workbook))
     if fmt == "json":
         click.echo(json.dumps({
