@@ -20,6 +20,7 @@ import jinja2
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
+from lxml import etree
 from jinja2 import (
     Environment,
     FileSystemBytecodeCache,
@@ -135,7 +136,18 @@ class _Template(DocxTemplate):
         # every paragraph; only do that when some text has one.
         return super().resolve_listing(xml) if self._LISTING.search(xml) else xml
 
+    _COLUMN_LOOP = re.compile(r"\{%-?\s*tc\s")
+
+    def fix_tables(self, xml: str):
+        # docxtpl re-counts every row's cells to re-grid tables after {%tc %} column loops; without
+        # such loops in the template the grids stand as designed and parsing is all there is to do.
+        if self._COLUMN_LOOP.search(self._source):
+            return super().fix_tables(xml)
+        return etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+
     def patch_xml(self, src_xml: str) -> str:
+        self._source = src_xml
+
         def add(m: re.Match) -> str:
             cell = m.group(1)
             tag = '<w:vMerge w:val="{{ %s }}"/>' % m.group(2)
