@@ -162,13 +162,16 @@ def _kind(path: str, data: bytes) -> tuple[str, object]:
 
 # ---- .xlsx: one pass over each sheet's XML -------------------------------------------------
 
-_CELL_AT = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
-_CELL = re.compile(rb"<c\b([^>]*?)(/>|>(.*?)</c>)", re.DOTALL)
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix: some writers spell <x:c> for <c>
+_CELL_AT = re.compile(rb"<" + _P + rb'c r="([A-Z]{1,3})([0-9]{1,7})"')
+_ANY_CELL = re.compile(rb"<" + _P + rb"c[\s>/]")
 _ROW_R = re.compile(rb'\br="([0-9]+)"')
 _CELL_R = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
-_ROW_TAG = re.compile(rb"<row\b([^>]*?)/?>|<c\b([^>]*?)(/>|>(.*?)</c>)", re.DOTALL)
-_HAS_VALUE = re.compile(rb"<v>[^<]|<t(?:\s[^>]*)?>[^<]|<f[\s>]")
-_SAVED_VALUE = re.compile(rb"<v>[^<]")  # openpyxl writes an empty <v></v> for formulas
+_ROW_TAG = re.compile(rb"<" + _P + rb"row\b([^>]*?)/?>|<" + _P + rb"c\b([^>]*?)(/>|>(.*?)</" + _P + rb"c>)",
+                      re.DOTALL)
+_HAS_VALUE = re.compile(rb"<" + _P + rb"v>[^<]|<" + _P + rb"t(?:\s[^>]*)?>[^<]|<" + _P + rb"f[\s>]")
+_FORMULA = re.compile(rb"<" + _P + rb"f[\s>/]")
+_SAVED_VALUE = re.compile(rb"<" + _P + rb"v>[^<]")  # openpyxl writes an empty <v></v> for formulas
 
 
 def _xlsx_cells(xml: bytes):
@@ -176,7 +179,7 @@ def _xlsx_cells(xml: bytes):
     attribute, else after the previous cell (rows likewise)."""
     row, col = 0, 0
     for m in _ROW_TAG.finditer(xml):
-        if m.group(0).startswith(b"<row"):
+        if m.group(1) is not None:
             r = _ROW_R.search(m.group(1) or b"")
             row, col = (int(r.group(1)) if r else row + 1), 0
             continue
@@ -195,7 +198,7 @@ def _xlsx_sheet(xml: bytes, title: str, extent: _Extent) -> set[str]:
     sheet that reaches beyond the bounds, or writes cells some other way, is walked cell by cell
     (an empty cell far away only carries a format: calamine skips it, so it is harmless)."""
     refs = _CELL_AT.findall(xml)
-    regular = len(refs) == xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>")
+    regular = len(refs) == len(_ANY_CELL.findall(xml))
     if regular:
         rows = max((int(r) for _, r in refs), default=0)
         longest = max((c for c, _ in refs), key=lambda c: (len(c), c), default=b"")
@@ -209,10 +212,10 @@ def _xlsx_sheet(xml: bytes, title: str, extent: _Extent) -> set[str]:
                 extent.sheet(title, 0, 0, (r, c))
             rows, cols = max(rows, r), max(cols, c)
     extent.sheet(title, rows, cols)
-    if b"<f" not in xml:
+    if not _FORMULA.search(xml):
         return set()
     return {f"{column_letter(c)}{r}" for r, c, body in _xlsx_cells(xml)
-            if b"<f" in body and not _SAVED_VALUE.search(body)}
+            if _FORMULA.search(body) and not _SAVED_VALUE.search(body)}
 
 
 def _xlsx_sheet_members(path: str, archive: zipfile.ZipFile) -> dict[str, str]:

@@ -3,6 +3,7 @@ report written, and the input left exactly as it was."""
 
 import hashlib
 import io
+import re
 import shutil
 import zipfile
 
@@ -135,6 +136,13 @@ def _far_cell(cell):
     return {"xl/worksheets/sheet4.xml": sheet.replace(b"</sheetData>", b'<row r="30000">' + cell + b"</row></sheetData>")}
 
 
+def _prefixed(members):
+    """The same sheets with every element spelled with a namespace prefix (<x:c>), as some
+    writers do."""
+    return {name: re.sub(rb"<(/?)([A-Za-z]+)([ >/])", rb"<\1x:\2\3", xml).replace(
+        b'<x:worksheet xmlns="', b'<x:worksheet xmlns:x="') for name, xml in members.items()}
+
+
 def _hidden_twin(wb):
     """A very hidden copy of 单位信息 whose name differs by a full-width space (U+3000)."""
     twin = wb.copy_worksheet(wb["单位信息"])
@@ -195,6 +203,8 @@ CASES = [
      "XFD1048576：这个单元格超出了决算工作簿的范围"),
     ("far cell without r", _bytes(_rezip(_far_cell(b'<c r="A30000"><v>1</v></c><c/>' * 1 + b"<c><v>2</v></c>" * 150))),
      2, "超出了决算工作簿的范围"),
+    ("far cell, prefixed XML", _bytes(_rezip(_prefixed(_far_cell(b'<c r="A30000" t="n"><v>1</v></c>')))), 2,
+     "公开02表!A30000：这个单元格超出了决算工作簿的范围"),
     ("far row", _edit(_set("公开02表!B30001", "备注")), 2, "公开02表!B30001：这个单元格超出了决算工作簿的范围"),
     ("look-alike hidden sheet", _edit(_hidden_twin), 2, "工作表“单位信息”与“单位信息\u3000”的名称只差空格"),
     ("hidden project sheet", _edit(_hide("自评表13", "hidden")), 2, "工作表“自评表13”被隐藏"),
@@ -287,3 +297,27 @@ def test_a_hand_edited_report_is_kept_unless_overwrite(runner, tmp_path):
     [backup] = tmp_path.glob("*.手工修改备份-*.docx")
     assert backup.read_bytes() == edited
     assert "手工补充的一段" not in "".join(p.text for p in Document(str(report)).paragraphs)
+
+
+def test_a_hidden_helper_sheet_and_a_far_formatted_cell_are_harmless(runner, tmp_path):
+    """Only what looks like report data is refused when hidden; a far cell with a format but no
+    value is not data either. The report is the sample's."""
+    from openpyxl.styles import Font
+
+    from conftest import docx_lines
+
+    path = tmp_path / "工作簿.xlsx"
+    shutil.copy(JINCHENG, path)
+    wb = load_workbook(path)
+    helper = wb.create_sheet("下拉选项")
+    helper["A1"] = "优"
+    helper.sheet_state = "hidden"
+    wb["公开02表"]["XFD1048576"].font = Font(bold=True)
+    wb.save(path)
+    result = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    plain = runner.invoke(main, ["build", str(JINCHENG), "-o", str(tmp_path / "plain")])
+    assert plain.exit_code == 0
+    [report] = (tmp_path / "out").glob("*.docx")
+    [expected] = (tmp_path / "plain").glob("*.docx")
+    assert docx_lines(report) == docx_lines(expected)
