@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .errors import AuditFailed, DiscloseError, ReportEdited
 from .findings import ERROR
+from .loader import WORKBOOK_SUFFIXES
 from .reader import read_unit
 from .files import STEM_BYTES, safe_stem
 from .report import build, report_name
@@ -29,12 +30,13 @@ class Outcome:
 
 
 def workbooks_in(paths: list[Path]) -> list[Path]:
-    """The .xlsx files named, and those directly inside the folders named (Excel's ~$ lock files
-    left out), in a stable order."""
+    """The files named, and the workbooks (.xlsx, .xlsm, .xls, .ods) directly inside the folders
+    named (Excel's ~$ lock files left out), in a stable order."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found += sorted(p for p in path.glob("*.xlsx") if not p.name.startswith("~$"))
+            found += sorted(p for p in path.iterdir() if p.suffix.lower() in WORKBOOK_SUFFIXES
+                            and not p.name.startswith("~$") and p.is_file())
         else:
             found.append(path)
     return list(dict.fromkeys(found))

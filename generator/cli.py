@@ -9,16 +9,11 @@ from pathlib import Path
 
 import click
 
-from . import batch
-from .audit import audit
-from .auditlog import grouped, summary_line
-from .carryover import next_year_source
 from .errors import AuditFailed, DiscloseError, OutputError
-from .files import safe_stem
-from .reader import read_workbook
-from .recompute import recompute
-from .report import build as build_report
-from .template_workbook import write_new_workbook
+
+# Each command imports what it needs inside itself (reader and audit; the report renderer; the
+# batch's process pool; openpyxl for init): --version and --help start with click alone, and
+# check without the renderer.
 
 
 class _Group(click.Group):
@@ -42,6 +37,8 @@ def main(debug: bool) -> None:
 
 
 def _print_findings(findings) -> None:
+    from .auditlog import grouped
+
     for table, items in grouped(findings).items():
         click.echo(f"[{table}]")
         for f in items:
@@ -74,9 +71,11 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
     if len(workbooks) == 1 and not workbooks[0].is_dir():
         _build_single(workbooks[0], outdir, options)
         return
+    from . import batch
+
     paths = batch.workbooks_in(list(workbooks))
     if not paths:
-        raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到 .xlsx 工作簿")
+        raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到工作簿（.xlsx、.xls、.ods）")
     with click.progressbar(length=len(paths), label="生成报告") as bar:
         outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
     width = max(len(o.workbook) for o in outcomes)
@@ -90,6 +89,9 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
+    from .auditlog import summary_line
+    from .report import build as build_report
+
     try:
         result = build_report(str(workbook), outdir, **options)
     except AuditFailed as exc:
@@ -141,6 +143,12 @@ def init(path: Path | None, last_year: str | None) -> None:
         disclose init 本单位2023.xlsx
         disclose init --from 本单位2022.xlsx
     """
+    from .carryover import next_year_source
+    from .reader import read_workbook
+    from .recompute import recompute
+    from .template_workbook import write_new_workbook
+    from .files import safe_stem
+
     source: dict = {}
     if last_year:
         wb = read_workbook(last_year)
@@ -164,6 +172,10 @@ def check(workbook: str, fmt: str) -> None:
     Example:
         disclose check sample_inputs/xinzhou-2022.xlsx --format json
     """
+    from .audit import audit
+    from .auditlog import summary_line
+    from .reader import read_workbook
+
     result = audit(read_workbook(workbook))
     if fmt == "json":
         click.echo(json.dumps({

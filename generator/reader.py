@@ -9,17 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
-
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 
 from . import layout
 from .errors import CellError, WorkbookError
-from .files import os_problem
+from .loader import Sheet, column_letter, load
 from .model import (
     ClassBudget,
     FunctionRow,
@@ -73,7 +68,7 @@ class Grid:
         return None
 
     def ref(self, row: int, col: int) -> str:
-        return f"{self.title}!{get_column_letter(col)}{row}"
+        return f"{self.title}!{column_letter(col)}{row}"
 
     def text(self, row: int, col: int) -> str:
         key = (row, col)
@@ -105,7 +100,7 @@ class Grid:
 
     def amount(self, row: int, col: int) -> Stated:
         raw = self.get(row, col)
-        if raw is None and f"{get_column_letter(col)}{row}" in self.uncached:
+        if raw is None and f"{column_letter(col)}{row}" in self.uncached:
             return Stated(None, self.ref(row, col), formula=True)
         return _stated((raw, self.ref(row, col)))
 
@@ -151,15 +146,8 @@ def read_workbook(path: str) -> Workbook:
 
 def read_unit(path: str) -> tuple[str, int]:
     """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
-    with _opened(path, read_only=True) as wb:
-        ws = next((ws for ws in wb.worksheets if norm(ws.title) == norm("单位信息")), None)
-        if ws is None:
-            raise WorkbookError("工作簿缺少工作表“单位信息”")
-        try:
-            rows = list(ws.iter_rows(values_only=True))
-        except Exception as exc:  # noqa: BLE001
-            raise _parse_failure(path, exc) from None
-    unit = _unit(Grid(ws.title, rows))
+    grids = _grids(load(path, want=lambda title: norm(title) == norm("单位信息")))
+    unit = _unit(_sheet(grids, "单位信息"))
     return unit["单位名称"].value, int(unit["年度"].value)
 
 
@@ -178,98 +166,44 @@ def _unit(grid: Grid) -> dict[str, Text]:
     return unit
 
 
-# Limits for an untrusted archive, checked before any XML is parsed.
-MAX_UNCOMPRESSED = 512 * 1024 * 1024
-MAX_RATIO = 200  # real workbooks compress 5–20 times
-MAX_ENTRIES = 10_000
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Compound File: .xls, or an encrypted .xlsx
-_SAVED_VALUE = re.compile(rb"<v>[^<]")  # openpyxl writes an empty <v></v> for formulas
-_UNCACHED = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*?(?:/>|>((?:(?!</c>).)*)</c>)', re.DOTALL)
-
-
-def _check_archive(path: str) -> None:
-    """Refuse, before parsing, what is not an .xlsx or would unpack to an absurd size."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise WorkbookError(f"{path}：无法打开：{os_problem(exc)}") from None
-    if head == _OLE:
-        with open(path, "rb") as fh:
-            encrypted = b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k" in fh.read()
-        if encrypted:
-            raise WorkbookError(f"{path}：工作簿设置了打开密码，请在 Excel 中取消密码（文件→信息→保护工作簿）后另存再试")
-        raise WorkbookError(f"{path}：这是旧版 Excel 97–2003 文件（.xls），请在 Excel 中另存为 .xlsx 后再试")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx），文件可能已损坏或不完整：{exc}") from None
-    total = sum(e.file_size for e in entries)
-    packed = sum(e.compress_size for e in entries) or 1
-    if len(entries) > MAX_ENTRIES or total > MAX_UNCOMPRESSED or (total > 10 * 2**20 and total / packed > MAX_RATIO):
-        raise WorkbookError(f"{path}：文件解压后达 {total // 2**20} MB（压缩比 {total // packed}），"
-                            "不像正常的决算工作簿，为安全起见拒绝读取")
-    if not any(e.filename == "xl/workbook.xml" for e in entries):
-        raise WorkbookError(f"{path}：不是 Excel 工作簿（.xlsx）：压缩包中没有 xl/workbook.xml")
-
-
-def _uncached_formulas(path: str, sheet_paths: dict[str, str]) -> dict[str, set[str]]:
-    """Cells holding a formula but no saved result, per sheet: a tool that writes formulas
-    without computing them (or Excel's "manual calculation") leaves these empty in data_only
-    reads, and they must not be taken for 0."""
-    found: dict[str, set[str]] = {}
-    with zipfile.ZipFile(path) as archive:
-        for title, member in sheet_paths.items():
-            xml = archive.read(member.lstrip("/"))
-            if b"<f" not in xml:
-                continue
-            cells = {m.group(1).decode() for m in _UNCACHED.finditer(xml)
-                     if m.group(2) and b"<f" in m.group(2) and not _SAVED_VALUE.search(m.group(2))}
-            if cells:
-                found[title] = cells
-    return found
-
-
-def _parse_failure(path: str, exc: BaseException) -> WorkbookError:
-    """One line saying why an untrusted file could not be parsed."""
-    root = exc
-    while root.__cause__ or root.__context__:
-        root = root.__cause__ or root.__context__
-    if type(root).__module__.startswith("defusedxml"):
-        return WorkbookError(f"{path}：工作簿的 XML 含有实体声明等不安全内容（{type(root).__name__}），"
-                             "为安全起见拒绝读取")
-    detail = str(root).strip().splitlines()[0] if str(root).strip() else ""
-    return WorkbookError(f"{path}：不是可读取的 Excel 工作簿（.xlsx），内容无法解析：{type(root).__name__} {detail}")
-
-
-@contextmanager
-def _opened(path: str, read_only: bool = False):
-    """The workbook, open for reading; the file is closed again whatever happens."""
-    _check_archive(path)
-    with open(path, "rb") as fh:
-        try:
-            wb = load_workbook(fh, data_only=True, read_only=read_only)
-        except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
-            raise _parse_failure(path, exc) from None
-        try:
-            yield wb
-        finally:
-            wb.close()
+# Sheets the report reads by name: a hidden sheet under one of these names is the clerk's data
+# hidden, not a helper sheet.
+_NAMED_SHEETS = ("单位信息", "概况", *(f"公开{n:02d}表" for n in range(1, 11)), "情况说明", "分类预算",
+                 "项目综述", "名词解释")
 
 
 def _load(path: str) -> dict[str, Grid]:
-    # Read-only mode streams each sheet once and skips merged-cell bookkeeping: a merged
-    # cell's value is in its top-left cell, which is all the reader looks at.
-    with _opened(path, read_only=True) as wb:
-        try:
-            grids = {norm(ws.title): Grid(ws.title, list(ws.iter_rows(values_only=True)))
-                     for ws in wb.worksheets}
-            uncached = _uncached_formulas(path, {ws.title: ws._worksheet_path for ws in wb.worksheets})
-        except Exception as exc:  # noqa: BLE001 — as in _opened: sheets are parsed lazily, here
-            raise _parse_failure(path, exc) from None
-    for title, cells in uncached.items():
-        grids[norm(title)].uncached = cells
+    return _grids(load(path))
+
+
+def _grids(sheets: list[Sheet]) -> dict[str, Grid]:
+    """The visible sheets that were read, by normalised title.
+
+    Two sheets whose titles normalise alike would be one sheet to the reader, so that is an
+    error naming both. A hidden sheet is never the clerk's data unseen: one that looks like
+    report data (a sheet the report reads, or a 自评表) is an error saying so; any other hidden
+    sheet (a helper or lookup sheet) is left out."""
+    seen: dict[str, str] = {}
+    for sheet in sheets:
+        key = norm(sheet.title)
+        if key in seen:
+            raise WorkbookError(f"工作表“{seen[key]}”与“{sheet.title}”的名称只差空格或全角/半角，"
+                                "无法分辨哪张是要用的；请删除或改名其中一张（隐藏的工作表也算）")
+        seen[key] = sheet.title
+    grids: dict[str, Grid] = {}
+    for sheet in sheets:
+        if sheet.rows is None:
+            continue
+        grid = Grid(sheet.title, sheet.rows)
+        grid.uncached = sheet.uncached
+        if not sheet.hidden:
+            grids[norm(sheet.title)] = grid
+        elif norm(sheet.title) in {norm(n) for n in _NAMED_SHEETS} or _is_project(grid) or any(
+                text in {norm(n) for n in _NAMED_SHEETS} for r, _, text in grid.cells() if r <= 6):
+            how = ("深度隐藏（Excel 中看不到，需在 VBA 编辑器里把 Visible 改为 -1）" if sheet.hidden == "veryhidden"
+                   else "隐藏（右键任一工作表标签→取消隐藏）")
+            raise WorkbookError(f"工作表“{sheet.title}”被{how}：隐藏的表不作为报告数据读取。"
+                                "要用它的数据请先取消隐藏，不用请删除该表，然后保存再试")
     return grids
 
 
@@ -355,6 +289,15 @@ def _two_sided(grid: Grid, last_column: int) -> tuple[int, dict[int, int], list[
     return col_row, columns, line_cols
 
 
+def _require_lines(grid: Grid, found: dict, labels: dict[int, str]) -> None:
+    """Every labelled 行次 of the standard table is there: a deleted row would otherwise be read
+    as 0 and its totals and sentences silently change."""
+    missing = [n for n, label in labels.items() if label and n not in found]
+    if missing:
+        rows = "、".join(f"行次 {n}（{labels[n]}）" for n in missing[:5]) + ("等" if len(missing) > 5 else "")
+        raise WorkbookError(f"{grid.title}：缺少{rows}所在的行，请按标准格式恢复这一行（没有数时金额留空）")
+
+
 def _t01(grid: Grid) -> dict[int, Stated]:
     """行次 → stated 决算数, 收入 side (栏次 1) and 支出 side (栏次 2) together."""
     col_row, columns, line_cols = _two_sided(grid, 2)
@@ -364,6 +307,7 @@ def _t01(grid: Grid) -> dict[int, Stated]:
             line = _int(grid.get(r, line_col))
             if line is not None:
                 values[line] = grid.amount(r, value_col)
+    _require_lines(grid, values, layout.T01_LABELS)
     return values
 
 
@@ -378,6 +322,7 @@ def _t04(grid: Grid) -> tuple[dict[int, Stated], dict[int, tuple[Stated, ...]]]:
         right = _int(grid.get(r, line_cols[1]))
         if right is not None:
             expense[right] = tuple(grid.amount(r, columns[n]) for n in range(2, 6))
+    _require_lines(grid, {**income, **expense}, layout.T04_LABELS)
     return income, expense
 
 
@@ -444,6 +389,7 @@ def _t06(grid: Grid) -> Table06:
         blocks.append((code_col, amount_col, basic_col))
     rows: dict[str, tuple[Stated, Stated]] = {}
     totals: dict[str, tuple[Stated, Stated]] = {}
+    seen: dict[str, str] = {}
     for r in range(head_r + 1, _end_row(grid, head_r + 1) + 1):
         for label, (_, amount_col, basic_col) in (("人员经费合计", blocks[0]), ("公用经费合计", blocks[3])):
             if any(grid.text(r, c) == label for c in range(1, grid.width + 1)):
@@ -456,6 +402,9 @@ def _t06(grid: Grid) -> Table06:
                 continue
             if code not in layout.T06_NAMES:
                 raise CellError(grid.ref(r, code_col), "公开06表的经济分类科目编码", code)
+            if code in seen:
+                raise WorkbookError(f"{grid.ref(r, code_col)}：科目编码 {code} 重复（已见于 {seen[code]}）")
+            seen[code] = grid.ref(r, code_col)
             rows[code] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
     for label in ("人员经费合计", "公用经费合计"):
         if label not in totals:
@@ -483,6 +432,7 @@ def _t10(grid: Grid) -> dict[int, Stated]:
         n = _int(grid.get(r, line[1]))
         if n is not None:
             values[n] = grid.amount(r, line[1] + 1)
+    _require_lines(grid, values, layout.T10_ROWS)
     return values
 
 

@@ -4,6 +4,7 @@ report written, and the input left exactly as it was."""
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import traceback
@@ -11,18 +12,20 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from conftest import JINCHENG, XINZHOU
+from conftest import JINCHENG, XINZHOU, save_as
 from generator.cli import main
 
 
-def _edit(fn):
-    """A case that changes a copy of the 晋城 sample with openpyxl."""
+def _edit(fn, formats=("xlsx", "xls", "ods")):
+    """A case that changes a copy of the 晋城 sample with openpyxl; it is also run as that copy
+    saved by LibreOffice Calc in each of ``formats``."""
 
     def make(path):
         shutil.copy(JINCHENG, path)
@@ -30,6 +33,7 @@ def _edit(fn):
         fn(wb)
         wb.save(path)
 
+    make.formats = formats
     return make
 
 
@@ -100,6 +104,65 @@ def _with_doctype(doctype):
         sheet = z.read("xl/worksheets/sheet1.xml")
     return {"xl/worksheets/sheet1.xml": b'<?xml version="1.0"?>' + doctype + sheet}
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_SAVED = {}
+
+
+def _saved(fmt):
+    """The 晋城 sample saved by LibreOffice as ``fmt`` (bytes), made once."""
+    if fmt not in _SAVED:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as work:
+            [copy] = save_as([JINCHENG], fmt, Path(work))
+            _SAVED[fmt] = copy.read_bytes()
+    return _SAVED[fmt]
+
+
+def _xls_copy():
+    return _saved("xls")
+
+
+def _ods_content(change):
+    """The .ods copy with content.xml changed."""
+
+    def data(path):
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(_saved("ods"))) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                content = src.read(info.filename)
+                dst.writestr(info, change(content) if info.filename == "content.xml" else content)
+        return out.getvalue()
+
+    return data
+
+
+def _far_cell(cell):
+    """公开02表 (sheet4) with one more row holding ``cell`` — its <dimension> left as it was."""
+    with zipfile.ZipFile(JINCHENG) as z:
+        sheet = z.read("xl/worksheets/sheet4.xml")
+    return {"xl/worksheets/sheet4.xml": sheet.replace(b"</sheetData>", b'<row r="30000">' + cell + b"</row></sheetData>")}
+
+
+def _prefixed(members):
+    """The same sheets with every element spelled with a namespace prefix (<x:c>), as some
+    writers do."""
+    return {name: re.sub(rb"<(/?)([A-Za-z]+)([ >/])", rb"<\1x:\2\3", xml).replace(
+        b'<x:worksheet xmlns="', b'<x:worksheet xmlns:x="') for name, xml in members.items()}
+
+
+def _hidden_twin(wb):
+    """A very hidden copy of 单位信息 whose name differs by a full-width space (U+3000)."""
+    twin = wb.copy_worksheet(wb["单位信息"])
+    twin.title = "单位信息\u3000"
+    twin["B3"] = "看不见的单位"
+    twin.sheet_state = "veryHidden"
+
+
+def _hide(sheet, state):
+    def fn(wb):
+        wb[sheet].sheet_state = state
+
+    return fn
 
 # (id, how the bad workbook is made, exit code, text the one-line message must contain)
 CASES = [
@@ -109,7 +172,8 @@ CASES = [
     ("zip, not xlsx", _bytes(_zip_only({"readme.txt": "hello"})), 2, "没有 xl/workbook.xml"),
     ("password", _bytes(OLE + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64), 2,
      "设置了打开密码"),
-    ("old .xls", _bytes(OLE + b"\x00" * 1024), 2, "Excel 97–2003"),
+    ("broken .xls", _bytes(OLE + b"\x00" * 1024), 2, "OLE 结构无效"),
+    ("truncated .xls", _bytes(lambda p: _xls_copy()[:20_000]), 2, "不是可读取的 Excel 工作簿"),
     ("zip bomb", _bytes(_zip_only({"xl/workbook.xml": "<x/>", "xl/bomb.bin": b"\x00" * (24 * 2**20)})), 2,
      "为安全起见拒绝读取"),
     ("billion laughs", _bytes(_rezip(_with_doctype(LAUGHS))), 2, "EntitiesForbidden"),
@@ -139,7 +203,25 @@ CASES = [
     ("project without 总分", _edit(lambda wb: setattr(_cell(wb["自评表02"], "总分"), "value", None)), 2,
      "自评表02：绩效指标表后找不到“总分”行"),
     ("project funds header", _edit(_set("自评表02!G5", None)), 2, "资金表头缺少“全年执行数”"),
-    ("leaf formula never calculated", _edit(_set("公开05表!D12", "=7518127.01")), 1, "公开05表!D12 是公式"),
+    # LibreOffice calculates the formula when it saves: an .xls/.ods copy is a different, valid workbook.
+    ("leaf formula never calculated", _edit(_set("公开05表!D12", "=7518127.01"), ("xlsx",)), 1,
+     "公开05表!D12 是公式"),
+    ("far cell", _bytes(_rezip(_far_cell(b'<c r="XFD1048576" t="n"><v>1</v></c>'))), 2,
+     "XFD1048576：这个单元格超出了决算工作簿的范围"),
+    ("far cell without r", _bytes(_rezip(_far_cell(b'<c r="A30000"><v>1</v></c><c/>' * 1 + b"<c><v>2</v></c>" * 150))),
+     2, "超出了决算工作簿的范围"),
+    ("far cell, prefixed XML", _bytes(_rezip(_prefixed(_far_cell(b'<c r="A30000" t="n"><v>1</v></c>')))), 2,
+     "公开02表!A30000：这个单元格超出了决算工作簿的范围"),
+    ("far row", _edit(_set("公开02表!B30001", "备注")), 2, "公开02表!B30001：这个单元格超出了决算工作簿的范围"),
+    ("look-alike hidden sheet", _edit(_hidden_twin), 2, "工作表“单位信息”与“单位信息\u3000”的名称只差空格"),
+    ("hidden project sheet", _edit(_hide("自评表13", "hidden")), 2, "工作表“自评表13”被隐藏"),
+    ("very hidden table", _edit(_hide("公开09表", "veryHidden"), ("xlsx",)), 2, "工作表“公开09表”被深度隐藏"),
+    ("ods billion laughs", _bytes(_ods_content(lambda xml: xml.replace(b"?>", b"?>" + LAUGHS.replace(
+        b"worksheet", b"office:document-content"), 1))), 2, "EntitiesForbidden"),
+    ("ods repeated far cell", _bytes(_ods_content(lambda xml: xml.replace(
+        b"</table:table>", b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell '
+        b'office:value-type="float" office:value="1" table:number-columns-repeated="16000"/></table:table-row>'
+        b"</table:table>", 1))), 2, "这个单元格超出了决算工作簿的范围"),
 ]
 
 
@@ -147,11 +229,18 @@ def _sha(path):
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
-def test_bad_workbook(runner, tmp_path, case):
-    _, make, code, expected = case
+FORMAT_CASES = [(fmt, case) for case in CASES for fmt in getattr(case[1], "formats", ("xlsx",))]
+
+
+@pytest.mark.parametrize("fmt, case", FORMAT_CASES, ids=[f"{c[0]}-{fmt}" for fmt, c in FORMAT_CASES])
+def test_bad_workbook(runner, tmp_path, fmt, case, converted):
+    name, make, code, expected = case
     path = tmp_path / "工作簿.xlsx"
-    make(path)
+    if fmt == "xlsx":
+        make(path)
+    else:
+        path = tmp_path / f"工作簿.{fmt}"
+        path.write_bytes(converted(fmt)[name])
     before = _sha(path)
     out = tmp_path / "out"
     result = runner.invoke(main, ["build", str(path), "-o", str(out)])
@@ -162,6 +251,26 @@ def test_bad_workbook(runner, tmp_path, case):
         assert result.output.count("\n") == 1 and result.output.startswith("错误：")
     assert not list(out.glob("*.docx")) if out.exists() else True
     assert _sha(path) == before
+
+
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory):
+    """{format: {case: bytes}}: every openpyxl-edited case saved by LibreOffice, one run per format."""
+    made: dict[str, dict[str, bytes]] = {}
+
+    def get(fmt):
+        if fmt not in made:
+            root = tmp_path_factory.mktemp(f"cases-{fmt}")
+            cases = [c for c in CASES if fmt in getattr(c[1], "formats", ())]
+            sources = []
+            for i, (_, make, _, _) in enumerate(cases):
+                sources.append(root / f"case{i:02d}.xlsx")
+                make(sources[-1])
+            copies = save_as(sources, fmt, root / fmt)
+            made[fmt] = {c[0]: copy.read_bytes() for c, copy in zip(cases, copies)}
+        return made[fmt]
+
+    return get
 
 
 def test_at_least_thirty_cases():
@@ -277,3 +386,27 @@ def test_fuzzed_workbooks_exit_cleanly_and_write_only_into_the_output_folder(sam
             os.chdir(cwd)
         stray = {p for p in _tree(root) - before if p != work / "out" and work / "out" not in p.parents}
         assert not stray, ops
+
+
+def test_a_hidden_helper_sheet_and_a_far_formatted_cell_are_harmless(runner, tmp_path):
+    """Only what looks like report data is refused when hidden; a far cell with a format but no
+    value is not data either. The report is the sample's."""
+    from openpyxl.styles import Font
+
+    from conftest import docx_lines
+
+    path = tmp_path / "工作簿.xlsx"
+    shutil.copy(JINCHENG, path)
+    wb = load_workbook(path)
+    helper = wb.create_sheet("下拉选项")
+    helper["A1"] = "优"
+    helper.sheet_state = "hidden"
+    wb["公开02表"]["XFD1048576"].font = Font(bold=True)
+    wb.save(path)
+    result = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    plain = runner.invoke(main, ["build", str(JINCHENG), "-o", str(tmp_path / "plain")])
+    assert plain.exit_code == 0
+    [report] = (tmp_path / "out").glob("*.docx")
+    [expected] = (tmp_path / "plain").glob("*.docx")
+    assert docx_lines(report) == docx_lines(expected)

@@ -6,6 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import JINCHENG, XINZHOU, set_cells
+from generator.cli import main
 from generator.errors import WorkbookError
 from generator.reader import read_workbook
 from generator.recompute import recompute
@@ -124,3 +125,41 @@ def test_blank_project_texts_and_supervisor_read_as_empty(workbook_copy):
     assert again.projects[0].target == "" and again.projects[0].achieved == ""
     assert again.projects[0].indicators == p.indicators
     assert all(v.value is None for v in again.t07.actual)
+
+
+def _delete_line(path, sheet, line_col, line):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb[sheet]
+    row = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, line_col).value in (line, str(line)))
+    ws.delete_rows(row)
+    wb.save(path)
+
+
+@pytest.mark.parametrize("sheet,line,label", [("公开10表", 6, "参照公务员法管理事业单位"),
+                                              ("公开10表", 1, "合计")])
+def test_a_deleted_row_is_one_line_naming_the_sheet_and_the_row(runner, workbook_copy, tmp_path, sheet, line, label):
+    path = workbook_copy()
+    _delete_line(path, sheet, 2, line)
+    for command in (["check", str(path)], ["build", str(path), "-o", str(tmp_path / "out")]):
+        result = runner.invoke(main, command)
+        assert result.exit_code == 2, result.output
+        assert f"{sheet}：缺少行次 {line}" in result.output and label in result.output
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.docx"))
+
+
+def test_a_duplicated_06_code_is_reported_like_other_tables(runner, workbook_copy):
+    from openpyxl import load_workbook
+
+    path = workbook_copy()
+    wb = load_workbook(path)
+    ws = wb["公开06表"]
+    cells = [c for row in ws.iter_rows() for c in row if str(c.value) in ("30101", "30102")]
+    first = next(c for c in cells if str(c.value) == "30101")
+    second = next(c for c in cells if str(c.value) == "30102")
+    second.value = first.value
+    wb.save(path)
+    result = runner.invoke(main, ["check", str(path)])
+    assert result.exit_code == 2
+    assert "科目编码 30101 重复" in result.output and f"公开06表!{first.coordinate}" in result.output
