@@ -20,6 +20,17 @@ _BLANKS = {"", "-", "—", "——", "－", "/", "无"}
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
+# No 决算 figure comes near 10^15 元; beyond it Decimal's 28 digits would overflow when rounded
+# to 分, so such a cell is unreadable, not a number.
+_LIMIT = Decimal(10) ** 15
+
+
+def _bounded(value: Decimal, raw: object) -> Decimal:
+    if not value.is_finite() or abs(value) >= _LIMIT:
+        raise ValueError(raw)
+    return value
+
+
 def parse_decimal(raw: object) -> Decimal | None:
     """Read a cell value as Decimal; ``None`` for a blank-like cell.
 
@@ -31,11 +42,11 @@ def parse_decimal(raw: object) -> Decimal | None:
     if isinstance(raw, bool):
         raise ValueError(raw)
     if isinstance(raw, (int, Decimal)):
-        return Decimal(raw)
+        return _bounded(Decimal(raw), raw)
     if not isinstance(raw, str):
         # openpyxl gives binary floats; their shortest repr is the figure Excel shows.
         try:
-            return Decimal(repr(raw))
+            return _bounded(Decimal(repr(raw)), raw)
         except InvalidOperation as exc:
             raise ValueError(raw) from exc
     text = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace(" ", "")
@@ -43,7 +54,7 @@ def parse_decimal(raw: object) -> Decimal | None:
         return None
     if not _NUMBER.match(text):
         raise ValueError(raw)
-    return Decimal(text)
+    return _bounded(Decimal(text), raw)
 
 
 def cents(value: Decimal) -> Decimal:

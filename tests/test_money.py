@@ -59,3 +59,9 @@ def test_percent_is_the_half_up_rounding_of_the_exact_ratio(part, whole):
     result = percent(part, whole)
     assert abs(result - exact) <= D("0.005")
     assert result.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize("raw", [10**26, 1e26, "1e999", Decimal("1E+30"), float("inf"), -1e308])
+def test_an_amount_beyond_any_budget_is_unreadable_not_a_crash(raw):
+    with pytest.raises(ValueError):
+        parse_decimal(raw)
