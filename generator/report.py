@@ -13,7 +13,8 @@ from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
-from .pdf import convert, find_soffice, heading_pages, page_texts, stop_orphans
+from . import pdf as libreoffice
+from .pdf import convert, heading_pages, page_texts, stop_orphans
 from .reader import read_workbook
 from .render import (
     SECTION_LABELS,
@@ -94,7 +95,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         write_docx(context, docx)
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None
-        if pdf and (soffice := find_soffice()) is not None:
+        if pdf and (soffice := libreoffice.find_soffice()) is not None:
             stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
             _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31))
