@@ -297,7 +297,7 @@ def _fake_soffice(tmp_path: Path, extra: str = "") -> Path:
 def test_a_build_without_pdf_removes_the_pdf_of_the_last_build(runner, tmp_path, monkeypatch):
     import generator.report as report
 
-    monkeypatch.setattr(report, "find_soffice", lambda: str(_fake_soffice(tmp_path)))
+    monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(_fake_soffice(tmp_path)))
     out = tmp_path / "out"
     with_pdf = runner.invoke(main, ["build", str(XINZHOU), "-o", str(out), "--pdf"])
     assert with_pdf.exit_code == 0, with_pdf.output
@@ -363,7 +363,7 @@ def test_libreoffice_and_its_children_are_stopped_with_the_build(runner, tmp_pat
 
     pidfile = tmp_path / "helper.pid"
     soffice = _fake_soffice(tmp_path, f"sleep 600 & echo $! > {pidfile}")
-    monkeypatch.setattr(report, "find_soffice", lambda: str(soffice))
+    monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(soffice))
     result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path / "out"), "--pdf"])
     assert result.exit_code == 0, result.output
     time.sleep(0.2)
@@ -376,7 +376,7 @@ def test_a_hanging_libreoffice_is_stopped_on_timeout(runner, tmp_path, monkeypat
 
     pidfile = tmp_path / "helper.pid"
     soffice = _fake_soffice(tmp_path, f"sleep 600 & echo $! > {pidfile}; wait")
-    monkeypatch.setattr(report, "find_soffice", lambda: str(soffice))
+    monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(soffice))
     monkeypatch.setattr(pdf, "TIMEOUT", 1)
     out = tmp_path / "out"
     result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(out), "--pdf"])
@@ -407,7 +407,7 @@ def test_libreoffice_left_by_a_killed_run_is_stopped_by_the_next(runner, tmp_pat
     live.mkdir(parents=True)
     neighbour = subprocess.Popen([*sleeper, f"-env:UserInstallation={live.as_uri()}"])
     try:
-        monkeypatch.setattr(report, "find_soffice", lambda: str(_fake_soffice(tmp_path)))
+        monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(_fake_soffice(tmp_path)))
         result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path / "out"), "--pdf"])
         assert result.exit_code == 0, result.output
         assert orphan.wait(timeout=5) is not None
