@@ -13,8 +13,6 @@ from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
-from . import pdf as libreoffice
-from .pdf import convert, heading_pages, page_texts, stop_orphans
 from .reader import read_workbook
 from .render import (
     SECTION_LABELS,
@@ -95,8 +93,10 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         write_docx(context, docx)
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None
+        if pdf:
+            from . import pdf as libreoffice  # LibreOffice's helpers: only for --pdf
         if pdf and (soffice := libreoffice.find_soffice()) is not None:
-            stop_orphans()
+            libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
             _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31))
             pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
@@ -132,11 +132,12 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
 def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime) -> None:
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
+    from . import pdf as libreoffice
     with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
-        draft_pdf = convert(soffice, docx, Path(work) / "layout.pdf")
+        draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
         entries = headings(docx)
-        pages = heading_pages([title for _, title in entries], page_texts(draft_pdf))
+        pages = libreoffice.heading_pages([title for _, title in entries], libreoffice.page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": title, "page": "" if page is None else str(page)}
                       for (level, title), page in zip(entries, pages)]
     write_docx(context, docx)
-    convert(soffice, docx, pdf_path, dated)
+    libreoffice.convert(soffice, docx, pdf_path, dated)
