@@ -166,7 +166,7 @@ class Command(_Chinese, click.Command):
         finally:
             ctx.allow_extra_args = allowed
         if rest and not allowed:
-            raise Problem(f"多余的参数：{' '.join(rest)}；一个命令只给一个工作簿（batch 用 disclose build 文件夹/）"
+            raise Problem(f"多余的参数：{' '.join(rest)}；一个命令只给一个工作簿（要一次生成整个文件夹，用 disclose build 文件夹）"
                           if self.name != "init" else f"多余的参数：{' '.join(rest)}；只能给一个新工作簿的文件名",
                           ctx=ctx)
         return rest

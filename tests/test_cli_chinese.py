@@ -56,7 +56,7 @@ def test_version_is_the_bare_number(runner):
     (["check", str(JINCHENG), "--bogus"], "错误：没有选项 --bogus；可用的选项见 disclose check --help"),
     (["--bogus"], "错误：没有选项 --bogus；可用的选项见 disclose --help"),
     (["chek"], "错误：没有命令“chek”；可用的命令：build（审核并生成报告）、check（只审核）、init（生成工作簿）"),
-    (["check", str(JINCHENG), "extra"], "错误：多余的参数：extra；一个命令只给一个工作簿（batch 用 disclose build 文件夹/）"),
+    (["check", str(JINCHENG), "extra"], "错误：多余的参数：extra；一个命令只给一个工作簿（要一次生成整个文件夹，用 disclose build 文件夹）"),
     (["check", "--format", "xml", str(JINCHENG)], "错误：选项 --format 的值不对：只能是 text、json；用法见 disclose check --help"),
     (["build", "-j", "0", str(JINCHENG)], "错误：选项 --jobs 应为不小于 1 的整数，实际为“0”"),
     (["build", str(JINCHENG), "-o"], "错误：选项 -o 后面缺少取值；用法见 disclose build --help"),

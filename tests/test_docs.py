@@ -147,6 +147,13 @@ def printed(tmp_path_factory) -> set[str]:
 
         run("init")
         run("check", "决算公开工作簿.xlsx")
+        # The command-line slips the guide's table describes.
+        run("check", "不在这里.xlsx")
+        run("check", ".")
+        run("check")
+        run("build", "晋城2022.xlsx", "--pfd")
+        run("chek", "晋城2022.xlsx")
+        run("check", "晋城2022.xlsx", "文本.xlsx")
         run("init", "--from", "晋城2022.xlsx")
         run("init", "--from", "晋城2022.xlsx")
         for name in ("晋城2022.xlsx", *CHANGES, "文本.xlsx"):
