@@ -14,7 +14,7 @@ from decimal import Decimal
 from . import layout
 from .findings import ERROR, WARNING, Finding, mismatch
 from .model import MISSING, Stated, Workbook
-from .money import ZERO, fmt_money, wan_to_yuan
+from .money import ZERO, fmt_money, fmt_plain, wan_to_yuan
 from .projects import ProjectFigures, project_figures
 from .recompute import Figures, recompute
 
@@ -119,10 +119,37 @@ def _procurement_subsets(c: Context):
 
 
 def _no_negative(c: Context):
+    inputs = {value.ref for value in c.wb.inputs.values() if isinstance(value, Stated)}
     for label, value in c.wb.inputs.items():
         if isinstance(value, Stated) and value.value is not None and value.value < 0:
             yield Finding(ERROR, "金额不为负", f"“{label}”为负数 {fmt_money(value.value)}，此处不能为负",
                           (value.ref,))
+    for stated in _table_cells(c.wb):
+        if stated.value is not None and stated.value < 0 and stated.ref not in inputs:
+            yield Finding(ERROR, "金额不为负", f"{stated.ref} 为负数 {fmt_money(stated.value)}，此处不能为负"
+                          "（请核对是否多输了负号或录错了栏）", (stated.ref,))
+
+
+def _surplus_sign(c: Context):
+    for line in _SIGNED_T01:
+        stated = c.wb.t01.get(line, MISSING)
+        if stated.value is not None and stated.value < 0:
+            yield Finding(WARNING, "结余为负请核实", f"{stated.ref}（公开01表 行{line}{layout.T01_LABELS[line]}）"
+                          f"为负数 {fmt_money(stated.value)}：只有经营亏损等情况下才为负，请核实", (stated.ref,))
+
+
+# 01's 结余分配 and 年末结转和结余 go below zero with a 经营 loss; nothing else in the tables does
+# (a 自评表's 结（转）余 is negative when more was spent than budgeted, and is recomputed anyway).
+_SIGNED_T01 = (59, 60)
+
+
+def _table_cells(wb: Workbook) -> Iterator[Stated]:
+    signed = {wb.t01[n].ref for n in _SIGNED_T01 if n in wb.t01}
+    signed |= {fund.balance.ref for project in wb.projects for fund in project.funds}
+    for stated in _stated_cells((wb.t01, wb.t02, wb.t03, wb.t04_income, wb.t04_expense, wb.t05, wb.t06,
+                                 wb.t07, wb.t08, wb.t09, wb.t10, wb.class_budget, wb.summaries, wb.projects)):
+        if stated.ref not in signed:
+            yield stated
 
 
 # Sentences and the prior-year input each one compares against.
@@ -173,6 +200,17 @@ def _summary_amounts(c: Context):
                                computed_label="自评表折合")
 
 
+def _deviation_explained(c: Context):
+    for project in c.wb.projects:
+        for ind in project.indicators:
+            if ind.score.value is not None and ind.score.amount < ind.weight.amount and not ind.deviation.value:
+                yield Finding(ERROR, "扣分须说明原因",
+                              f"{project.sheet}（{project.name.value}）指标“{ind.level3}”得分 "
+                              f"{fmt_plain(ind.score.value)}，低于分值 {fmt_plain(ind.weight.value)}，"
+                              f"但“偏差原因分析及改进措施”未填写：请在 {ind.deviation.ref} 写明扣分的原因和改进措施",
+                              (ind.deviation.ref, ind.score.ref))
+
+
 def _stated_cells(value) -> Iterator[Stated]:
     """Every stated figure held anywhere in the workbook model."""
     if isinstance(value, Stated):
@@ -210,9 +248,11 @@ RULES: tuple[Rule, ...] = (
          WARNING),
     Rule("10机关运行经费=06公用经费基本", "公开10表 机关运行经费 = 公开06表 公用经费合计的基本支出", _t10_vs_t06),
     Rule("政府采购子项", "小微企业 ≤ 中小企业 ≤ 政府采购合计", _procurement_subsets),
-    Rule("金额不为负", "情况说明中的金额、个数不为负", _no_negative),
+    Rule("金额不为负", "各表、自评表和情况说明中的金额、个数不为负", _no_negative),
+    Rule("结余为负请核实", "公开01表 结余分配、年末结转和结余为负时请核实", _surplus_sign, WARNING),
     Rule("上年数已填", "情况说明引用的上年数都已填写", _prior_present, WARNING),
     Rule("项目综述元=自评表万元", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）", _summary_amounts),
+    Rule("扣分须说明原因", "自评表中得分低于分值的指标都填写了“偏差原因分析及改进措施”", _deviation_explained),
     Rule("绩效等级个数=自评表", "二级项目按等级的个数与自评表一致（个数等于自评表张数时）", _performance_vs_sheets),
 )
 

@@ -88,7 +88,7 @@ class Indicator:
     actual: str
     weight: Stated  # 分值
     score: Stated  # 得分
-    deviation: str
+    deviation: Text  # 偏差原因分析及改进措施
     ref: str
 
 

@@ -598,7 +598,7 @@ def _indicators(grid: Grid, after: int) -> tuple[tuple[Indicator, ...], tuple[in
         result.append(Indicator(
             level1, level2, values["三级指标"], values["年初指标值"], values["调整后指标值"],
             values["实际完成值"], grid.amount(r, cols["分值"]), grid.amount(r, cols["得分"]),
-            values["偏差原因分析及改进措施"], grid.ref(r, first_c),
+            Text(values["偏差原因分析及改进措施"], grid.ref(r, cols["偏差原因分析及改进措施"])), grid.ref(r, first_c),
         ))
     raise WorkbookError(f"{grid.title}：绩效指标表后找不到“总分”行")
 

@@ -247,7 +247,7 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
             "m2": "restart" if first2 else "continue", "l2": ind.level2 if first2 else "",
             "l3": ind.level3, "initial": ind.initial, "adjusted": ind.adjusted, "actual": ind.actual,
             "weight": fmt_plain(ind.weight.value), "score": fmt_plain(ind.score.value),
-            "deviation": ind.deviation,
+            "deviation": ind.deviation.value,
         })
         previous = (ind.level1, ind.level2)
     funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),

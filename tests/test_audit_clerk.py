@@ -1,0 +1,64 @@
+"""Mistakes clerks really make (issue 11): each is a finding naming the cell to change."""
+
+from decimal import Decimal
+
+from conftest import JINCHENG, XINZHOU, set_cells
+from generator.audit import audit
+from generator.findings import ERROR, WARNING
+from generator.reader import read_workbook
+
+D = Decimal
+
+
+def _changed(workbook_copy, sample, changes):
+    path = workbook_copy(sample)
+    set_cells(path, changes(read_workbook(str(path))))
+    return path, audit(read_workbook(str(path)))
+
+
+def _by_rule(result, rule):
+    return [f for f in result.findings if f.rule == rule]
+
+
+def test_a_negative_carried_over_balance_is_an_error_naming_its_cell(workbook_copy):
+    path, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb.t01[29].ref: -0.01})
+    [finding] = _by_rule(result, "金额不为负")
+    assert finding.severity == ERROR
+    assert finding.cells == ("公开01表!C36",)
+    assert finding.message.startswith("公开01表!C36 为负数 -0.01，此处不能为负")
+
+
+def test_a_negative_leaf_of_a_function_table_is_an_error(workbook_copy):
+    _, result = _changed(workbook_copy, XINZHOU, lambda wb: {wb.t05.rows[-1].values[2].ref: -5})
+    [finding] = _by_rule(result, "金额不为负")
+    assert finding.cells[0].startswith("公开05表!E")
+
+
+def test_a_negative_year_end_surplus_is_only_a_warning(workbook_copy):
+    _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb.t01[60].ref: -3})
+    assert not _by_rule(result, "金额不为负")
+    [finding] = _by_rule(result, "结余为负请核实")
+    assert finding.severity == WARNING and "年末结转和结余" in finding.message
+
+
+def test_an_indicator_below_its_weight_needs_the_deviation_reason(workbook_copy):
+    def blank_reason(wb):
+        project = wb.projects[2]
+        ind = next(i for i in project.indicators if i.score.amount < i.weight.amount)
+        return {ind.deviation.ref: None}
+
+    path, result = _changed(workbook_copy, JINCHENG, blank_reason)
+    [finding] = result.findings
+    assert finding.rule == "扣分须说明原因" and finding.severity == ERROR
+    assert finding.cells[0] == "自评表03!J18"
+    assert finding.message == ("自评表03（人事人才及社保专项）指标“成本指标”得分 5，低于分值 10，"
+                               "但“偏差原因分析及改进措施”未填写：请在 自评表03!J18 写明扣分的原因和改进措施")
+
+
+def test_a_full_score_needs_no_deviation_reason(workbook_copy):
+    def blank_full(wb):
+        ind = next(i for i in wb.projects[2].indicators if i.score.amount == i.weight.amount)
+        return {ind.deviation.ref: None}
+
+    _, result = _changed(workbook_copy, JINCHENG, blank_full)
+    assert result.findings == []
