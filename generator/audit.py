@@ -8,12 +8,13 @@ and adds the stated-vs-recomputed findings of :mod:`recompute` and :mod:`project
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from . import layout
 from .findings import ERROR, WARNING, Finding, mismatch
-from .model import MISSING, Stated, Workbook
+from .model import MISSING, Stated, Text, Workbook
 from .money import ZERO, fmt_money, fmt_plain, wan_to_yuan
 from .projects import ProjectFigures, project_figures
 from .recompute import Figures, recompute
@@ -211,6 +212,34 @@ def _deviation_explained(c: Context):
                               (ind.deviation.ref, ind.score.ref))
 
 
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+# What this year is compared with ("较2021年决算", "与2021年相比"): last year. Free texts mention
+# other years for good reasons ("做好2021年就业专项资金清算"); a comparison has only one year.
+_COMPARISON = re.compile(r"(较|比)\s*((?:19|20)\d{2})\s*年|(与)\s*((?:19|20)\d{2})\s*年[^，。；]{0,8}?相比")
+
+
+def _heading_years(c: Context):
+    year, unit_ref = c.wb.year, c.wb.unit["年度"].ref
+    for cell in c.wb.year_cells:
+        stated = int(_YEAR.search(cell.value).group(1))
+        if stated != year:
+            yield Finding(ERROR, "年度一致", f"{cell.ref} 写的是“{cell.value}”，而单位信息的年度是 {year}："
+                          f"请改为{year}年度（可能是上年工作簿留下的，表中数字也请一并核对）", (cell.ref, unit_ref))
+
+
+def _compared_years(c: Context):
+    year, unit_ref = c.wb.year, c.wb.unit["年度"].ref
+    for label, text in c.wb.inputs.items():
+        if not isinstance(text, Text):
+            continue
+        for match in _COMPARISON.finditer(text.value):
+            word, stated = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+            if int(stated) != year - 1:
+                yield Finding(ERROR, "比较的是上年", f"“{label}”中“{word}{stated}年”与上年 {year - 1} 不符"
+                              f"（单位信息的年度是 {year}）：请改为“{word}{year - 1}年”，并核对所比较的数字",
+                              (text.ref, unit_ref))
+
+
 def _stated_cells(value) -> Iterator[Stated]:
     """Every stated figure held anywhere in the workbook model."""
     if isinstance(value, Stated):
@@ -239,6 +268,8 @@ def _uncalculated_formulas(c: Context):
 
 RULES: tuple[Rule, ...] = (
     Rule("公式有计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）", _uncalculated_formulas),
+    Rule("年度一致", "各表、自评表标题的年度与单位信息的年度一致", _heading_years),
+    Rule("比较的是上年", "情况说明文字中“较××年”“比××年”的年份是上年", _compared_years),
     Rule("01收支平衡", "公开01表 收入总计 = 支出总计", _t01_balance),
     Rule("01财政拨款=02财政拨款收入", "公开01表 行1–3 之和 = 公开02表 合计的财政拨款收入", _t01_vs_t02_appropriation),
     Rule("04收支平衡", "公开04表 收入总计 = 总计", _t04_balance),

@@ -151,6 +151,7 @@ class Workbook:
     summaries: list[ProjectSummary] = field(default_factory=list)
     extra_terms: list[str] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
+    year_cells: list[Text] = field(default_factory=list)  # each table's and 自评表's stated 年度
 
     @property
     def name(self) -> str:

@@ -120,6 +120,8 @@ def read_workbook(path: str) -> Workbook:
     duties, organization = _overview(_sheet(grids, "概况"))
     t04_income, t04_expense = _t04(_sheet(grids, "公开04表"))
     inputs_grid = _sheet(grids, "情况说明")
+    tables = [_sheet(grids, f"公开{n:02d}表") for n in range(1, 11)]
+    project_grids = [g for g in grids.values() if _is_project(g)]
     return Workbook(
         path=path,
         unit=unit,
@@ -140,8 +142,20 @@ def read_workbook(path: str) -> Workbook:
         class_budget=_class_budget(grids.get("分类预算")),
         summaries=_summaries(grids.get("项目综述")),
         extra_terms=_terms(grids.get("名词解释")),
-        projects=[p for p in (_project(g) for g in grids.values() if _is_project(g)) if p is not None],
+        projects=[p for p in (_project(g) for g in project_grids) if p is not None],
+        year_cells=[*_year_cells(tables, 6, _TABLE_YEAR), *_year_cells(project_grids, 3, _PROJECT_YEAR)],
     )
+
+
+# The 年度 a sheet states above its table: anywhere in a 公开表's heading ("2022年度"), and as the
+# whole cell in a 自评表's (its title may name another year: "2021年全市“两项表彰”奖励资金").
+_TABLE_YEAR = re.compile(r"\d{4}年度")
+_PROJECT_YEAR = re.compile(r"^（?\d{4}年度?）?$")
+
+
+def _year_cells(grids: list[Grid], rows: int, pattern: re.Pattern) -> list[Text]:
+    return [Text(text, grid.ref(r, c)) for grid in grids for r, c, text in grid.cells()
+            if r <= rows and pattern.search(text)]
 
 
 def read_unit(path: str) -> tuple[str, int]:

@@ -70,6 +70,8 @@ CASES = [
     ("结余为负", JINCHENG, lambda wb: {wb.t01[60].ref: -3}, "结余为负请核实", False),
     ("扣分须说明原因", JINCHENG, lambda wb: {wb.projects[2].indicators[6].deviation.ref: None}, "扣分须说明原因",
      True),
+    ("年度一致", XINZHOU, lambda wb: {"公开07表!A4": "2021年度"}, "年度一致", True),
+    ("比较的是上年", JINCHENG, lambda wb: {wb.inputs["五(三)替换文字"].ref: "较2020年决算减少"}, "比较的是上年", True),
     ("上年数已填", XINZHOU, lambda wb: {wb.inputs["上年收入总计"].ref: None}, "上年数已填", True),
     ("绩效等级个数", JINCHENG, lambda wb: {wb.inputs["二级项目优"].ref: 9}, "绩效等级个数=自评表", True),
     ("项目综述元", XINZHOU, lambda wb: {wb.summaries[1].spent.ref: 489921.85}, "项目综述元=自评表万元", True),

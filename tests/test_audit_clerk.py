@@ -62,3 +62,29 @@ def test_a_full_score_needs_no_deviation_reason(workbook_copy):
 
     _, result = _changed(workbook_copy, JINCHENG, blank_full)
     assert result.findings == []
+
+
+def test_last_years_workbook_with_a_new_year_names_every_leftover(workbook_copy):
+    _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb.unit["年度"].ref: 2023})
+    errors = {f.cells[0]: f.message for f in result.findings if f.rule in ("年度一致", "比较的是上年")}
+    assert {f"公开{n:02d}表!A4" for n in range(1, 11)} <= set(errors)
+    assert {f"自评表{n:02d}!A2" for n in range(1, 14)} <= set(errors)
+    assert errors["公开05表!A4"] == ("公开05表!A4 写的是“2022年度”，而单位信息的年度是 2023："
+                                   "请改为2023年度（可能是上年工作簿留下的，表中数字也请一并核对）")
+    assert errors["情况说明!B14"] == ("“五(三)替换文字”中“较2021年”与上年 2022 不符（单位信息的年度是 2023）："
+                                   "请改为“较2022年”，并核对所比较的数字")
+    assert len(errors) == 10 + 13 + 1  # 情况说明 mentions 2021 and 2022 elsewhere, rightly
+
+
+def test_a_comparison_with_last_year_in_free_text_is_accepted(workbook_copy):
+    _, result = _changed(workbook_copy, XINZHOU, lambda wb: {
+        wb.inputs["收支总体变动原因"].ref: "与2021年决算相比增加，主要是2020年招聘的人员2022年转正"})
+    assert result.findings == []
+
+
+def test_a_comparison_with_another_year_names_the_text(workbook_copy):
+    _, result = _changed(workbook_copy, XINZHOU, lambda wb: {
+        wb.inputs["收支总体变动原因"].ref: "与2020年相比增加"})
+    [finding] = result.findings
+    assert finding.rule == "比较的是上年" and finding.cells[0] == "情况说明!B6"
+    assert "请改为“与2021年”" in finding.message
