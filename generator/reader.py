@@ -61,6 +61,9 @@ class Grid:
         self._texts: dict[tuple[int, int], str] = {}
         self._cells: list[tuple[int, int, str]] | None = None
         self.uncached: set[str] = set()  # coordinates of formulas without a saved result
+        # Cells that cannot be read, collected (all the workbook's sheets share one list) so a
+        # clerk learns of all of them at once, not one per run.
+        self.unreadable: list[CellError] = []
 
     def get(self, row: int, col: int) -> object:
         if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
@@ -102,7 +105,16 @@ class Grid:
         raw = self.get(row, col)
         if raw is None and f"{column_letter(col)}{row}" in self.uncached:
             return Stated(None, self.ref(row, col), formula=True)
-        return _stated((raw, self.ref(row, col)))
+        return self.stated((raw, self.ref(row, col)))
+
+    def stated(self, cell: tuple[object, str]) -> Stated:
+        """A figure as typed; an unreadable one is recorded and reads as empty."""
+        value, ref = cell
+        try:
+            return Stated(parse_decimal(value), ref)
+        except ValueError:
+            self.unreadable.append(CellError(ref, "金额（数字）", value))
+            return Stated(None, ref)
 
     def right_of(self, row: int, col: int, stop=frozenset()) -> tuple[int, int]:
         """The first non-empty cell right of (row, col), or the adjacent one when there is none
@@ -116,13 +128,16 @@ class Grid:
 def read_workbook(path: str) -> Workbook:
     """Read ``path`` into a :class:`Workbook`; raises :class:`WorkbookError` with sheet!cell."""
     grids = _load(path)
+    unreadable: list[CellError] = []
+    for grid in grids.values():
+        grid.unreadable = unreadable
     unit = _unit(_sheet(grids, "单位信息"))
     duties, organization = _overview(_sheet(grids, "概况"))
     t04_income, t04_expense = _t04(_sheet(grids, "公开04表"))
     inputs_grid = _sheet(grids, "情况说明")
     tables = [_sheet(grids, f"公开{n:02d}表") for n in range(1, 11)]
     project_grids = [g for g in grids.values() if _is_project(g)]
-    return Workbook(
+    wb = Workbook(
         path=path,
         unit=unit,
         duties=duties,
@@ -145,6 +160,22 @@ def read_workbook(path: str) -> Workbook:
         projects=[p for p in (_project(g) for g in project_grids) if p is not None],
         year_cells=[*_year_cells(tables, 6, _TABLE_YEAR), *_year_cells(project_grids, 3, _PROJECT_YEAR)],
     )
+    if unreadable:
+        raise _all_unreadable(unreadable)
+    return wb
+
+
+_SHOWN_UNREADABLE = 20  # more is a wrong workbook, not typos; the first ones say which
+
+
+def _all_unreadable(cells: list[CellError]) -> WorkbookError:
+    if len(cells) == 1:
+        return cells[0]
+    lines = [f"有 {len(cells)} 个单元格无法读取，请逐一改正后再试："]
+    lines += [f"  {cell.message}" for cell in cells[:_SHOWN_UNREADABLE]]
+    if len(cells) > _SHOWN_UNREADABLE:
+        lines.append(f"  ……另有 {len(cells) - _SHOWN_UNREADABLE} 个未列出")
+    return WorkbookError("\n".join(lines))
 
 
 # The 年度 a sheet states above its table: anywhere in a 公开表's heading ("2022年度"), and as the
@@ -463,7 +494,7 @@ def _inputs(grid: Grid) -> dict[str, Stated | Text]:
             continue
         value = grid.amount(r, c + 1)
         if kind == "count" and value.value is not None and value.value != value.value.to_integral_value():
-            raise CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1))
+            grid.unreadable.append(CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1)))
         found[label] = value
     return found
 
@@ -493,14 +524,6 @@ def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tup
     return rows
 
 
-def _stated(cell: tuple[object, str]) -> Stated:
-    value, ref = cell
-    try:
-        return Stated(parse_decimal(value), ref)
-    except ValueError:
-        raise CellError(ref, "金额（数字）", value) from None
-
-
 def _class_budget(grid: Grid | None) -> list[ClassBudget]:
     result = []
     for row in _header_table(grid, layout.CLASS_BUDGET_HEADERS):
@@ -508,15 +531,15 @@ def _class_budget(grid: Grid | None) -> list[ClassBudget]:
         code = norm(code_value if isinstance(code_value, str) else _int(code_value))
         if not re.fullmatch(r"\d{3}", code):
             raise CellError(code_ref, "三位数字的类编码（如 208）", code_value)
-        result.append(ClassBudget(code, clean_text(row["类名称"][0]), _stated(row["年初预算"]),
-                                  _stated(row["上年决算"]), clean_text(row["主要用途"][0]),
+        result.append(ClassBudget(code, clean_text(row["类名称"][0]), grid.stated(row["年初预算"]),
+                                  grid.stated(row["上年决算"]), clean_text(row["主要用途"][0]),
                                   clean_text(row["变动原因"][0])))
     return result
 
 
 def _summaries(grid: Grid | None) -> list[ProjectSummary]:
     return [ProjectSummary(*(clean_text(row[h][0]) for h in layout.SUMMARY_HEADERS),
-                           *(_stated(row[h]) for h in layout.SUMMARY_AMOUNT_HEADERS))
+                           *(grid.stated(row[h]) for h in layout.SUMMARY_AMOUNT_HEADERS))
             for row in _header_table(grid, layout.SUMMARY_HEADERS, layout.SUMMARY_AMOUNT_HEADERS)]
 
 

@@ -88,3 +88,32 @@ def test_a_comparison_with_another_year_names_the_text(workbook_copy):
     [finding] = result.findings
     assert finding.rule == "比较的是上年" and finding.cells[0] == "情况说明!B6"
     assert "请改为“与2021年”" in finding.message
+
+
+def test_every_unreadable_cell_is_reported_in_one_run(runner, workbook_copy, tmp_path):
+    from generator.cli import main
+
+    path = workbook_copy(JINCHENG)
+    set_cells(path, {"公开05表!D12": "十万", "公开01表!C8": "约10", "情况说明!B4": "1.19亿"})
+    result = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "错误：有 3 个单元格无法读取，请逐一改正后再试："
+    assert sorted(line.strip() for line in lines[1:]) == sorted([
+        "公开05表!D12：应为金额（数字），实际为“十万”", "公开01表!C8：应为金额（数字），实际为“约10”",
+        "情况说明!B4：应为金额（数字），实际为“1.19亿”"])
+
+
+def test_a_workbook_of_words_lists_twenty_cells_and_counts_the_rest(runner, workbook_copy):
+    from generator.cli import main
+
+    path = workbook_copy(JINCHENG)
+    wb = read_workbook(str(path))
+    leaves = [v.ref for r in wb.t03.rows for v in r.values if v.value][:25]
+    set_cells(path, {ref: "若干" for ref in leaves})
+    result = runner.invoke(main, ["check", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines[0] == f"错误：有 {len(leaves)} 个单元格无法读取，请逐一改正后再试："
+    assert len(lines) == 1 + 20 + 1 and lines[-1].strip() == f"……另有 {len(leaves) - 20} 个未列出"
