@@ -37,16 +37,17 @@ class Rule:
     severity: str = ERROR
 
 
-def _equal(rule: str, what: str, left: Decimal, right: Decimal, cells,
-           label: str = "应等于") -> Iterator[Finding]:
+def _equal(rule: str, what: str, left: Decimal, right: Decimal, cells, left_label: str,
+           label: str) -> Iterator[Finding]:
+    """Two figures the tool recomputed that must agree: neither is "填列"."""
     if left != right:
-        yield mismatch(rule, what, left, right, cells, computed_label=label)
+        yield mismatch(rule, what, left, right, cells, stated_label=left_label, computed_label=label)
 
 
 def _t01_balance(c: Context):
     t = c.wb.t01
     yield from _equal("01收支平衡", "公开01表 收入总计（行31）与支出总计（行62）", c.fig.t01[31], c.fig.t01[62],
-                      (t.get(31, MISSING).ref, t.get(62, MISSING).ref), label="支出总计")
+                      (t.get(31, MISSING).ref, t.get(62, MISSING).ref), "收入总计", "支出总计")
 
 
 def _t01_vs_t02_appropriation(c: Context):
@@ -57,14 +58,14 @@ def _t01_vs_t02_appropriation(c: Context):
     if c.wb.t02.total:
         cells.append(c.wb.t02.total[1].ref)
     yield from _equal("01财政拨款=02财政拨款收入", "公开01表 行1–3财政拨款收入之和与公开02表 合计“财政拨款收入”",
-                      appropriation, t02_total, cells, label="公开02表为")
+                      appropriation, t02_total, cells, "公开01表为", "公开02表为")
 
 
 def _t04_balance(c: Context):
     yield from _equal("04收支平衡", "公开04表 收入总计（行32）与总计（行64）", c.fig.t04_income[32],
                       c.fig.t04_expense[64][0],
                       (c.wb.t04_income.get(32, MISSING).ref, c.wb.t04_expense.get(64, (MISSING,))[0].ref),
-                      label="支出总计")
+                      "收入总计", "支出总计")
 
 
 def _t05_vs_t06(c: Context):
@@ -74,10 +75,12 @@ def _t05_vs_t06(c: Context):
     t06 = c.wb.t06
     yield from _equal("05基本支出=06经费合计", "公开05表 合计“基本支出”与公开06表 人员经费合计+公用经费合计“基本支出”",
                       g[1], fig.t06_personnel[1] + fig.t06_public[1],
-                      (total_refs[1].ref, t06.personnel_total[1].ref, t06.public_total[1].ref), label="公开06表为")
+                      (total_refs[1].ref, t06.personnel_total[1].ref, t06.public_total[1].ref),
+                      "公开05表按明细为", "公开06表按明细为")
     yield from _equal("05合计=06经费合计", "公开05表 合计“小计”与公开06表 人员经费合计+公用经费合计“金额”",
                       g[0], fig.t06_personnel[0] + fig.t06_public[0],
-                      (total_refs[0].ref, t06.personnel_total[0].ref, t06.public_total[0].ref), label="公开06表为")
+                      (total_refs[0].ref, t06.personnel_total[0].ref, t06.public_total[0].ref),
+                      "公开05表按明细为", "公开06表按明细为")
 
 
 def _t06_basic_within_amount(c: Context):
@@ -85,7 +88,8 @@ def _t06_basic_within_amount(c: Context):
         if basic is not None and basic > amount:
             stated = c.wb.t06.rows.get(code, (MISSING, MISSING))
             yield mismatch("06基本支出≤金额", f"公开06表 {code}{layout.T06_NAMES[code]}“其中：基本支出”超过“金额”",
-                           basic, amount, (stated[1].ref, stated[0].ref), computed_label="金额")
+                           basic, amount, (stated[1].ref, stated[0].ref), stated_label="基本支出",
+                           computed_label="金额")
 
 
 def _t07_vs_t06(c: Context):
@@ -97,7 +101,7 @@ def _t07_vs_t06(c: Context):
                            f"{layout.T06_NAMES[code]}（07含以前年度结转资金时可不同，请核实）",
                            actual[column], amount,
                            (c.wb.t07.actual[column].ref, c.wb.t06.rows.get(code, (MISSING,))[0].ref),
-                           computed_label="公开06表为")
+                           stated_label="公开07表为", computed_label="公开06表为")
 
 
 def _t10_vs_t06(c: Context):
@@ -105,7 +109,7 @@ def _t10_vs_t06(c: Context):
     yield from _equal("10机关运行经费=06公用经费基本", "公开10表 机关运行经费（行5+行6）与公开06表 公用经费合计“基本支出”",
                       fig.t10.get(5, ZERO) + fig.t10.get(6, ZERO), fig.t06_public[1],
                       (t10.get(5, MISSING).ref, t10.get(6, MISSING).ref, c.wb.t06.public_total[1].ref),
-                      label="公开06表为")
+                      "公开10表为", "公开06表按明细为")
 
 
 def _procurement_subsets(c: Context):
@@ -113,10 +117,12 @@ def _procurement_subsets(c: Context):
     total = c.fig.t10[1]
     if micro.amount > sme.amount:
         yield mismatch("小微企业≤中小企业", "授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）",
-                       micro.amount, sme.amount, (micro.ref, sme.ref), computed_label="中小企业")
+                       micro.amount, sme.amount, (micro.ref, sme.ref), stated_label="小微企业",
+                       computed_label="中小企业")
     if sme.amount > total:
         yield mismatch("中小企业≤采购合计", "授予中小企业合同金额超过政府采购支出总额（公开10表行1）",
-                       sme.amount, total, (sme.ref, c.wb.t10.get(1, MISSING).ref), computed_label="采购合计")
+                       sme.amount, total, (sme.ref, c.wb.t10.get(1, MISSING).ref), stated_label="中小企业",
+                       computed_label="采购合计")
 
 
 def _no_negative(c: Context):

@@ -32,6 +32,7 @@ from jinja2 import (
 from . import layout
 from .errors import OutputError
 from .files import TEMPLATES, write_atomically
+from .auditlog import cells_text, sections
 from .findings import Finding
 from .model import Workbook
 from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
@@ -264,6 +265,15 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
             "grade": pf.grade, "analysis": analysis}
 
 
+def _draft_findings(findings: list[Finding]) -> list[str]:
+    lines = []
+    for section in sections(findings):
+        if section.cause:
+            lines.append(section.heading)
+        lines += [f"【{f.severity}】{f.message}（{cells_text(f)}）" for f in section.findings]
+    return lines
+
+
 def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
                    findings: list[Finding] | None = None) -> dict:
     """The docx template's context; every figure already formatted for its place."""
@@ -287,7 +297,7 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "project_notes": layout.PROJECT_NOTES,
         "toc": [],
         "draft": bool(findings),
-        "draft_findings": [f"【{f.severity}】{f.message}（{'、'.join(f.cells)}）" for f in findings or []],
+        "draft_findings": _draft_findings(findings or []),
     }
 
 

@@ -137,7 +137,7 @@ def test_the_published_sme_defect_is_flagged(workbook_copy):
     path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 0})
     [finding] = audit(read_workbook(str(path))).errors
     assert finding.message == ("授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）："
-                               "填列 67,980.00，中小企业 0.00，相差 67,980.00")
+                               "小微企业 67,980.00，中小企业 0.00，前者比后者多 67,980.00")
     assert finding.cells == ("情况说明!B50", "情况说明!B49")
 
 
@@ -145,7 +145,7 @@ def test_finding_message_gives_both_sides_and_the_difference(workbook_copy):
     path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.t05.total[0].ref: 62281178.64})
     [finding] = audit(read_workbook(str(path))).findings
     assert finding.severity == ERROR
-    assert finding.message == "公开05表 合计“小计”：填列 62,281,178.64，按明细重算 62,281,177.64，相差 1.00"
+    assert finding.message == "公开05表 合计“小计”：填列 62,281,178.64，按明细重算 62,281,177.64，前者比后者多 1.00"
     assert finding.cells[0] == "公开05表!C8"
 
 

@@ -117,3 +117,70 @@ def test_a_workbook_of_words_lists_twenty_cells_and_counts_the_rest(runner, work
     lines = result.output.splitlines()
     assert lines[0] == f"错误：有 {len(leaves)} 个单元格无法读取，请逐一改正后再试："
     assert len(lines) == 1 + 20 + 1 and lines[-1].strip() == f"……另有 {len(leaves) - 20} 个未列出"
+
+
+def _d11_typo(workbook_copy):
+    """A 基本支出 leaf of 公开05表 typed 100 too high: every total above it and 04 disagree."""
+    def bump(wb):
+        leaf = next(r for r in wb.t05.rows if r.code == "2080101").values[1]
+        return {leaf.ref: float(leaf.amount + 100)}
+    path, result = _changed(workbook_copy, JINCHENG, bump)
+    return path, result
+
+
+def test_one_typo_is_one_group_under_the_typed_cell(workbook_copy):
+    from generator.auditlog import sections
+
+    _, result = _d11_typo(workbook_copy)
+    [section] = sections(result.findings)
+    assert section.cause == "公开05表!D11"
+    assert len(section.findings) == len(result.findings) == 16
+    assert section.heading.startswith("最可能需要修改：公开05表!D11（按各合计，它多填了 100.00，请核对；")
+    assert all(f.cells[0] == "公开05表!D11" for f in section.findings if "公开05表!D11" in f.cells)
+    assert section.findings[0].cells[0] == "公开05表!D11"
+
+
+def test_a_recomputed_figure_is_not_called_typed_and_the_difference_has_one_direction(workbook_copy):
+    _, result = _d11_typo(workbook_copy)
+    [t05_vs_t06] = _by_rule(result, "05基本支出=06经费合计")
+    assert t05_vs_t06.message.endswith("公开05表按明细为 8,714,263.94，公开06表按明细为 8,714,163.94，前者比后者多 100.00")
+    assert all("相差" not in f.message for f in result.findings)
+    [balance] = _by_rule(result, "04收支平衡")
+    assert "收入总计 62,281,177.64，支出总计 62,281,277.64，前者比后者少 100.00" in balance.message
+
+
+def test_an_unsaved_formula_comes_first_in_its_group(workbook_copy):
+    from generator.auditlog import sections
+
+    path = workbook_copy(JINCHENG)
+    leaf = next(r for r in read_workbook(str(path)).t05.rows if r.code == "2080101").values[1]
+    set_cells(path, {leaf.ref: "=1+1"})
+    [section] = sections(audit(read_workbook(str(path))).findings)
+    assert section.cause == leaf.ref and section.findings[0].rule == "公式有计算结果"
+
+
+def test_unrelated_mistakes_stay_apart(workbook_copy):
+    from generator.auditlog import sections
+
+    _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb.t10[1].ref: 1, wb.t07.actual[2].ref: 1})
+    assert [s.cause for s in sections(result.findings)] == [None, None]
+    assert [s.heading for s in sections(result.findings)] == ["公开07表", "公开10表"]
+
+
+def test_the_audit_report_is_written_for_the_clerk(workbook_copy, tmp_path):
+    import re
+
+    from generator.auditlog import write_audit_report
+
+    path, result = _d11_typo(workbook_copy)
+    page = write_audit_report(result, read_workbook(str(path)), tmp_path / "审核报告.html").read_text("utf-8")
+    assert re.search(r"\.level\{[^}]*white-space:nowrap", page)
+    assert "<td class='level'>错误</td>" in page
+    rows = re.findall(r"<tr><td class='level'>.*?</tr>", page)
+    assert len(rows) == 16
+    assert all(row.count("!") <= 6 for row in rows), max(rows, key=lambda r: r.count("!"))
+    assert "等 27 个单元格" in page
+    assert "Σ" not in page and "款=Σ下级" not in page
+    assert "<td>款不等于其下各项之和</td>" in page
+    assert "最可能需要修改：公开05表!D11" in page
+
