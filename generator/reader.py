@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import layout
 from .errors import CellError, WorkbookError
@@ -64,6 +64,7 @@ class Grid:
         # Cells that cannot be read, collected (all the workbook's sheets share one list) so a
         # clerk learns of all of them at once, not one per run.
         self.unreadable: list[CellError] = []
+        self.percent: dict[str, int] = {}  # numbers shown as a percentage: coordinate → decimals
 
     def get(self, row: int, col: int) -> object:
         if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
@@ -101,11 +102,29 @@ class Grid:
             raise WorkbookError(f"{self.title}：找不到标签“{label}”，请按标准格式保留表头")
         return found
 
-    def amount(self, row: int, col: int) -> Stated:
+    def amount(self, row: int, col: int, percent: bool = False) -> Stated:
+        """The figure of a cell; where ``percent`` it is a percentage, read as Excel shows it
+        (1 in a 0% cell is 100). A money cell formatted as a percentage shows something else
+        than it holds, so it is unreadable."""
         raw = self.get(row, col)
-        if raw is None and f"{column_letter(col)}{row}" in self.uncached:
+        at = f"{column_letter(col)}{row}"
+        if raw is None and at in self.uncached:
             return Stated(None, self.ref(row, col), formula=True)
+        if at in self.percent:
+            if percent:
+                return Stated(Decimal(repr(raw)) * 100, self.ref(row, col))
+            self.unreadable.append(CellError(self.ref(row, col), "金额（数字；这一格设成了百分比格式，请改为数值格式）",
+                                             self.shown(row, col)))
+            return Stated(None, self.ref(row, col))
         return self.stated((raw, self.ref(row, col)))
+
+    def shown(self, row: int, col: int) -> str:
+        """A cell's text as Excel shows it: a percentage with its % (1 in a 0% cell is 100%)."""
+        at = f"{column_letter(col)}{row}"
+        if at in self.percent:
+            places = Decimal(1).scaleb(-self.percent[at])
+            return f"{Decimal(repr(self.get(row, col))).scaleb(2).quantize(places, rounding=ROUND_HALF_UP)}%"
+        return clean_text(self.get(row, col))
 
     def stated(self, cell: tuple[object, str]) -> Stated:
         """A figure as typed; an unreadable one is recorded and reads as empty."""
@@ -241,6 +260,7 @@ def _grids(sheets: list[Sheet]) -> dict[str, Grid]:
             continue
         grid = Grid(sheet.title, sheet.rows)
         grid.uncached = sheet.uncached
+        grid.percent = sheet.percent
         if not sheet.hidden:
             grids[norm(sheet.title)] = grid
         elif norm(sheet.title) in {norm(n) for n in _NAMED_SHEETS} or _is_project(grid) or any(
@@ -492,7 +512,7 @@ def _inputs(grid: Grid) -> dict[str, Stated | Text]:
         if kind == "text":
             found[label] = Text(clean_text(grid.get(r, c + 1)), grid.ref(r, c + 1))
             continue
-        value = grid.amount(r, c + 1)
+        value = grid.amount(r, c + 1, percent=label in layout.PERCENT_INPUTS)
         if kind == "count" and value.value is not None and value.value != value.value.to_integral_value():
             grid.unreadable.append(CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1)))
         found[label] = value
@@ -611,7 +631,7 @@ def _funds(grid: Grid) -> tuple[tuple[FundRow, ...], int]:
         labels = [clean_text(grid.get(r, c)) for c in range(1, declared_c) if grid.text(r, c)]
         if labels:
             source = _SPACE.sub("", labels[-1]).rstrip("：:")
-            rows.append(FundRow(source, *(grid.amount(r, cols[h]) for h in layout.FUND_HEADERS)))
+            rows.append(FundRow(source, *(grid.amount(r, cols[h], percent=h == "执行率") for h in layout.FUND_HEADERS)))
         r += 1
     if not rows:
         raise WorkbookError(f"{grid.ref(head_r + 1, 1)}：项目资金表没有“资金总额”行")
@@ -627,7 +647,7 @@ def _indicators(grid: Grid, after: int) -> tuple[tuple[Indicator, ...], tuple[in
         total = next((c for c in range(1, grid.width + 1) if grid.text(r, c) == "总分"), None)
         if total is not None:
             return tuple(result), (r, total)
-        values = {h: clean_text(grid.get(r, c)) for h, c in cols.items()}
+        values = {h: grid.shown(r, c) for h, c in cols.items()}
         if not any(values.values()):
             continue
         level1 = values["一级指标"] or level1

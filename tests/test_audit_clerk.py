@@ -184,3 +184,48 @@ def test_the_audit_report_is_written_for_the_clerk(workbook_copy, tmp_path):
     assert "<td>款不等于其下各项之和</td>" in page
     assert "最可能需要修改：公开05表!D11" in page
 
+
+def _formatted(path, ref, value, number_format):
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    sheet, cell = ref.split("!")
+    book[sheet][cell].value = value
+    book[sheet][cell].number_format = number_format
+    book.save(path)
+
+
+def test_a_percent_typed_as_a_percentage_reads_as_excel_shows_it(runner, workbook_copy, tmp_path):
+    from conftest import docx_lines
+    from generator.cli import main
+
+    path = workbook_copy(JINCHENG)
+    share = read_workbook(str(path)).inputs["项目自评占项目支出总额比例"].ref
+    _formatted(path, share, 0.9954, "0.00%")
+    assert read_workbook(str(path)).figure("项目自评占项目支出总额比例").value == D("99.54")
+    out = tmp_path / "out"
+    assert runner.invoke(main, ["build", str(path), "-o", str(out)]).exit_code == 0
+    [report] = out.glob("*.docx")
+    text = "\n".join(docx_lines(report))
+    assert "占本部门（单位）项目支出总额的99.54%" in text
+
+
+def test_a_self_evaluation_value_formatted_as_percent_keeps_its_percent_sign(workbook_copy):
+    path = workbook_copy(XINZHOU)
+    from openpyxl import load_workbook
+
+    ind = read_workbook(str(path)).projects[0].indicators[0]
+    sheet, cell = ind.ref.split("!")
+    header = next(c for row in load_workbook(path)[sheet].iter_rows() for c in row if c.value == "实际完成值")
+    _formatted(path, f"{sheet}!{header.column_letter}{cell[1:]}", 0.95, "0%")
+    assert read_workbook(str(path)).projects[0].indicators[0].actual == "95%"
+
+
+def test_a_money_cell_formatted_as_percent_is_unreadable(runner, workbook_copy):
+    from generator.cli import main
+
+    path = workbook_copy(JINCHENG)
+    _formatted(path, "公开05表!D12", 1.0, "0%")
+    result = runner.invoke(main, ["check", str(path)])
+    assert result.exit_code == 2
+    assert result.output == "错误：公开05表!D12：应为金额（数字；这一格设成了百分比格式，请改为数值格式），实际为“100%”\n"
