@@ -34,12 +34,12 @@ def main() -> None:
 
 
 def _print_findings(findings) -> None:
-    from .auditlog import grouped
+    from .auditlog import cells_text, sections, title
 
-    for table, items in grouped(findings).items():
-        click.echo(f"[{table}]")
-        for f in items:
-            click.echo(f"  {f.severity} {f.rule}：{f.message}（{'、'.join(f.cells)}）")
+    for section in sections(findings):
+        click.echo(f"[{section.heading}]")
+        for f in section.findings:
+            click.echo(f"  {f.severity} {title(f.rule)}：{f.message}（{cells_text(f)}）")
 
 
 WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
@@ -173,15 +173,16 @@ def check(workbook: Path, fmt: str) -> None:
         disclose check sample_inputs/xinzhou-2022.xlsx --format json
     """
     from .audit import audit
-    from .auditlog import summary_line
+    from .auditlog import sections, summary_line, title
     from .reader import read_workbook
 
     result = audit(read_workbook(str(workbook)))
     if fmt == "json":
         click.echo(json.dumps({
             "workbook": str(workbook), "errors": len(result.errors), "warnings": len(result.warnings),
-            "findings": [{"severity": f.severity, "rule": f.rule, "message": f.message, "cells": list(f.cells)}
-                         for f in result.findings],
+            "findings": [{"severity": f.severity, "rule": f.rule, "title": title(f.rule), "message": f.message,
+                          "cells": list(f.cells), "cause": section.cause}
+                         for section in sections(result.findings) for f in section.findings],
         }, ensure_ascii=False, indent=2))
     else:
         _print_findings(result.findings)

@@ -32,6 +32,7 @@ from jinja2 import (
 from . import layout
 from .errors import OutputError
 from .files import TEMPLATES, write_atomically
+from .auditlog import cells_text, sections
 from .findings import Finding
 from .model import Workbook
 from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
@@ -247,7 +248,7 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
             "m2": "restart" if first2 else "continue", "l2": ind.level2 if first2 else "",
             "l3": ind.level3, "initial": ind.initial, "adjusted": ind.adjusted, "actual": ind.actual,
             "weight": fmt_plain(ind.weight.value), "score": fmt_plain(ind.score.value),
-            "deviation": ind.deviation,
+            "deviation": ind.deviation.value,
         })
         previous = (ind.level1, ind.level2)
     funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
@@ -262,6 +263,15 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
             "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
             "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
             "grade": pf.grade, "analysis": analysis}
+
+
+def _draft_findings(findings: list[Finding]) -> list[str]:
+    lines = []
+    for section in sections(findings):
+        if section.cause:
+            lines.append(section.heading)
+        lines += [f"【{f.severity}】{f.message}（{cells_text(f)}）" for f in section.findings]
+    return lines
 
 
 def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
@@ -287,7 +297,7 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "project_notes": layout.PROJECT_NOTES,
         "toc": [],
         "draft": bool(findings),
-        "draft_findings": [f"【{f.severity}】{f.message}（{'、'.join(f.cells)}）" for f in findings or []],
+        "draft_findings": _draft_findings(findings or []),
     }
 
 

@@ -66,6 +66,12 @@ CASES = [
     ("小微≤中小", JINCHENG, lambda wb: {wb.inputs["授予小微企业合同金额"].ref: 70000}, "小微企业≤中小企业", True),
     ("中小≤采购", XINZHOU, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 3000000}, "中小企业≤采购合计", True),
     ("金额不为负", JINCHENG, lambda wb: {wb.inputs["上年机关运行经费"].ref: -1}, "金额不为负", True),
+    ("表中负数", JINCHENG, lambda wb: {wb.t01[29].ref: -0.01}, "金额不为负", False),
+    ("结余为负", JINCHENG, lambda wb: {wb.t01[60].ref: -3}, "结余为负请核实", False),
+    ("扣分须说明原因", JINCHENG, lambda wb: {wb.projects[2].indicators[6].deviation.ref: None}, "扣分须说明原因",
+     True),
+    ("年度一致", XINZHOU, lambda wb: {"公开07表!A4": "2021年度"}, "年度一致", True),
+    ("比较的是上年", JINCHENG, lambda wb: {wb.inputs["五(三)替换文字"].ref: "较2020年决算减少"}, "比较的是上年", True),
     ("上年数已填", XINZHOU, lambda wb: {wb.inputs["上年收入总计"].ref: None}, "上年数已填", True),
     ("绩效等级个数", JINCHENG, lambda wb: {wb.inputs["二级项目优"].ref: 9}, "绩效等级个数=自评表", True),
     ("项目综述元", XINZHOU, lambda wb: {wb.summaries[1].spent.ref: 489921.85}, "项目综述元=自评表万元", True),
@@ -131,7 +137,7 @@ def test_the_published_sme_defect_is_flagged(workbook_copy):
     path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 0})
     [finding] = audit(read_workbook(str(path))).errors
     assert finding.message == ("授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）："
-                               "填列 67,980.00，中小企业 0.00，相差 67,980.00")
+                               "小微企业 67,980.00，中小企业 0.00，前者比后者多 67,980.00")
     assert finding.cells == ("情况说明!B50", "情况说明!B49")
 
 
@@ -139,7 +145,7 @@ def test_finding_message_gives_both_sides_and_the_difference(workbook_copy):
     path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.t05.total[0].ref: 62281178.64})
     [finding] = audit(read_workbook(str(path))).findings
     assert finding.severity == ERROR
-    assert finding.message == "公开05表 合计“小计”：填列 62,281,178.64，按明细重算 62,281,177.64，相差 1.00"
+    assert finding.message == "公开05表 合计“小计”：填列 62,281,178.64，按明细重算 62,281,177.64，前者比后者多 1.00"
     assert finding.cells[0] == "公开05表!C8"
 
 
