@@ -43,7 +43,7 @@ class Change:
     @property
     def direction(self) -> str:
         if self.prior is None or self.current == self.prior:
-            return "flat"
+            return "flat"  # an unknown last year is never worded (see ``known``)
         return "up" if self.current > self.prior else "down"
 
     @property
