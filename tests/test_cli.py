@@ -19,7 +19,7 @@ def _digest(path):
 def test_every_command_has_help(runner, command):
     result = runner.invoke(main, [command, "--help"])
     assert result.exit_code == 0
-    assert "Example:" in result.output
+    assert "示例：" in result.output
 
 
 def test_build_writes_the_named_report_and_leaves_the_workbook_alone(runner, tmp_path):
