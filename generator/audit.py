@@ -172,7 +172,7 @@ def _prior_present(c: Context):
     for label, section in _PRIOR_NEEDED:
         value = c.wb.figure(label)
         if value.value is None:
-            yield Finding(WARNING, "上年数已填", f"“{label}”未填写：{section}将按上年为 0 叙述（不写增减百分比）",
+            yield Finding(WARNING, "上年数已填", f"“{label}”未填写：{section}将不与上年比较（上年确为 0 时请填 0）",
                           (value.ref or "情况说明",))
 
 
@@ -187,6 +187,57 @@ def _performance_vs_sheets(c: Context):
             cells = (stated.ref, *(p.project.stated_total.ref for p in c.projects))
             yield mismatch("绩效等级个数=自评表", f"二级项目自评等级为“{grade}”的个数（自评表共 {len(c.projects)} 张）",
                            stated.amount, actual, cells, computed_label="按自评表总分计")
+
+
+def _current_year_present(c: Context):
+    if c.fig.t01[31] or c.fig.t01[62]:
+        return
+    cells = tuple(ref for ref in (c.wb.t01.get(1, MISSING).ref, c.wb.t01.get(31, MISSING).ref) if ref)
+    yield Finding(ERROR, "本年决算数已填", f"工作簿中没有{c.wb.year}年度的决算数：公开01表收入总计、支出总计都是空白或 0。"
+                  f"请把{c.wb.year}年度决算数填入公开01–10表（公开01表从行1“一般公共预算财政拨款收入”起）", cells or ("公开01表",))
+
+
+def _sheets_budget(projects: list[ProjectFigures]) -> tuple[Decimal, Decimal]:
+    """Σ 全年预算数 of the 自评表 sheets in 元, and how far it may be off: each sheet's 万元 figure
+    is rounded at its last decimal place."""
+    total = sum((wan_to_yuan(p.budget) for p in projects), ZERO)
+    slack = sum((Decimal(10000) * Decimal("0.5").scaleb(p.budget.as_tuple().exponent) for p in projects), ZERO)
+    return total, slack
+
+
+# 十(四) figures that count the 自评表 sheets and add up their 全年预算数.
+_PERFORMANCE_TOTALS = (("二级项目自评个数", "项目自评涉及资金", "（1）预算绩效管理工作开展情况"),
+                       ("二级项目个数", "二级项目涉及资金", "（2）项目绩效自评结果"))
+
+
+def _performance_counts(c: Context):
+    sheets = len(c.projects)
+    total, slack = _sheets_budget(c.projects)
+    for count_label, amount_label, section in _PERFORMANCE_TOTALS:
+        count, amount = c.wb.figure(count_label), c.wb.figure(amount_label)
+        if count.value is not None and count.value != sheets:
+            yield Finding(WARNING, "自评个数=自评表张数",
+                          f"十(四){section}“{count_label}”填 {int(count.value)} 个，工作簿中的项目绩效自评表有 {sheets} 张"
+                          "（只公开部分项目的自评表时可以不同；否则请改正个数或补齐自评表）", (count.ref,))
+        elif amount.value is not None and abs(amount.value - total) > slack:
+            yield mismatch("自评涉及资金=自评表预算数", f"十(四){section}“{amount_label}”与 {sheets} 张项目绩效自评表"
+                           "“全年预算数”之和", amount.value, total, (amount.ref,), computed_label="自评表合计")
+
+
+_FUNDS = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")
+
+
+def _fund_split(c: Context):
+    for amount_label, part in (("项目自评涉及资金", "项目自评{}项目支出"), ("整体自评涉及资金", "整体自评{}支出"),
+                               ("部门评价涉及资金", "部门评价{}支出")):
+        amount = c.wb.figure(amount_label)
+        parts = [c.wb.figure(part.format(f)) for f in _FUNDS]
+        if amount.value is None:
+            continue
+        split = sum((p.amount for p in parts), ZERO)
+        if split != amount.value:
+            yield mismatch("涉及资金=各预算之和", f"“{amount_label}”与其中{'、'.join(_FUNDS)}之和",
+                           amount.value, split, (amount.ref, *(p.ref for p in parts)), computed_label="四项之和")
 
 
 def _summary_amounts(c: Context):
@@ -273,6 +324,7 @@ def _uncalculated_formulas(c: Context):
 
 
 RULES: tuple[Rule, ...] = (
+    Rule("本年决算数已填", "工作簿有本年决算数（公开01表收入总计、支出总计不都为空白或 0）", _current_year_present),
     Rule("公式有计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）", _uncalculated_formulas),
     Rule("年度一致", "各表、自评表标题的年度与单位信息的年度一致", _heading_years),
     Rule("比较的是上年", "情况说明文字中“较××年”“比××年”的年份是上年", _compared_years),
@@ -290,6 +342,10 @@ RULES: tuple[Rule, ...] = (
     Rule("上年数已填", "情况说明引用的上年数都已填写", _prior_present, WARNING),
     Rule("项目综述元=自评表万元", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）", _summary_amounts),
     Rule("扣分须说明原因", "自评表中得分低于分值的指标都填写了“偏差原因分析及改进措施”", _deviation_explained),
+    Rule("自评个数=自评表张数", "十(四) 二级项目个数、涉及资金与项目绩效自评表的张数、全年预算数之和一致"
+         "（只公开部分自评表时可不同）", _performance_counts, WARNING),
+    Rule("涉及资金=各预算之和", "十(四) 各涉及资金 = 其中一般公共预算、政府性基金预算、国有资本经营预算、社会保险基金预算之和",
+         _fund_split),
     Rule("绩效等级个数=自评表", "二级项目按等级的个数与自评表一致（个数等于自评表张数时）", _performance_vs_sheets),
 )
 

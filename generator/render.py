@@ -195,6 +195,11 @@ def _function_rows(lines: list[Line]) -> list[dict]:
              "v": [fmt_table(v) for v in line.values]} for line in lines]
 
 
+def _function_table(lines: list[Line]) -> dict:
+    """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计."""
+    return {"rows": _function_rows(lines), "empty": len(lines) <= 1}
+
+
 def _t01_rows(fig: Figures) -> list[dict]:
     labels = layout.T01_LABELS
     return [{"ll": labels.get(i + 1, ""), "ln": str(i + 1), "lv": fmt_table(fig.t01.get(i + 1)),
@@ -281,15 +286,15 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},
         "t01": _t01_rows(fig),
-        "t02": {"rows": _function_rows(fig.t02)},
-        "t03": {"rows": _function_rows(fig.t03)},
+        "t02": _function_table(fig.t02),
+        "t03": _function_table(fig.t03),
         "t04": _t04_rows(fig),
-        "t05": {"rows": _function_rows(fig.t05)},
+        "t05": _function_table(fig.t05),
         "t06": {"rows": _t06_rows(fig), "personnel": [fmt_table(v) for v in fig.t06_personnel],
                 "public": [fmt_table(v) for v in fig.t06_public]},
         "t07": [fmt_table(v) for v in (*fig.t07_budget, *fig.t07_actual)],
-        "t08": {"rows": _function_rows(fig.t08), "empty": len(fig.t08) <= 1},
-        "t09": {"rows": _function_rows(fig.t09), "empty": len(fig.t09) <= 1},
+        "t08": _function_table(fig.t08),
+        "t09": _function_table(fig.t09),
         "t10": _t10_rows(fig),
         "narrative": render_narrative(narrative_context(wb, fig, projects)),
         "extra_terms": wb.extra_terms,

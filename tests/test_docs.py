@@ -156,6 +156,7 @@ def printed(tmp_path_factory) -> set[str]:
         run("check", "晋城2022.xlsx", "文本.xlsx")
         run("init", "--from", "晋城2022.xlsx")
         run("init", "--from", "晋城2022.xlsx")
+        run("check", "晋城市人力资源和社会保障局2023年度决算公开工作簿.xlsx")
         for name in ("晋城2022.xlsx", *CHANGES, "文本.xlsx"):
             run("check", name)
         run("build", "晋城2022.xlsx", "-o", "报告")
