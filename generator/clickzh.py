@@ -9,6 +9,7 @@ that text; every usage error becomes one Chinese line and exit code 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from typing import Any
@@ -212,6 +213,10 @@ class Group(_Chinese, click.Group):
             if ctx.meta.get("debug"):
                 raise
             ctx.exit(_fail(exc.message, exc.exit_code, ctx.obj["json"]))
+        except BrokenPipeError:
+            # The reader went away (``disclose check … | head``): nothing left to tell it.
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives until exit
+            ctx.exit(1)
         except OSError as exc:
             if ctx.meta.get("debug"):
                 raise
