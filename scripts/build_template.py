@@ -24,6 +24,27 @@ sys.path.insert(0, str(ROOT))
 from generator import layout  # noqa: E402
 
 doc = Document()
+
+
+def name_fonts(fonts, east_asia, latin="Times New Roman"):
+    """Set ``w:rFonts`` to named fonts; a theme attribute would override the names."""
+    for theme in ("asciiTheme", "eastAsiaTheme", "hAnsiTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{theme}"), None)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    fonts.set(qn("w:ascii"), latin)
+    fonts.set(qn("w:hAnsi"), latin)
+
+
+def chinese_language():
+    """zh-CN wherever a language is declared: Word, WPS and LibreOffice then draw the Simplified
+    forms (所, 、, ：) of a CJK font that has several, not the Japanese ones of the default template."""
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    name_fonts(defaults.find(qn("w:rFonts")), "宋体")
+    defaults.find(qn("w:lang")).set(qn("w:eastAsia"), "zh-CN")
+    doc.settings.element.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), "zh-CN")
+
+
+chinese_language()
 section = doc.sections[0]
 section.page_width, section.page_height = Cm(21), Cm(29.7)
 section.orientation = WD_ORIENT.PORTRAIT
@@ -45,9 +66,7 @@ def set_fonts(style, east_asia, latin="Times New Roman", size=None, bold=None):
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:ascii"), latin)
-    fonts.set(qn("w:hAnsi"), latin)
+    name_fonts(fonts, east_asia, latin)
 
 
 def paragraph_style(name, base, east_asia, size, *, bold=False, align=None, indent=False,
@@ -558,6 +577,35 @@ for rel_id, rel in list(doc.part.rels.items()):
     if rel.reltype.endswith("/stylesWithEffects"):
         doc.part.drop_rel(rel_id)
 
+
+
+def only_used_styles():
+    """Drop the default template's styles that the report never uses (Light Shading Accent 1 …):
+    a clerk restyling in Word sees the report's own styles. Kept: those the parts name, what
+    they are based on, and the defaults Word falls back to."""
+    styles = doc.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    parts = [doc.element, doc.sections[1].header._element, doc.sections[1].footer._element]
+    wanted = {v for part in parts for tag in ("w:pStyle", "w:rStyle", "w:tblStyle")
+              for v in (el.get(qn("w:val")) for el in part.iter(qn(tag)))}
+    wanted |= {s.get(qn("w:styleId")) for s in by_id.values() if s.get(qn("w:default")) == "1"}
+    pending = list(wanted)
+    while pending:
+        based = by_id[pending.pop()].find(qn("w:basedOn"))
+        if based is not None and based.get(qn("w:val")) not in wanted:
+            wanted.add(based.get(qn("w:val")))
+            pending.append(based.get(qn("w:val")))
+    for style_id, style in by_id.items():
+        if style_id not in wanted:
+            styles.remove(style)
+            continue
+        for tag in ("w:link", "w:next"):  # a link to a dropped style would dangle
+            el = style.find(qn(tag))
+            if el is not None and el.get(qn("w:val")) not in wanted:
+                style.remove(el)
+
+
+only_used_styles()
 out = ROOT / "templates" / "report.docx"
 doc.save(out)
 print(out.relative_to(ROOT))

@@ -1,8 +1,12 @@
 """The PDF reads like the published report: 目录 page numbers, landscape tables, header and
 footer, no text lost. Needs LibreOffice (``.ci/run`` installs it)."""
 
+import functools
 import re
+import struct
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -93,3 +97,67 @@ def test_no_table_text_is_lost(built):
     in_pdf = Counter(squeeze("".join(pages)))
     missing = {ch: n - in_pdf[ch] for ch, n in in_tables.items() if in_pdf[ch] < n}
     assert not missing
+
+
+def _face(family, style):
+    """(file, index in a collection) of an installed font, or None."""
+    out = subprocess.run(["fc-list", "-f", "%{file}|%{index}|%{style}\\n", family],
+                         capture_output=True, text=True).stdout
+    return next(((f, int(i)) for f, i, s in (line.split("|", 2) for line in out.splitlines())
+                 if style in s.split(",")), None)
+
+
+@functools.lru_cache(maxsize=None)
+def _glyph_ids(path, index, chars):
+    """Each character's glyph id in the font's Unicode cmap (format 12)."""
+    data = Path(path).read_bytes()
+    offset = struct.unpack_from(">I", data, 12 + 4 * index)[0] if data[:4] == b"ttcf" else 0
+    tables = {data[offset + 12 + 16 * i:offset + 16 + 16 * i]: struct.unpack_from(">I", data, offset + 20 + 16 * i)[0]
+              for i in range(struct.unpack_from(">H", data, offset + 4)[0])}
+    cmap = tables[b"cmap"]
+    for i in range(struct.unpack_from(">H", data, cmap + 2)[0]):
+        table = cmap + struct.unpack_from(">I", data, cmap + 8 + 8 * i)[0]
+        if struct.unpack_from(">H", data, table)[0] == 12:
+            groups = [struct.unpack_from(">III", data, table + 16 + 12 * g)
+                      for g in range(struct.unpack_from(">I", data, table + 12)[0])]
+            return {c: gid + ord(c) - start for c in chars for start, end, gid in groups if start <= ord(c) <= end}
+    return {}
+
+
+def _drawn_glyphs(reader, chars):
+    """(font, character) → the ids of the glyphs the PDF draws for it, read from each embedded
+    Noto CJK subset (LibreOffice names its glyphs by id) and its ToUnicode map."""
+    drawn = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            name = str(font["/BaseFont"])
+            if "CJK" not in name or "/ToUnicode" not in font:
+                continue
+            unicode_map = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+            codes = {chr(int(u, 16)): int(c, 16)
+                     for c, u in re.findall(r"<([0-9A-F]{2})>\s*<([0-9A-F]{4})>", unicode_map)}
+            program = font["/FontDescriptor"]["/FontFile"].get_object().get_data().decode("latin-1")
+            ids = {int(code): int(cid) for code, cid in re.findall(r"dup (\d+) /cid(\d+) put", program)}
+            face = ("Noto Sans CJK SC" if "Sans" in name else "Noto Serif CJK SC", "Bold" if "Bold" in name else "Regular")
+            for ch in chars:
+                if codes.get(ch) in ids:
+                    drawn.setdefault((face, ch), set()).add(ids[codes[ch]])
+    return drawn
+
+
+def test_chinese_is_drawn_in_simplified_forms(built):
+    # 所, ： and ； have their own Simplified and Japanese glyphs in the Noto CJK collections;
+    # LibreOffice calls every subset "…CJKjp…", so only the glyph ids tell which were drawn.
+    _, reader, _ = built
+    chars = "所：；"
+    drawn = _drawn_glyphs(reader, chars)
+    assert {ch for _, ch in drawn} == set(chars)
+    for (face, ch), ids in drawn.items():
+        found = _face(*face)
+        if found is None:
+            pytest.skip(f"{face[0]} {face[1]} is not installed")
+        japanese = _glyph_ids(*_face(face[0].replace("SC", "JP"), face[1]), ch)
+        simplified = _glyph_ids(*found, ch)
+        assert simplified[ch] != japanese[ch]
+        assert ids == {simplified[ch]}, (face, ch)
