@@ -49,6 +49,7 @@ section = doc.sections[0]
 section.page_width, section.page_height = Cm(21), Cm(29.7)
 section.orientation = WD_ORIENT.PORTRAIT
 section.top_margin = section.bottom_margin = Cm(2.54)
+section.header_distance = section.footer_distance = Cm(1.5)
 section.left_margin = section.right_margin = Cm(2.2)
 CONTENT = Cm(21 - 4.4)
 WIDE = Cm(29.7 - 3)  # a landscape page's text width (1.5 cm side margins)
@@ -70,9 +71,17 @@ def set_fonts(style, east_asia, latin="Times New Roman", size=None, bold=None):
 
 
 def paragraph_style(name, base, east_asia, size, *, bold=False, align=None, indent=False,
-                    page_break=False, outline=None, before=0, after=0):
+                    page_break=False, outline=None, before=0, after=0, line=None):
+    """A paragraph style made from scratch: a style the default template already has (Title,
+    Heading n, Header …) loses its borders, theme fonts and spacing first."""
     styles = doc.styles
-    style = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    if name in [s.name for s in styles]:
+        style = styles[name]
+        for tag in ("w:pPr", "w:rPr"):
+            for el in style.element.findall(qn(tag)):
+                style.element.remove(el)
+    else:
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     if base:
         style.base_style = styles[base]
     set_fonts(style, east_asia, size=size, bold=bold)
@@ -82,25 +91,41 @@ def paragraph_style(name, base, east_asia, size, *, bold=False, align=None, inde
         pf.alignment = align
     pf.first_line_indent = Pt(size * 2) if indent else Pt(0)
     pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    pf.line_spacing = Pt(size * 1.75)
+    pf.line_spacing = Pt(line or size * 1.75)
     pf.space_before, pf.space_after = Pt(before), Pt(after)
     pf.page_break_before = page_break
-    if outline is not None:
+    if outline is not None:  # a heading: in the navigation pane, never alone at a page's foot
         pf.keep_with_next = True
+        pf.keep_together = True
+        style.element.get_or_add_pPr().get_or_add_outlineLvl().set(qn("w:val"), str(outline))
     return style
 
 
+# GB/T 9704's hierarchy: title 方正小标宋, 一、 黑体, （一） 楷体, 1./（1） 仿宋 bold, body 仿宋, all 三号.
 normal = paragraph_style("Normal", None, "仿宋_GB2312", 16, indent=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-paragraph_style("Title", "Normal", "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER)
-paragraph_style("Heading 1", "Normal", "黑体", 16, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True,
-                outline=0, before=12, after=12)
+paragraph_style("Title", "Normal", "方正小标宋简体", 26, align=WD_ALIGN_PARAGRAPH.CENTER)  # cover: 一号
+paragraph_style("目录标题", "Normal", "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True,
+                after=16)
+paragraph_style("Heading 1", "Normal", "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True,
+                outline=0, before=12, after=16)
 paragraph_style("Heading 2", "Normal", "黑体", 16, indent=True, outline=1)
 paragraph_style("Heading 3", "Normal", "楷体_GB2312", 16, indent=True, outline=2)
+paragraph_style("Heading 4", "Normal", "仿宋_GB2312", 16, bold=True, indent=True, outline=3)
+# Page furniture: a small centred header over a thin rule, the page number centred in 四号 宋体.
+header_style = paragraph_style("Header", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.CENTER, line=15)
+rule = OxmlElement("w:pBdr")
+bottom = OxmlElement("w:bottom")
+for key, value in (("val", "single"), ("sz", "4"), ("space", "1"), ("color", "auto")):
+    bottom.set(qn(f"w:{key}"), value)
+rule.append(bottom)
+header_style.element.get_or_add_pPr().insert_element_before(rule, "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc")
+paragraph_style("Footer", "Normal", "宋体", 14, align=WD_ALIGN_PARAGRAPH.CENTER, line=18)
 table_title = paragraph_style("表标题", "Normal", "方正小标宋简体", 18, align=WD_ALIGN_PARAGRAPH.CENTER,
                               page_break=True)
 outline = OxmlElement("w:outlineLvl")  # listed in the 目录 and the navigation pane, as in the seeds
 outline.set(qn("w:val"), "1")
 table_title.element.get_or_add_pPr().append(outline)
+table_title.paragraph_format.keep_with_next = True
 paragraph_style("表信息", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 paragraph_style("表注", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 cell_style = paragraph_style("表格文字", "Normal", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
@@ -238,8 +263,7 @@ para("{{ unit.year }}年度单位决算公开", "Title")
 para("{%p if draft %}", "Title")
 para("草稿（审核未通过，不得公开）", "Title")
 para("{%p endif %}", "Title")
-toc_title = para("目  录", "Title")
-toc_title.paragraph_format.page_break_before = True
+para("目  录", "目录标题")
 
 
 def field_char(run, kind):
@@ -313,7 +337,9 @@ def new_section(landscape):
     long_side, short_side = Cm(29.7), Cm(21)
     sec.page_width, sec.page_height = (long_side, short_side) if landscape else (short_side, long_side)
     sec.left_margin = sec.right_margin = Cm(1.5) if landscape else Cm(2.2)
-    sec.top_margin = sec.bottom_margin = Cm(1.8) if landscape else Cm(2.54)
+    sec.top_margin = sec.bottom_margin = Cm(2.1) if landscape else Cm(2.54)
+    # The header line and its rule end about 0.6 cm below header_distance: clear of the text.
+    sec.header_distance = sec.footer_distance = Cm(1.1) if landscape else Cm(1.5)
     return sec
 
 
@@ -460,8 +486,8 @@ SECTIONS = [
 for title, parts in SECTIONS:
     heading(title, 2)
     for sub_title, key in parts:
-        if sub_title:
-            para(sub_title, "Heading 3")
+        if sub_title:  # （1）… under （四）: the fourth level
+            para(sub_title, "Heading 4" if sub_title[1].isdigit() else "Heading 3")
         if key:
             loop(None, f"narrative.{key}")
 

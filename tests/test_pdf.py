@@ -3,6 +3,7 @@ footer, no text lost. Needs LibreOffice (``.ci/run`` installs it)."""
 
 import functools
 import re
+import shutil
 import struct
 import subprocess
 from collections import Counter
@@ -43,7 +44,7 @@ def built(request, tmp_path_factory):
 
     validation = OpenXmlValidator().validate(str(docx))  # the 目录 now holds entries and numbers
     assert validation.is_valid, [str(e) for e in validation.errors[:5]]
-    return Document(str(docx)), reader, [p.extract_text() for p in reader.pages]
+    return Document(str(docx)), reader, [p.extract_text() for p in reader.pages], pdf
 
 
 def _numbered_pages(pages):
@@ -52,7 +53,7 @@ def _numbered_pages(pages):
 
 
 def test_toc_page_numbers_match_the_pages(built):
-    doc, _, pages = built
+    doc, _, pages, _ = built
     entries = [p.text.split("\t") for p in doc.paragraphs
                if p.style.name in ("toc 1", "toc 2") and "\t" in p.text]
     assert len(entries) == 27  # five parts, 2 + 10 sections and the ten tables
@@ -66,7 +67,7 @@ def test_toc_page_numbers_match_the_pages(built):
 
 
 def test_wide_tables_are_on_landscape_pages(built):
-    _, reader, pages = built
+    _, reader, pages, _ = built
     for key, landscape in (("公开06表", True), ("公开04表", True), ("公开02表", True), ("公开05表", False)):
         i = next(i for i, text in enumerate(pages) if key in squeeze(text))
         box = reader.pages[i].mediabox
@@ -74,7 +75,7 @@ def test_wide_tables_are_on_landscape_pages(built):
 
 
 def test_header_and_footer_on_every_body_page(built):
-    doc, _, pages = built
+    doc, _, pages, _ = built
     numbered = _numbered_pages(pages)
     first = numbered[0][0]
     assert first >= 2  # cover and 目录 carry neither
@@ -87,7 +88,7 @@ def test_header_and_footer_on_every_body_page(built):
 
 
 def test_no_table_text_is_lost(built):
-    doc, _, pages = built
+    doc, _, pages, _ = built
     in_tables = Counter()
     for table in doc.tables:
         # Merged cells appear once per row they span: count each cell element once.
@@ -149,7 +150,7 @@ def _drawn_glyphs(reader, chars):
 def test_chinese_is_drawn_in_simplified_forms(built):
     # 所, ： and ； have their own Simplified and Japanese glyphs in the Noto CJK collections;
     # LibreOffice calls every subset "…CJKjp…", so only the glyph ids tell which were drawn.
-    _, reader, _ = built
+    _, reader, _, _ = built
     chars = "所：；"
     drawn = _drawn_glyphs(reader, chars)
     assert {ch for _, ch in drawn} == set(chars)
@@ -161,3 +162,56 @@ def test_chinese_is_drawn_in_simplified_forms(built):
         simplified = _glyph_ids(*found, ch)
         assert simplified[ch] != japanese[ch]
         assert ids == {simplified[ch]}, (face, ch)
+
+
+def _fonts_of(reader, pages, text):
+    """The embedded fonts (without their subset tag) that draw ``text`` on the body pages."""
+    found = set()
+
+    def visit(chunk, cm, tm, font, size):
+        if font is not None and letters(text) in letters(chunk):
+            found.add(str(font["/BaseFont"]).split("+", 1)[-1])
+
+    for index, _ in _numbered_pages(pages):
+        reader.pages[index].extract_text(visitor_text=visit)
+    return found
+
+
+def test_heading_levels_are_set_in_different_faces(built):
+    # 一、 in 黑体, （一） in 楷体 (GB/T 9704): different fonts in the PDF too.
+    _, reader, pages, _ = built
+    level2 = _fonts_of(reader, pages, "五、一般公共预算财政拨款支出决算情况说明")
+    level3 = _fonts_of(reader, pages, "（一）财政拨款支出决算总体情况")
+    body = _fonts_of(reader, pages, "财政拨款决算支出")
+    assert level2 and level3 and body
+    assert not level2 & level3 and not level2 & body and not level3 & body
+
+
+def _lines(pdf, page):
+    """(text, xMin, yMin, xMax, yMax) of each text line of a page, and the page width."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', out).group(1))
+    lines = []
+    for attrs, body in re.findall(r"<line ([^>]*)>(.*?)</line>", out, re.DOTALL):
+        box = dict(re.findall(r'(\w+)="([\d.]+)"', attrs))
+        text = "".join(re.findall(r">([^<]*)</word>", body))
+        lines.append((text, *(float(box[k]) for k in ("xMin", "yMin", "xMax", "yMax"))))
+    return lines, width
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_header_is_small_and_centred_and_the_page_number_centred(built):
+    doc, _, pages, pdf = built
+    header = squeeze(doc.sections[1].header.paragraphs[0].text)
+    for index, number in _numbered_pages(pages):
+        lines, width = _lines(pdf, index + 1)
+        top = next(line for line in lines if squeeze(line[0]) == header)
+        foot = next(line for line in lines if squeeze(line[0]) == f"-{number}-")
+        for text, x0, _, x1, _ in (top, foot):
+            assert abs((x0 + x1) / 2 - width / 2) < 2, (index + 1, text)  # within 0.7 mm of the centre
+        rest = [line for line in lines if line not in (top, foot)]
+        assert all(line[2] > top[4] + 6 for line in rest), index + 1  # space under the header
+        if number == 1:  # a page of body text: the header is smaller
+            heights = Counter(round(line[4] - line[2]) for line in rest)
+            assert top[4] - top[2] < 0.8 * heights.most_common(1)[0][0]
