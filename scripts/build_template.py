@@ -153,14 +153,23 @@ def loop(body_macro, items, style="Normal"):
 
 
 def repeat_header(row):
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    tr_pr.append(el)
+    """A column-header row: repeated on every page the table continues on, never split, and kept
+    with the row it heads (never the last line of a page)."""
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    no_split(row)
+    keep_with_next(row)
 
 
 def no_split(row):
     tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))
+    if tr_pr.find(qn("w:cantSplit")) is None:
+        tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def keep_with_next(row):
+    for tc in row._tr.tc_lst:  # the row's own cells (row.cells gives the top of a vertical merge)
+        for p in tc.iter(qn("w:p")):
+            p.get_or_add_pPr().get_or_add_keepNext()
 
 
 def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_rows=(), long_text=False):
@@ -192,13 +201,12 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
             cell.width = w
     for r, values in enumerate(header_rows):
         row = t.rows[r]
-        repeat_header(row)
         for c, value in enumerate(values):
-            if value is None:
-                continue
-            cell = row.cells[c]
-            cell.paragraphs[0].text = value
-            cell.paragraphs[0].style = doc.styles["表头"]
+            # An empty header cell too: a body paragraph (三号, 28 pt line) would make the row tall.
+            row.cells[c].paragraphs[0].style = doc.styles["表头"]
+            if value is not None:
+                row.cells[c].paragraphs[0].text = value
+        repeat_header(row)
     r = len(header_rows)
     if loop_expr:
         t.rows[r].cells[0].paragraphs[0].text = f"{{%tr for r in {loop_expr} %}}"
@@ -215,10 +223,9 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
         if not long_text:
             no_split(row)
         for c, value in enumerate(values):
-            if value is None:
-                continue
-            row.cells[c].paragraphs[0].text = value
             row.cells[c].paragraphs[0].style = doc.styles[value_styles.get(c, "表格文字")]
+            if value is not None:
+                row.cells[c].paragraphs[0].text = value
         r += 1
     return t
 
@@ -531,10 +538,11 @@ pt = table(cols, [
 ], "p.funds", ["", "{{ r.source }}", "", "{{ r.declared }}", "{{ r.planned }}", "{{ r.budget }}",
                "{{ r.spent }}", "{{ r.balance }}", "{{ r.rate }}", "{{ r.score }}"],
     {i: NUM for i in range(3, 10)})
-for r in range(4):  # header rows of the 附件 do not repeat: the table is one page's form
+for r in range(4):  # the 附件's identity and fund rows: one block, kept with the goals below
     tr_pr = pt.rows[r]._tr.trPr
     for el in tr_pr.findall(qn("w:tblHeader")):
         tr_pr.remove(el)
+keep_with_next(pt.rows[5])
 merge(pt, 0, 0, 0, 1)
 merge(pt, 0, 2, 0, 9)
 merge(pt, 1, 0, 1, 1)
@@ -561,31 +569,61 @@ for r in (0, 1):
     merge(goals, r, 1, r, 5)
     merge(goals, r, 6, r, 9)
 merge(goals, 0, 0, 1, 0)
-goals.rows[0]._tr.trPr.remove(goals.rows[0]._tr.trPr.find(qn("w:tblHeader")))
+goals.rows[0]._tr.trPr.remove(goals.rows[0]._tr.trPr.find(qn("w:tblHeader")))  # its label spans the text
 
+
+
+def separate_tables():
+    """Tables that touch are one table to Word and LibreOffice, and a table's header rows are its
+    first rows only: a hairline paragraph keeps the next one a table of its own."""
+    split = para("", "表格文字")
+    split.paragraph_format.line_spacing = Pt(1)
+    split.paragraph_format.keep_with_next = True
+
+
+separate_tables()  # the indicators repeat their column headers on a continued page
 ind = table(cols, [["绩效指标", *layout.INDICATOR_HEADERS]], "p.indicators",
             ["", "{% vmerge r.m1 %}{{ r.l1 }}", "{% vmerge r.m2 %}{{ r.l2 }}", "{{ r.l3 }}",
              "{{ r.initial }}", "{{ r.adjusted }}", "{{ r.actual }}", "{{ r.weight }}", "{{ r.score }}",
              "{{ r.deviation }}"], {7: NUM, 8: NUM},
             footer_rows=[(["总分", None, None, None, None, None, None, "{{ p.weight }}", "{{ p.total }}",
                            "{{ p.grade }}"], {7: NUM, 8: NUM, 9: CENTER})])
-ind.rows[0]._tr.trPr.remove(ind.rows[0]._tr.trPr.find(qn("w:tblHeader")))
-restart = OxmlElement("w:vMerge")
-restart.set(qn("w:val"), "restart")
-ind.rows[0].cells[0]._tc.get_or_add_tcPr().append(restart)
-continue_merge(ind.rows[2].cells[0])
+# 绩效指标 labels the whole indicator block. Its header cell stays out of the body's vertical
+# merge, or no application could repeat the header row on a continued page; the label column
+# below it is one merged cell, drawn without the line between them.
+def no_border(cell, side):
+    borders = cell._tc.get_or_add_tcPr().first_child_found_in("w:tcBorders")
+    if borders is None:
+        borders = OxmlElement("w:tcBorders")
+        cell._tc.get_or_add_tcPr().insert_element_before(borders, "w:shd", "w:noWrap", "w:tcMar",
+                                                         "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
+    line = OxmlElement(f"w:{side}")
+    line.set(qn("w:val"), "nil")
+    borders.append(line)
+
+
+no_border(ind.rows[0].cells[0], "bottom")
+no_border(ind.rows[2].cells[0], "top")
+no_border(ind.rows[2].cells[0], "bottom")
 merge(ind, len(ind.rows) - 1, 0, len(ind.rows) - 1, 6)
 
-ana = table(cols, [], "p.analysis", ["{% vmerge r.m %}{{ r.part }}", "{{ r.label }}", None, "{{ r.text }}",
-                                     None, None, None, None, None, None], long_text=True)
-row = ana.rows[1]
-merge(ana, 1, 1, 1, 2)
-merge(ana, 1, 3, 1, 9)
+# The last analysis row is kept with the 备注 below it, which never start a page alone.
+separate_tables()  # the indicators' header does not repeat over the analysis
+ana = table(cols, [], "p.analysis[:-1]", ["{% vmerge r.m %}{{ r.part }}", "{{ r.label }}", None, "{{ r.text }}",
+                                          None, None, None, None, None, None], long_text=True,
+            footer_rows=[(["", "{{ p.analysis[-1].label }}", None, "{{ p.analysis[-1].text }}",
+                           None, None, None, None, None, None], {})])
+for r in (1, 3):
+    merge(ana, r, 1, r, 2)
+    merge(ana, r, 3, r, 9)
+continue_merge(ana.rows[3].cells[0])
+keep_with_next(ana.rows[3])
 notes = paragraph_style("附件备注", "表注", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
 notes.paragraph_format.line_spacing = Pt(12)
-para("{%p for line in project_notes %}", "附件备注")
-para("{{ line }}", "附件备注")
+para("{%p for line in project_notes[:-1] %}", "附件备注")
+para("{{ line }}", "附件备注").paragraph_format.keep_with_next = True
 para("{%p endfor %}", "附件备注")
+para("{{ project_notes[-1] }}", "附件备注")
 para("{%p endfor %}", "Normal")
 
 # ---- findings of a forced draft ----

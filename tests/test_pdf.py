@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from conftest import JINCHENG, XINZHOU
 from generator.cli import main
+from generator.layout import PROJECT_NOTES
 from generator.pdf import find_soffice
 
 pytestmark = pytest.mark.skipif(find_soffice() is None, reason="LibreOffice is not installed: no PDF to check")
@@ -215,3 +216,27 @@ def test_header_is_small_and_centred_and_the_page_number_centred(built):
         if number == 1:  # a page of body text: the header is smaller
             heights = Counter(round(line[4] - line[2]) for line in rest)
             assert top[4] - top[2] < 0.8 * heights.most_common(1)[0][0]
+
+
+def test_no_body_page_holds_only_the_annex_notes(built):
+    doc, _, pages, _ = built
+    header = squeeze(doc.sections[1].header.paragraphs[0].text)
+    notes = letters("".join(PROJECT_NOTES))
+    for index, number in _numbered_pages(pages):
+        content = letters(squeeze(pages[index]).replace(header, "", 1)[:-len(f"-{number}-")])
+        assert content and content not in notes, index + 1
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_no_page_ends_on_an_annex_column_header_row(built):
+    _, _, pages, pdf = built
+    annex = next(i for i, _ in _numbered_pages(pages) if "第五部分附件" in squeeze(pages[i]))
+    for index, number in _numbered_pages(pages):
+        if index >= annex and "总分" in squeeze(pages[index]):  # a continued indicator table repeats its header
+            assert "三级指标" in squeeze(pages[index]), index + 1
+        if "三级指标" not in squeeze(pages[index]):
+            continue
+        lines, _ = _lines(pdf, index + 1)
+        for head in (line for line in lines if line[0] == "三级指标"):
+            below = [line for line in lines if line[2] > head[4] + 30 and squeeze(line[0]) != f"-{number}-"]
+            assert below, index + 1  # the header row heads at least one indicator on its page
