@@ -250,8 +250,9 @@ def table_heading(key, new_page=True):
     if not new_page:  # right after a part heading or a section break, which start the page
         title.paragraph_format.page_break_before = False
     para(f"公开{key}表", "表信息").alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    para("部门名称：{{ unit.name }}", "表信息")
-    para("{{ unit.year }}年度\t金额单位：元", "表信息")
+    # As the published tables have them: 10 names the 单位, 08 and 09 say 单位：元.
+    para(("单位名称" if key == "10" else "部门名称") + "：{{ unit.name }}", "表信息")
+    para("{{ unit.year }}年度\t" + ("单位：元" if key in ("08", "09") else "金额单位：元"), "表信息")
 
 
 def table_note(key, empty_flag=None):
@@ -297,9 +298,6 @@ run = para("", "toc 1").add_run()
 field_char(run, "begin")
 instruction(run, ' TOC \\o "1-2" \\h \\z \\u ')
 field_char(run, "separate")
-para("{%p if not toc %}", "toc 1")
-para("（目录在 Word/WPS 中打开时更新：右键目录，选择“更新域”。）", "toc 1")
-para("{%p endif %}", "toc 1")
 para("{%p for e in toc %}", "toc 1")
 para("{%p if e.level == 1 %}", "toc 1")
 para("{{ e.title }}\t{{ e.page }}", "toc 1")
@@ -374,21 +372,42 @@ merge(t, 0, 3, 0, 5)
 table_note("01")
 
 
+def text_width(texts, size=9):
+    """The width a cell needs to hold the longest of ``texts`` on one line at ``size`` pt."""
+    longest = max(sum(0.5 if ch.isascii() else 1 for ch in text) for text in texts)
+    return Pt(longest * size) + Cm(0.25)  # and the cell's padding
+
+
+AMOUNT = text_width(["62281177.64"]) + Cm(0.15)  # a 元 amount below 10^9, with room to spare
+NAME = text_width(["机关事业单位基本养老保险缴费支出"]) + Cm(1.3)  # the long 项 names, on one line
+
+
 def function_table(key, width=CONTENT):
+    """02, 03, 05, 08, 09: the 科目名称 column as wide in each (long 项 names on one line); the
+    amounts share what is left of the page. 本年支出 heads its three columns, as published."""
     columns = layout.FUNCTION_COLUMNS[key]
     n = len(columns)
     code_w = Cm(2)  # a 7-digit 项 code on one line
-    amount_w = min(Cm(3), int((width - code_w - Cm(5)) / n))
+    amount_w = max(AMOUNT, int((width - code_w - NAME) / n))
     name_w = width - code_w - amount_w * n
-    rows = [["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n],
-            ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
+    group = layout.FUNCTION_GROUPS.get(key)
+    top, sub = ["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n]
+    if group:
+        label, first = group
+        top[first + 2:first + 5] = [label, None, None]
+        sub[first + 2:first + 5] = columns[first:first + 3]
+    rows = [top, sub, ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
     t = table([code_w, name_w, *[amount_w] * n], rows, f"t{key}.rows",
               ["{{ r.code }}", "{{ r.name }}", *[f"{{{{ r.v[{i}] }}}}" for i in range(n)]],
               {i + 2: NUM for i in range(n)})
     merge(t, 0, 0, 0, 1)
     merge(t, 2, 0, 2, 1)
     for i in range(n):
+        if group and group[1] <= i < group[1] + 3:
+            continue
         merge(t, 0, i + 2, 1, i + 2)
+    if group:
+        merge(t, 0, group[1] + 2, 0, group[1] + 4)
     return t
 
 
@@ -463,8 +482,15 @@ function_table("09")
 table_note("09", "t09.empty")
 
 table_heading("10")
-table([Cm(10), Cm(2), Cm(4.6)], [["项目", "行次", "金额/统计数"]], "t10",
-      ["{{ r.label }}", "{{ r.line }}", "{{ r.value }}"], {1: CENTER, 2: NUM})
+# As published: each part a row of its own, then (一、 and 二、) the column headers of its rows.
+t10 = table([Cm(10), Cm(2), Cm(4.6)], [], footer_rows=[
+    (["{%tr for r in t10 %}"], {}), (["{%tr if r.kind == 'part' %}"], {}),
+    (["{{ r.label }}", None, None], {}), (["{%tr elif r.kind == 'head' %}"], {}),
+    (["{{ r.label }}", "{{ r.line }}", "{{ r.value }}"], {0: "表头", 1: "表头", 2: "表头"}),
+    (["{%tr else %}"], {}),
+    (["{{ r.label }}", "{{ r.line }}", "{{ r.value }}"], {1: CENTER, 2: NUM}),
+    (["{%tr endif %}"], {}), (["{%tr endfor %}"], {})])
+merge(t10, 2, 0, 2, 2)
 table_note("10")
 
 # ---- 第三部分 ----
