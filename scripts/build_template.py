@@ -360,18 +360,6 @@ heading("第二部分 {{ unit.year }}年部门决算表", 1)
 NUM = "表格数字"
 CENTER = "表格居中"
 
-table_heading("01", new_page=False)
-heading_rows = [["收入", None, None, "支出", None, None],
-                ["项目", "行次", "决算数", "项目", "行次", "决算数"],
-                ["栏次", None, "1", "栏次", None, "2"]]
-t = table([Cm(5), Cm(1.2), Cm(2.3), Cm(5), Cm(1.2), Cm(2.3)], heading_rows, "t01",
-          ["{{ r.ll }}", "{{ r.ln }}", "{{ r.lv }}", "{{ r.rl }}", "{{ r.rn }}", "{{ r.rv }}"],
-          {1: CENTER, 2: NUM, 4: CENTER, 5: NUM})
-merge(t, 0, 0, 0, 2)
-merge(t, 0, 3, 0, 5)
-table_note("01")
-
-
 def text_width(texts, size=9):
     """The width a cell needs to hold the longest of ``texts`` on one line at ``size`` pt."""
     longest = max(sum(0.5 if ch.isascii() else 1 for ch in text) for text in texts)
@@ -380,6 +368,21 @@ def text_width(texts, size=9):
 
 AMOUNT = text_width(["62281177.64"]) + Cm(0.15)  # a 元 amount below 10^9, with room to spare
 NAME = text_width(["机关事业单位基本养老保险缴费支出"]) + Cm(1.3)  # the long 项 names, on one line
+
+
+table_heading("01", new_page=False)
+heading_rows = [["收入", None, None, "支出", None, None],
+                ["项目", "行次", "决算数", "项目", "行次", "决算数"],
+                ["栏次", None, "1", "栏次", None, "2"]]
+label_w = text_width(layout.T01_LABELS.values())  # every 项目 on one line
+line_w = Cm(0.9)
+amount_w = int((CONTENT - 2 * label_w - 2 * line_w) / 2)
+t = table([label_w, line_w, amount_w] * 2, heading_rows, "t01",
+          ["{{ r.ll }}", "{{ r.ln }}", "{{ r.lv }}", "{{ r.rl }}", "{{ r.rn }}", "{{ r.rv }}"],
+          {1: CENTER, 2: NUM, 4: CENTER, 5: NUM})
+merge(t, 0, 0, 0, 2)
+merge(t, 0, 3, 0, 5)
+table_note("01")
 
 
 def function_table(key, width=CONTENT):
@@ -440,12 +443,17 @@ table_note("05")
 
 new_section(landscape=True)  # 06–08 likewise
 table_heading("06", new_page=False)
-w = [Cm(1.05), Cm(1.75), Cm(1.95), Cm(1.9)]
+# Code and amounts as wide as their longest figure; the names share the rest, each block's in
+# proportion to the length four in five of its names keep within: those stay on one line.
+fixed = [text_width(["30108"], 7.5), text_width(["30603667.43"], 7.5), text_width(["30603667.43"], 7.5)]
+typical = [sorted(len(name) for _, name in block)[len(block) * 4 // 5] for block in layout.T06_BLOCKS]
+names = WIDE - 4 * sum(fixed)
+w = [[fixed[0], int(names * n / sum(typical)), fixed[1], fixed[2]] for n in typical]
 t06_cells = [f"{{{{ r.c[{i}] }}}}" for i in range(16)]
 for name, base in (("表格文字小", "表格文字"), ("表格数字小", "表格数字")):  # 16 columns on one page
     small = paragraph_style(name, base, "宋体", 7.5, align=doc.styles[base].paragraph_format.alignment)
     small.paragraph_format.line_spacing = Pt(10)
-t = table(w * 4, [["人员经费", None, None, None, "公用经费", *[None] * 11],
+t = table([x for block in w for x in block], [["人员经费", None, None, None, "公用经费", *[None] * 11],
                   ["科目编码", "科目名称", "金额", "其中：基本支出"] * 4],
           "t06.rows", t06_cells, {i: "表格数字小" if i % 4 in (2, 3) else "表格文字小" for i in range(16)},
           footer_rows=[(["人员经费合计", None, "{{ t06.personnel[0] }}", "{{ t06.personnel[1] }}",
