@@ -108,6 +108,8 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
         click.echo(f"原报告有手工修改，已备份为：{result.backup}")
     if result.pdf:
         click.echo(f"PDF：{result.pdf}")
+    else:  # the 目录 has its entries but no page numbers: only Word/WPS can lay the pages out
+        click.echo("目录的页码在 Word/WPS 中打开时更新；若未更新，右键目录，选择“更新域”。")
     if result.pdf_note:
         click.echo(result.pdf_note)
     click.echo(f"审核报告：{result.audit_report}")

@@ -79,6 +79,10 @@ FUNCTION_COLUMNS = {
     "09": ("合计", "基本支出", "项目支出"),
 }
 
+# The function tables whose three expenditure columns stand under one 本年支出 header:
+# (header, index of the first of them in FUNCTION_COLUMNS).
+FUNCTION_GROUPS = {"05": ("本年支出", 0), "08": ("本年支出", 2), "09": ("本年支出", 0)}
+
 T07_COLUMNS = ("合计", "因公出国（境）费", "小计", "公务用车购置费", "公务用车运行维护费", "公务接待费")
 
 T10_ROWS = {

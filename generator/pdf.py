@@ -23,13 +23,17 @@ from xml.sax.saxutils import escape
 from .errors import OutputError
 from .files import STALE_SECONDS, WORK_PREFIX, os_problem, write_atomically
 
-# Template font → installed fonts to try, best first (Linux families, then Windows ones).
+# Template font → installed fonts to try, best first (Windows names, then Linux families). Each
+# face keeps its own look (黑体 a sans, 楷体 a brush face), and only Simplified Chinese faces are
+# named, so that no fallback draws Japanese or Traditional forms.
 FONT_CANDIDATES = {
-    "仿宋_GB2312": ("FangSong", "仿宋", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
-    "楷体_GB2312": ("KaiTi", "楷体", "AR PL UKai CN", "Noto Serif CJK SC", "Source Han Serif SC"),
-    "方正小标宋简体": ("SimSun", "宋体", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
-    "宋体": ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL UMing CN"),
+    "方正小标宋简体": ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL SungtiL GB"),
+    "宋体": ("SimSun", "Noto Serif CJK SC", "Source Han Serif SC", "AR PL SungtiL GB"),
     "黑体": ("SimHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei"),
+    "楷体_GB2312": ("KaiTi", "楷体", "AR PL KaitiM GB", "AR PL UKai CN"),
+    # No free 仿宋 is packaged; a Song face of the same build is closest in weight and width.
+    "仿宋_GB2312": ("FangSong", "仿宋", "Noto Serif CJK SC", "Source Han Serif SC",
+                  "AR PL SungtiL GB"),
     # Figures are set in Times New Roman; Liberation Serif has the same widths.
     "Times New Roman": ("Liberation Serif", "Tinos", "DejaVu Serif"),
 }

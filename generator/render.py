@@ -190,14 +190,17 @@ class _Template(DocxTemplate):
                        lambda data: data.decode("utf-8"))
 
 
-def _function_rows(lines: list[Line]) -> list[dict]:
+def _function_rows(lines: list[Line], key: str) -> list[dict]:
+    """A function table's rows; a table without data still prints its (empty) 合计 row."""
+    if not lines:
+        return [{"code": "合计", "name": "", "v": [""] * len(layout.FUNCTION_COLUMNS[key])}]
     return [{"code": line.code or "合计", "name": line.name if line.code else "",
              "v": [fmt_table(v) for v in line.values]} for line in lines]
 
 
-def _function_table(lines: list[Line]) -> dict:
+def _function_table(lines: list[Line], key: str) -> dict:
     """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计."""
-    return {"rows": _function_rows(lines), "empty": len(lines) <= 1}
+    return {"rows": _function_rows(lines, key), "empty": len(lines) <= 1}
 
 
 def _t01_rows(fig: Figures) -> list[dict]:
@@ -231,14 +234,19 @@ def _t06_rows(fig: Figures) -> list[dict]:
 
 
 def _t10_rows(fig: Figures) -> list[dict]:
-    sections = {1: "一、政府采购情况", 5: "二、机关运行经费", 7: "三、国有资产占用情况"}
+    """公开10表 as published: a row per part, the column headers of 一、 and 二、, then the lines."""
+    parts = {1: ("一、政府采购情况", ("项目", "行次", "采购金额")), 5: ("二、机关运行经费", ("项目", "", "统计数")),
+             7: ("三、国有资产占用情况", None)}
     rows = []
     for line, label in layout.T10_ROWS.items():
-        if line in sections:
-            rows.append({"label": sections[line], "line": "", "value": ""})
+        if line in parts:
+            part, head = parts[line]
+            rows.append({"kind": "part", "label": part, "line": "", "value": ""})
+            if head:
+                rows.append(dict(zip(("label", "line", "value"), head), kind="head"))
         value = fig.t10.get(line)
         shown = (fmt_count(value) if value else "") if line in layout.T10_COUNT_ROWS else fmt_table(value)
-        rows.append({"label": label, "line": str(line), "value": shown})
+        rows.append({"kind": "line", "label": label, "line": str(line), "value": shown})
     return rows
 
 
@@ -256,9 +264,17 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
             "deviation": ind.deviation.value,
         })
         previous = (ind.level1, ind.level2)
+    amounts = [v for f in pf.funds for v in (f.declared, f.planned, f.budget, f.spent, f.balance) if v is not None]
+    # One format for the 万元 cells: two decimals, or as many as the most precise figure has
+    # (18.451 stays exact, and 50 beside it prints 50.000).
+    places = max([2, *(-v.normalize().as_tuple().exponent for v in amounts)])
+
+    def wan(value: Decimal | None) -> str:
+        return "" if value is None else f"{value:.{places}f}"
+
     funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
-              "declared": fmt_plain(f.declared), "planned": fmt_plain(f.planned),
-              "budget": fmt_plain(f.budget), "spent": fmt_plain(f.spent), "balance": fmt_plain(f.balance),
+              "declared": wan(f.declared), "planned": wan(f.planned), "budget": wan(f.budget),
+              "spent": wan(f.spent), "balance": wan(f.balance),
               "rate": fmt_percent(f.rate), "score": fmt_percent(f.score)} for f in pf.funds]
     weight = sum((i.weight.amount for i in p.indicators), Decimal(10))
     analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
@@ -286,15 +302,15 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},
         "t01": _t01_rows(fig),
-        "t02": _function_table(fig.t02),
-        "t03": _function_table(fig.t03),
+        "t02": _function_table(fig.t02, "02"),
+        "t03": _function_table(fig.t03, "03"),
         "t04": _t04_rows(fig),
-        "t05": _function_table(fig.t05),
+        "t05": _function_table(fig.t05, "05"),
         "t06": {"rows": _t06_rows(fig), "personnel": [fmt_table(v) for v in fig.t06_personnel],
                 "public": [fmt_table(v) for v in fig.t06_public]},
         "t07": [fmt_table(v) for v in (*fig.t07_budget, *fig.t07_actual)],
-        "t08": _function_table(fig.t08),
-        "t09": _function_table(fig.t09),
+        "t08": _function_table(fig.t08, "08"),
+        "t09": _function_table(fig.t09, "09"),
         "t10": _t10_rows(fig),
         "narrative": render_narrative(narrative_context(wb, fig, projects)),
         "extra_terms": wb.extra_terms,
@@ -400,14 +416,20 @@ def write_docx(context: dict, target: Path) -> None:
     write_atomically(target, _stable_zip(buffer.getvalue()), "报告")
 
 
-def headings(docx: Path) -> list[tuple[int, str]]:
-    """(level, text) of the report's part and section headings, as the 目录 lists them."""
+def headings(docx: Path) -> list[tuple[int, str, str]]:
+    """(level, text, entry) of the report's part and section headings: the text as printed on
+    its page, the entry as the 目录 lists it (the ten tables numbered 一、… 十、, as published)."""
     from docx import Document
 
     levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
-    found = []
+    found, tables = [], 0
     for paragraph in Document(str(docx)).paragraphs:
-        level = levels.get(paragraph.style.name if paragraph.style is not None else "")
-        if level and paragraph.text.strip() and "项目支出绩效自评表" not in paragraph.text:
-            found.append((level, paragraph.text.strip()))
+        style = paragraph.style.name if paragraph.style is not None else ""
+        text = paragraph.text.strip()
+        if levels.get(style) and text and "项目支出绩效自评表" not in text:
+            if style == "表标题":
+                tables += 1
+                found.append((2, text, f"{layout.chinese_number(tables)}、{text}"))
+            else:
+                found.append((levels[style], text, text))
     return found

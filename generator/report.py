@@ -136,8 +136,8 @@ def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, 
     with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
         draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
         entries = headings(docx)
-        pages = libreoffice.heading_pages([title for _, title in entries], libreoffice.page_texts(draft_pdf))
-    context["toc"] = [{"level": level, "title": title, "page": "" if page is None else str(page)}
-                      for (level, title), page in zip(entries, pages)]
+        pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
+    context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
+                      for (level, _, entry), page in zip(entries, pages)]
     write_docx(context, docx)
     libreoffice.convert(soffice, docx, pdf_path, dated)

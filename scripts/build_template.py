@@ -24,10 +24,32 @@ sys.path.insert(0, str(ROOT))
 from generator import layout  # noqa: E402
 
 doc = Document()
+
+
+def name_fonts(fonts, east_asia, latin="Times New Roman"):
+    """Set ``w:rFonts`` to named fonts; a theme attribute would override the names."""
+    for theme in ("asciiTheme", "eastAsiaTheme", "hAnsiTheme", "cstheme"):
+        fonts.attrib.pop(qn(f"w:{theme}"), None)
+    fonts.set(qn("w:eastAsia"), east_asia)
+    fonts.set(qn("w:ascii"), latin)
+    fonts.set(qn("w:hAnsi"), latin)
+
+
+def chinese_language():
+    """zh-CN wherever a language is declared: Word, WPS and LibreOffice then draw the Simplified
+    forms (所, 、, ：) of a CJK font that has several, not the Japanese ones of the default template."""
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    name_fonts(defaults.find(qn("w:rFonts")), "宋体")
+    defaults.find(qn("w:lang")).set(qn("w:eastAsia"), "zh-CN")
+    doc.settings.element.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), "zh-CN")
+
+
+chinese_language()
 section = doc.sections[0]
 section.page_width, section.page_height = Cm(21), Cm(29.7)
 section.orientation = WD_ORIENT.PORTRAIT
 section.top_margin = section.bottom_margin = Cm(2.54)
+section.header_distance = section.footer_distance = Cm(1.5)
 section.left_margin = section.right_margin = Cm(2.2)
 CONTENT = Cm(21 - 4.4)
 WIDE = Cm(29.7 - 3)  # a landscape page's text width (1.5 cm side margins)
@@ -45,15 +67,21 @@ def set_fonts(style, east_asia, latin="Times New Roman", size=None, bold=None):
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
         rpr.insert(0, fonts)
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:ascii"), latin)
-    fonts.set(qn("w:hAnsi"), latin)
+    name_fonts(fonts, east_asia, latin)
 
 
 def paragraph_style(name, base, east_asia, size, *, bold=False, align=None, indent=False,
-                    page_break=False, outline=None, before=0, after=0):
+                    page_break=False, outline=None, before=0, after=0, line=None):
+    """A paragraph style made from scratch: a style the default template already has (Title,
+    Heading n, Header …) loses its borders, theme fonts and spacing first."""
     styles = doc.styles
-    style = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    if name in [s.name for s in styles]:
+        style = styles[name]
+        for tag in ("w:pPr", "w:rPr"):
+            for el in style.element.findall(qn(tag)):
+                style.element.remove(el)
+    else:
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     if base:
         style.base_style = styles[base]
     set_fonts(style, east_asia, size=size, bold=bold)
@@ -63,25 +91,41 @@ def paragraph_style(name, base, east_asia, size, *, bold=False, align=None, inde
         pf.alignment = align
     pf.first_line_indent = Pt(size * 2) if indent else Pt(0)
     pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    pf.line_spacing = Pt(size * 1.75)
+    pf.line_spacing = Pt(line or size * 1.75)
     pf.space_before, pf.space_after = Pt(before), Pt(after)
     pf.page_break_before = page_break
-    if outline is not None:
+    if outline is not None:  # a heading: in the navigation pane, never alone at a page's foot
         pf.keep_with_next = True
+        pf.keep_together = True
+        style.element.get_or_add_pPr().get_or_add_outlineLvl().set(qn("w:val"), str(outline))
     return style
 
 
+# GB/T 9704's hierarchy: title 方正小标宋, 一、 黑体, （一） 楷体, 1./（1） 仿宋 bold, body 仿宋, all 三号.
 normal = paragraph_style("Normal", None, "仿宋_GB2312", 16, indent=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-paragraph_style("Title", "Normal", "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER)
-paragraph_style("Heading 1", "Normal", "黑体", 16, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True,
-                outline=0, before=12, after=12)
+paragraph_style("Title", "Normal", "方正小标宋简体", 26, align=WD_ALIGN_PARAGRAPH.CENTER)  # cover: 一号
+paragraph_style("目录标题", "Normal", "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True,
+                after=16)
+paragraph_style("Heading 1", "Normal", "方正小标宋简体", 22, align=WD_ALIGN_PARAGRAPH.CENTER, page_break=True,
+                outline=0, before=12, after=16)
 paragraph_style("Heading 2", "Normal", "黑体", 16, indent=True, outline=1)
 paragraph_style("Heading 3", "Normal", "楷体_GB2312", 16, indent=True, outline=2)
+paragraph_style("Heading 4", "Normal", "仿宋_GB2312", 16, bold=True, indent=True, outline=3)
+# Page furniture: a small centred header over a thin rule, the page number centred in 四号 宋体.
+header_style = paragraph_style("Header", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.CENTER, line=15)
+rule = OxmlElement("w:pBdr")
+bottom = OxmlElement("w:bottom")
+for key, value in (("val", "single"), ("sz", "4"), ("space", "1"), ("color", "auto")):
+    bottom.set(qn(f"w:{key}"), value)
+rule.append(bottom)
+header_style.element.get_or_add_pPr().insert_element_before(rule, "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc")
+paragraph_style("Footer", "Normal", "宋体", 14, align=WD_ALIGN_PARAGRAPH.CENTER, line=18)
 table_title = paragraph_style("表标题", "Normal", "方正小标宋简体", 18, align=WD_ALIGN_PARAGRAPH.CENTER,
                               page_break=True)
 outline = OxmlElement("w:outlineLvl")  # listed in the 目录 and the navigation pane, as in the seeds
 outline.set(qn("w:val"), "1")
 table_title.element.get_or_add_pPr().append(outline)
+table_title.paragraph_format.keep_with_next = True
 paragraph_style("表信息", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 paragraph_style("表注", "Normal", "宋体", 10.5, align=WD_ALIGN_PARAGRAPH.LEFT)
 cell_style = paragraph_style("表格文字", "Normal", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
@@ -109,14 +153,23 @@ def loop(body_macro, items, style="Normal"):
 
 
 def repeat_header(row):
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    tr_pr.append(el)
+    """A column-header row: repeated on every page the table continues on, never split, and kept
+    with the row it heads (never the last line of a page)."""
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    no_split(row)
+    keep_with_next(row)
 
 
 def no_split(row):
     tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))
+    if tr_pr.find(qn("w:cantSplit")) is None:
+        tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def keep_with_next(row):
+    for tc in row._tr.tc_lst:  # the row's own cells (row.cells gives the top of a vertical merge)
+        for p in tc.iter(qn("w:p")):
+            p.get_or_add_pPr().get_or_add_keepNext()
 
 
 def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_rows=(), long_text=False):
@@ -148,13 +201,12 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
             cell.width = w
     for r, values in enumerate(header_rows):
         row = t.rows[r]
-        repeat_header(row)
         for c, value in enumerate(values):
-            if value is None:
-                continue
-            cell = row.cells[c]
-            cell.paragraphs[0].text = value
-            cell.paragraphs[0].style = doc.styles["表头"]
+            # An empty header cell too: a body paragraph (三号, 28 pt line) would make the row tall.
+            row.cells[c].paragraphs[0].style = doc.styles["表头"]
+            if value is not None:
+                row.cells[c].paragraphs[0].text = value
+        repeat_header(row)
     r = len(header_rows)
     if loop_expr:
         t.rows[r].cells[0].paragraphs[0].text = f"{{%tr for r in {loop_expr} %}}"
@@ -171,10 +223,9 @@ def table(widths, header_rows, loop_expr=None, cells=None, styles=None, footer_r
         if not long_text:
             no_split(row)
         for c, value in enumerate(values):
-            if value is None:
-                continue
-            row.cells[c].paragraphs[0].text = value
             row.cells[c].paragraphs[0].style = doc.styles[value_styles.get(c, "表格文字")]
+            if value is not None:
+                row.cells[c].paragraphs[0].text = value
         r += 1
     return t
 
@@ -199,8 +250,9 @@ def table_heading(key, new_page=True):
     if not new_page:  # right after a part heading or a section break, which start the page
         title.paragraph_format.page_break_before = False
     para(f"公开{key}表", "表信息").alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    para("部门名称：{{ unit.name }}", "表信息")
-    para("{{ unit.year }}年度\t金额单位：元", "表信息")
+    # As the published tables have them: 10 names the 单位, 08 and 09 say 单位：元.
+    para(("单位名称" if key == "10" else "部门名称") + "：{{ unit.name }}", "表信息")
+    para("{{ unit.year }}年度\t" + ("单位：元" if key in ("08", "09") else "金额单位：元"), "表信息")
 
 
 def table_note(key, empty_flag=None):
@@ -219,8 +271,7 @@ para("{{ unit.year }}年度单位决算公开", "Title")
 para("{%p if draft %}", "Title")
 para("草稿（审核未通过，不得公开）", "Title")
 para("{%p endif %}", "Title")
-toc_title = para("目  录", "Title")
-toc_title.paragraph_format.page_break_before = True
+para("目  录", "目录标题")
 
 
 def field_char(run, kind):
@@ -247,9 +298,6 @@ run = para("", "toc 1").add_run()
 field_char(run, "begin")
 instruction(run, ' TOC \\o "1-2" \\h \\z \\u ')
 field_char(run, "separate")
-para("{%p if not toc %}", "toc 1")
-para("（目录在 Word/WPS 中打开时更新：右键目录，选择“更新域”。）", "toc 1")
-para("{%p endif %}", "toc 1")
 para("{%p for e in toc %}", "toc 1")
 para("{%p if e.level == 1 %}", "toc 1")
 para("{{ e.title }}\t{{ e.page }}", "toc 1")
@@ -294,7 +342,9 @@ def new_section(landscape):
     long_side, short_side = Cm(29.7), Cm(21)
     sec.page_width, sec.page_height = (long_side, short_side) if landscape else (short_side, long_side)
     sec.left_margin = sec.right_margin = Cm(1.5) if landscape else Cm(2.2)
-    sec.top_margin = sec.bottom_margin = Cm(1.8) if landscape else Cm(2.54)
+    sec.top_margin = sec.bottom_margin = Cm(2.1) if landscape else Cm(2.54)
+    # The header line and its rule end about 0.6 cm below header_distance: clear of the text.
+    sec.header_distance = sec.footer_distance = Cm(1.1) if landscape else Cm(1.5)
     return sec
 
 
@@ -310,11 +360,24 @@ heading("第二部分 {{ unit.year }}年部门决算表", 1)
 NUM = "表格数字"
 CENTER = "表格居中"
 
+def text_width(texts, size=9):
+    """The width a cell needs to hold the longest of ``texts`` on one line at ``size`` pt."""
+    longest = max(sum(0.5 if ch.isascii() else 1 for ch in text) for text in texts)
+    return Pt(longest * size) + Cm(0.25)  # and the cell's padding
+
+
+AMOUNT = text_width(["62281177.64"]) + Cm(0.15)  # a 元 amount below 10^9, with room to spare
+NAME = text_width(["机关事业单位基本养老保险缴费支出"]) + Cm(1.3)  # the long 项 names, on one line
+
+
 table_heading("01", new_page=False)
 heading_rows = [["收入", None, None, "支出", None, None],
                 ["项目", "行次", "决算数", "项目", "行次", "决算数"],
                 ["栏次", None, "1", "栏次", None, "2"]]
-t = table([Cm(5), Cm(1.2), Cm(2.3), Cm(5), Cm(1.2), Cm(2.3)], heading_rows, "t01",
+label_w = text_width(layout.T01_LABELS.values())  # every 项目 on one line
+line_w = Cm(0.9)
+amount_w = int((CONTENT - 2 * label_w - 2 * line_w) / 2)
+t = table([label_w, line_w, amount_w] * 2, heading_rows, "t01",
           ["{{ r.ll }}", "{{ r.ln }}", "{{ r.lv }}", "{{ r.rl }}", "{{ r.rn }}", "{{ r.rv }}"],
           {1: CENTER, 2: NUM, 4: CENTER, 5: NUM})
 merge(t, 0, 0, 0, 2)
@@ -323,30 +386,41 @@ table_note("01")
 
 
 def function_table(key, width=CONTENT):
+    """02, 03, 05, 08, 09: the 科目名称 column as wide in each (long 项 names on one line); the
+    amounts share what is left of the page. 本年支出 heads its three columns, as published."""
     columns = layout.FUNCTION_COLUMNS[key]
     n = len(columns)
     code_w = Cm(2)  # a 7-digit 项 code on one line
-    amount_w = min(Cm(3), int((width - code_w - Cm(5)) / n))
+    amount_w = max(AMOUNT, int((width - code_w - NAME) / n))
     name_w = width - code_w - amount_w * n
-    rows = [["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n],
-            ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
+    group = layout.FUNCTION_GROUPS.get(key)
+    top, sub = ["项目", None, *columns], ["功能分类科目编码", "科目名称", *[None] * n]
+    if group:
+        label, first = group
+        top[first + 2:first + 5] = [label, None, None]
+        sub[first + 2:first + 5] = columns[first:first + 3]
+    rows = [top, sub, ["栏次", None, *[str(i) for i in range(1, n + 1)]]]
     t = table([code_w, name_w, *[amount_w] * n], rows, f"t{key}.rows",
               ["{{ r.code }}", "{{ r.name }}", *[f"{{{{ r.v[{i}] }}}}" for i in range(n)]],
               {i + 2: NUM for i in range(n)})
     merge(t, 0, 0, 0, 1)
     merge(t, 2, 0, 2, 1)
     for i in range(n):
+        if group and group[1] <= i < group[1] + 3:
+            continue
         merge(t, 0, i + 2, 1, i + 2)
+    if group:
+        merge(t, 0, group[1] + 2, 0, group[1] + 4)
     return t
 
 
 new_section(landscape=True)  # 02–04 are too wide for a portrait page
 table_heading("02", new_page=False)
 function_table("02", WIDE)
-table_note("02")
+table_note("02", "t02.empty")
 table_heading("03")
 function_table("03", WIDE)
-table_note("03")
+table_note("03", "t03.empty")
 
 table_heading("04")
 heading_rows = [["收入", None, None, "支出", None, None, None, None, None],
@@ -365,16 +439,21 @@ new_section(landscape=False)
 
 table_heading("05", new_page=False)
 function_table("05")
-table_note("05")
+table_note("05", "t05.empty")
 
 new_section(landscape=True)  # 06–08 likewise
 table_heading("06", new_page=False)
-w = [Cm(1.05), Cm(1.75), Cm(1.95), Cm(1.9)]
+# Code and amounts as wide as their longest figure; the names share the rest, each block's in
+# proportion to the length four in five of its names keep within: those stay on one line.
+fixed = [text_width(["30108"], 7.5), text_width(["30603667.43"], 7.5), text_width(["30603667.43"], 7.5)]
+typical = [sorted(len(name) for _, name in block)[len(block) * 4 // 5] for block in layout.T06_BLOCKS]
+names = WIDE - 4 * sum(fixed)
+w = [[fixed[0], int(names * n / sum(typical)), fixed[1], fixed[2]] for n in typical]
 t06_cells = [f"{{{{ r.c[{i}] }}}}" for i in range(16)]
 for name, base in (("表格文字小", "表格文字"), ("表格数字小", "表格数字")):  # 16 columns on one page
     small = paragraph_style(name, base, "宋体", 7.5, align=doc.styles[base].paragraph_format.alignment)
     small.paragraph_format.line_spacing = Pt(10)
-t = table(w * 4, [["人员经费", None, None, None, "公用经费", *[None] * 11],
+t = table([x for block in w for x in block], [["人员经费", None, None, None, "公用经费", *[None] * 11],
                   ["科目编码", "科目名称", "金额", "其中：基本支出"] * 4],
           "t06.rows", t06_cells, {i: "表格数字小" if i % 4 in (2, 3) else "表格文字小" for i in range(16)},
           footer_rows=[(["人员经费合计", None, "{{ t06.personnel[0] }}", "{{ t06.personnel[1] }}",
@@ -411,8 +490,15 @@ function_table("09")
 table_note("09", "t09.empty")
 
 table_heading("10")
-table([Cm(10), Cm(2), Cm(4.6)], [["项目", "行次", "金额/统计数"]], "t10",
-      ["{{ r.label }}", "{{ r.line }}", "{{ r.value }}"], {1: CENTER, 2: NUM})
+# As published: each part a row of its own, then (一、 and 二、) the column headers of its rows.
+t10 = table([Cm(10), Cm(2), Cm(4.6)], [], footer_rows=[
+    (["{%tr for r in t10 %}"], {}), (["{%tr if r.kind == 'part' %}"], {}),
+    (["{{ r.label }}", None, None], {}), (["{%tr elif r.kind == 'head' %}"], {}),
+    (["{{ r.label }}", "{{ r.line }}", "{{ r.value }}"], {0: "表头", 1: "表头", 2: "表头"}),
+    (["{%tr else %}"], {}),
+    (["{{ r.label }}", "{{ r.line }}", "{{ r.value }}"], {1: CENTER, 2: NUM}),
+    (["{%tr endif %}"], {}), (["{%tr endfor %}"], {})])
+merge(t10, 2, 0, 2, 2)
 table_note("10")
 
 # ---- 第三部分 ----
@@ -441,8 +527,8 @@ SECTIONS = [
 for title, parts in SECTIONS:
     heading(title, 2)
     for sub_title, key in parts:
-        if sub_title:
-            para(sub_title, "Heading 3")
+        if sub_title:  # （1）… under （四）: the fourth level
+            para(sub_title, "Heading 4" if sub_title[1].isdigit() else "Heading 3")
         if key:
             loop(None, f"narrative.{key}")
 
@@ -486,10 +572,11 @@ pt = table(cols, [
 ], "p.funds", ["", "{{ r.source }}", "", "{{ r.declared }}", "{{ r.planned }}", "{{ r.budget }}",
                "{{ r.spent }}", "{{ r.balance }}", "{{ r.rate }}", "{{ r.score }}"],
     {i: NUM for i in range(3, 10)})
-for r in range(4):  # header rows of the 附件 do not repeat: the table is one page's form
+for r in range(4):  # the 附件's identity and fund rows: one block, kept with the goals below
     tr_pr = pt.rows[r]._tr.trPr
     for el in tr_pr.findall(qn("w:tblHeader")):
         tr_pr.remove(el)
+keep_with_next(pt.rows[5])
 merge(pt, 0, 0, 0, 1)
 merge(pt, 0, 2, 0, 9)
 merge(pt, 1, 0, 1, 1)
@@ -516,31 +603,61 @@ for r in (0, 1):
     merge(goals, r, 1, r, 5)
     merge(goals, r, 6, r, 9)
 merge(goals, 0, 0, 1, 0)
-goals.rows[0]._tr.trPr.remove(goals.rows[0]._tr.trPr.find(qn("w:tblHeader")))
+goals.rows[0]._tr.trPr.remove(goals.rows[0]._tr.trPr.find(qn("w:tblHeader")))  # its label spans the text
 
+
+
+def separate_tables():
+    """Tables that touch are one table to Word and LibreOffice, and a table's header rows are its
+    first rows only: a hairline paragraph keeps the next one a table of its own."""
+    split = para("", "表格文字")
+    split.paragraph_format.line_spacing = Pt(1)
+    split.paragraph_format.keep_with_next = True
+
+
+separate_tables()  # the indicators repeat their column headers on a continued page
 ind = table(cols, [["绩效指标", *layout.INDICATOR_HEADERS]], "p.indicators",
             ["", "{% vmerge r.m1 %}{{ r.l1 }}", "{% vmerge r.m2 %}{{ r.l2 }}", "{{ r.l3 }}",
              "{{ r.initial }}", "{{ r.adjusted }}", "{{ r.actual }}", "{{ r.weight }}", "{{ r.score }}",
              "{{ r.deviation }}"], {7: NUM, 8: NUM},
             footer_rows=[(["总分", None, None, None, None, None, None, "{{ p.weight }}", "{{ p.total }}",
                            "{{ p.grade }}"], {7: NUM, 8: NUM, 9: CENTER})])
-ind.rows[0]._tr.trPr.remove(ind.rows[0]._tr.trPr.find(qn("w:tblHeader")))
-restart = OxmlElement("w:vMerge")
-restart.set(qn("w:val"), "restart")
-ind.rows[0].cells[0]._tc.get_or_add_tcPr().append(restart)
-continue_merge(ind.rows[2].cells[0])
+# 绩效指标 labels the whole indicator block. Its header cell stays out of the body's vertical
+# merge, or no application could repeat the header row on a continued page; the label column
+# below it is one merged cell, drawn without the line between them.
+def no_border(cell, side):
+    borders = cell._tc.get_or_add_tcPr().first_child_found_in("w:tcBorders")
+    if borders is None:
+        borders = OxmlElement("w:tcBorders")
+        cell._tc.get_or_add_tcPr().insert_element_before(borders, "w:shd", "w:noWrap", "w:tcMar",
+                                                         "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
+    line = OxmlElement(f"w:{side}")
+    line.set(qn("w:val"), "nil")
+    borders.append(line)
+
+
+no_border(ind.rows[0].cells[0], "bottom")
+no_border(ind.rows[2].cells[0], "top")
+no_border(ind.rows[2].cells[0], "bottom")
 merge(ind, len(ind.rows) - 1, 0, len(ind.rows) - 1, 6)
 
-ana = table(cols, [], "p.analysis", ["{% vmerge r.m %}{{ r.part }}", "{{ r.label }}", None, "{{ r.text }}",
-                                     None, None, None, None, None, None], long_text=True)
-row = ana.rows[1]
-merge(ana, 1, 1, 1, 2)
-merge(ana, 1, 3, 1, 9)
+# The last analysis row is kept with the 备注 below it, which never start a page alone.
+separate_tables()  # the indicators' header does not repeat over the analysis
+ana = table(cols, [], "p.analysis[:-1]", ["{% vmerge r.m %}{{ r.part }}", "{{ r.label }}", None, "{{ r.text }}",
+                                          None, None, None, None, None, None], long_text=True,
+            footer_rows=[(["", "{{ p.analysis[-1].label }}", None, "{{ p.analysis[-1].text }}",
+                           None, None, None, None, None, None], {})])
+for r in (1, 3):
+    merge(ana, r, 1, r, 2)
+    merge(ana, r, 3, r, 9)
+continue_merge(ana.rows[3].cells[0])
+keep_with_next(ana.rows[3])
 notes = paragraph_style("附件备注", "表注", "宋体", 9, align=WD_ALIGN_PARAGRAPH.LEFT)
 notes.paragraph_format.line_spacing = Pt(12)
-para("{%p for line in project_notes %}", "附件备注")
-para("{{ line }}", "附件备注")
+para("{%p for line in project_notes[:-1] %}", "附件备注")
+para("{{ line }}", "附件备注").paragraph_format.keep_with_next = True
 para("{%p endfor %}", "附件备注")
+para("{{ project_notes[-1] }}", "附件备注")
 para("{%p endfor %}", "Normal")
 
 # ---- findings of a forced draft ----
@@ -558,6 +675,35 @@ for rel_id, rel in list(doc.part.rels.items()):
     if rel.reltype.endswith("/stylesWithEffects"):
         doc.part.drop_rel(rel_id)
 
+
+
+def only_used_styles():
+    """Drop the default template's styles that the report never uses (Light Shading Accent 1 …):
+    a clerk restyling in Word sees the report's own styles. Kept: those the parts name, what
+    they are based on, and the defaults Word falls back to."""
+    styles = doc.styles.element
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    parts = [doc.element, doc.sections[1].header._element, doc.sections[1].footer._element]
+    wanted = {v for part in parts for tag in ("w:pStyle", "w:rStyle", "w:tblStyle")
+              for v in (el.get(qn("w:val")) for el in part.iter(qn(tag)))}
+    wanted |= {s.get(qn("w:styleId")) for s in by_id.values() if s.get(qn("w:default")) == "1"}
+    pending = list(wanted)
+    while pending:
+        based = by_id[pending.pop()].find(qn("w:basedOn"))
+        if based is not None and based.get(qn("w:val")) not in wanted:
+            wanted.add(based.get(qn("w:val")))
+            pending.append(based.get(qn("w:val")))
+    for style_id, style in by_id.items():
+        if style_id not in wanted:
+            styles.remove(style)
+            continue
+        for tag in ("w:link", "w:next"):  # a link to a dropped style would dangle
+            el = style.find(qn(tag))
+            if el is not None and el.get(qn("w:val")) not in wanted:
+                style.remove(el)
+
+
+only_used_styles()
 out = ROOT / "templates" / "report.docx"
 doc.save(out)
 print(out.relative_to(ROOT))

@@ -1,8 +1,13 @@
 """The PDF reads like the published report: 目录 page numbers, landscape tables, header and
 footer, no text lost. Needs LibreOffice (``.ci/run`` installs it)."""
 
+import functools
 import re
+import shutil
+import struct
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -10,6 +15,7 @@ from pypdf import PdfReader
 
 from conftest import JINCHENG, XINZHOU
 from generator.cli import main
+from generator.layout import PROJECT_NOTES
 from generator.pdf import find_soffice
 
 pytestmark = pytest.mark.skipif(find_soffice() is None, reason="LibreOffice is not installed: no PDF to check")
@@ -39,7 +45,7 @@ def built(request, tmp_path_factory):
 
     validation = OpenXmlValidator().validate(str(docx))  # the 目录 now holds entries and numbers
     assert validation.is_valid, [str(e) for e in validation.errors[:5]]
-    return Document(str(docx)), reader, [p.extract_text() for p in reader.pages]
+    return Document(str(docx)), reader, [p.extract_text() for p in reader.pages], pdf
 
 
 def _numbered_pages(pages):
@@ -48,21 +54,26 @@ def _numbered_pages(pages):
 
 
 def test_toc_page_numbers_match_the_pages(built):
-    doc, _, pages = built
+    doc, _, pages, _ = built
     entries = [p.text.split("\t") for p in doc.paragraphs
                if p.style.name in ("toc 1", "toc 2") and "\t" in p.text]
     assert len(entries) == 27  # five parts, 2 + 10 sections and the ten tables
+    # The tables are listed 一、… 十、 as in the published 目录; their pages print the bare title.
+    tables = [title for title, _ in entries[3:14] if not title.startswith("第")]
+    assert [t.split("、", 1)[0] for t in tables] == ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"]
+    assert tables[0] == "一、收入支出决算总表" and tables[9] == "十、部门决算公开相关信息统计表"
     numbered = _numbered_pages(pages)
     position = 0
     for title, page in entries:
         assert page.isdigit(), (title, page)
-        index = next(k for k in range(position, len(numbered)) if letters(title) in letters(pages[numbered[k][0]]))
+        printed = title.split("、", 1)[1] if title in tables else title
+        index = next(k for k in range(position, len(numbered)) if letters(printed) in letters(pages[numbered[k][0]]))
         assert numbered[index][1] == int(page), title
         position = index
 
 
 def test_wide_tables_are_on_landscape_pages(built):
-    _, reader, pages = built
+    _, reader, pages, _ = built
     for key, landscape in (("公开06表", True), ("公开04表", True), ("公开02表", True), ("公开05表", False)):
         i = next(i for i, text in enumerate(pages) if key in squeeze(text))
         box = reader.pages[i].mediabox
@@ -70,7 +81,7 @@ def test_wide_tables_are_on_landscape_pages(built):
 
 
 def test_header_and_footer_on_every_body_page(built):
-    doc, _, pages = built
+    doc, _, pages, _ = built
     numbered = _numbered_pages(pages)
     first = numbered[0][0]
     assert first >= 2  # cover and 目录 carry neither
@@ -83,7 +94,7 @@ def test_header_and_footer_on_every_body_page(built):
 
 
 def test_no_table_text_is_lost(built):
-    doc, _, pages = built
+    doc, _, pages, _ = built
     in_tables = Counter()
     for table in doc.tables:
         # Merged cells appear once per row they span: count each cell element once.
@@ -93,3 +104,144 @@ def test_no_table_text_is_lost(built):
     in_pdf = Counter(squeeze("".join(pages)))
     missing = {ch: n - in_pdf[ch] for ch, n in in_tables.items() if in_pdf[ch] < n}
     assert not missing
+
+
+def _face(family, style):
+    """(file, index in a collection) of an installed font, or None."""
+    out = subprocess.run(["fc-list", "-f", "%{file}|%{index}|%{style}\\n", family],
+                         capture_output=True, text=True).stdout
+    return next(((f, int(i)) for f, i, s in (line.split("|", 2) for line in out.splitlines())
+                 if style in s.split(",")), None)
+
+
+@functools.lru_cache(maxsize=None)
+def _glyph_ids(path, index, chars):
+    """Each character's glyph id in the font's Unicode cmap (format 12)."""
+    data = Path(path).read_bytes()
+    offset = struct.unpack_from(">I", data, 12 + 4 * index)[0] if data[:4] == b"ttcf" else 0
+    tables = {data[offset + 12 + 16 * i:offset + 16 + 16 * i]: struct.unpack_from(">I", data, offset + 20 + 16 * i)[0]
+              for i in range(struct.unpack_from(">H", data, offset + 4)[0])}
+    cmap = tables[b"cmap"]
+    for i in range(struct.unpack_from(">H", data, cmap + 2)[0]):
+        table = cmap + struct.unpack_from(">I", data, cmap + 8 + 8 * i)[0]
+        if struct.unpack_from(">H", data, table)[0] == 12:
+            groups = [struct.unpack_from(">III", data, table + 16 + 12 * g)
+                      for g in range(struct.unpack_from(">I", data, table + 12)[0])]
+            return {c: gid + ord(c) - start for c in chars for start, end, gid in groups if start <= ord(c) <= end}
+    return {}
+
+
+def _drawn_glyphs(reader, chars):
+    """(font, character) → the ids of the glyphs the PDF draws for it, read from each embedded
+    Noto CJK subset (LibreOffice names its glyphs by id) and its ToUnicode map."""
+    drawn = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            name = str(font["/BaseFont"])
+            if "CJK" not in name or "/ToUnicode" not in font:
+                continue
+            unicode_map = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+            codes = {chr(int(u, 16)): int(c, 16)
+                     for c, u in re.findall(r"<([0-9A-F]{2})>\s*<([0-9A-F]{4})>", unicode_map)}
+            program = font["/FontDescriptor"]["/FontFile"].get_object().get_data().decode("latin-1")
+            ids = {int(code): int(cid) for code, cid in re.findall(r"dup (\d+) /cid(\d+) put", program)}
+            face = ("Noto Sans CJK SC" if "Sans" in name else "Noto Serif CJK SC", "Bold" if "Bold" in name else "Regular")
+            for ch in chars:
+                if codes.get(ch) in ids:
+                    drawn.setdefault((face, ch), set()).add(ids[codes[ch]])
+    return drawn
+
+
+def test_chinese_is_drawn_in_simplified_forms(built):
+    # 所, ： and ； have their own Simplified and Japanese glyphs in the Noto CJK collections;
+    # LibreOffice calls every subset "…CJKjp…", so only the glyph ids tell which were drawn.
+    _, reader, _, _ = built
+    chars = "所：；"
+    drawn = _drawn_glyphs(reader, chars)
+    assert {ch for _, ch in drawn} == set(chars)
+    for (face, ch), ids in drawn.items():
+        found = _face(*face)
+        if found is None:
+            pytest.skip(f"{face[0]} {face[1]} is not installed")
+        japanese = _glyph_ids(*_face(face[0].replace("SC", "JP"), face[1]), ch)
+        simplified = _glyph_ids(*found, ch)
+        assert simplified[ch] != japanese[ch]
+        assert ids == {simplified[ch]}, (face, ch)
+
+
+def _fonts_of(reader, pages, text):
+    """The embedded fonts (without their subset tag) that draw ``text`` on the body pages."""
+    found = set()
+
+    def visit(chunk, cm, tm, font, size):
+        if font is not None and letters(text) in letters(chunk):
+            found.add(str(font["/BaseFont"]).split("+", 1)[-1])
+
+    for index, _ in _numbered_pages(pages):
+        reader.pages[index].extract_text(visitor_text=visit)
+    return found
+
+
+def test_heading_levels_are_set_in_different_faces(built):
+    # 一、 in 黑体, （一） in 楷体 (GB/T 9704): different fonts in the PDF too.
+    _, reader, pages, _ = built
+    level2 = _fonts_of(reader, pages, "五、一般公共预算财政拨款支出决算情况说明")
+    level3 = _fonts_of(reader, pages, "（一）财政拨款支出决算总体情况")
+    body = _fonts_of(reader, pages, "财政拨款决算支出")
+    assert level2 and level3 and body
+    assert not level2 & level3 and not level2 & body and not level3 & body
+
+
+def _lines(pdf, page):
+    """(text, xMin, yMin, xMax, yMax) of each text line of a page, and the page width."""
+    out = subprocess.run(["pdftotext", "-bbox-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    width = float(re.search(r'<page width="([\d.]+)"', out).group(1))
+    lines = []
+    for attrs, body in re.findall(r"<line ([^>]*)>(.*?)</line>", out, re.DOTALL):
+        box = dict(re.findall(r'(\w+)="([\d.]+)"', attrs))
+        text = "".join(re.findall(r">([^<]*)</word>", body))
+        lines.append((text, *(float(box[k]) for k in ("xMin", "yMin", "xMax", "yMax"))))
+    return lines, width
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_header_is_small_and_centred_and_the_page_number_centred(built):
+    doc, _, pages, pdf = built
+    header = squeeze(doc.sections[1].header.paragraphs[0].text)
+    for index, number in _numbered_pages(pages):
+        lines, width = _lines(pdf, index + 1)
+        top = next(line for line in lines if squeeze(line[0]) == header)
+        foot = next(line for line in lines if squeeze(line[0]) == f"-{number}-")
+        for text, x0, _, x1, _ in (top, foot):
+            assert abs((x0 + x1) / 2 - width / 2) < 2, (index + 1, text)  # within 0.7 mm of the centre
+        rest = [line for line in lines if line not in (top, foot)]
+        assert all(line[2] > top[4] + 6 for line in rest), index + 1  # space under the header
+        if number == 1:  # a page of body text: the header is smaller
+            heights = Counter(round(line[4] - line[2]) for line in rest)
+            assert top[4] - top[2] < 0.8 * heights.most_common(1)[0][0]
+
+
+def test_no_body_page_holds_only_the_annex_notes(built):
+    doc, _, pages, _ = built
+    header = squeeze(doc.sections[1].header.paragraphs[0].text)
+    notes = letters("".join(PROJECT_NOTES))
+    for index, number in _numbered_pages(pages):
+        content = letters(squeeze(pages[index]).replace(header, "", 1)[:-len(f"-{number}-")])
+        assert content and content not in notes, index + 1
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_no_page_ends_on_an_annex_column_header_row(built):
+    _, _, pages, pdf = built
+    annex = next(i for i, _ in _numbered_pages(pages) if "第五部分附件" in squeeze(pages[i]))
+    for index, number in _numbered_pages(pages):
+        if index >= annex and "总分" in squeeze(pages[index]):  # a continued indicator table repeats its header
+            assert "三级指标" in squeeze(pages[index]), index + 1
+        if "三级指标" not in squeeze(pages[index]):
+            continue
+        lines, _ = _lines(pdf, index + 1)
+        for head in (line for line in lines if line[0] == "三级指标"):
+            below = [line for line in lines if line[2] > head[4] + 30 and squeeze(line[0]) != f"-{number}-"]
+            assert below, index + 1  # the header row heads at least one indicator on its page
