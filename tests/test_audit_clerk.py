@@ -10,10 +10,20 @@ from generator.reader import read_workbook
 D = Decimal
 
 
+def _new_findings(path, sample):
+    """The audit of ``path`` without the sample's own findings (the samples carry two 十(四)
+    count warnings, transcribed from the published reports)."""
+    from dataclasses import replace
+
+    known = {(f.rule, f.cells) for f in audit(read_workbook(str(sample))).findings}
+    result = audit(read_workbook(str(path)))
+    return replace(result, findings=[f for f in result.findings if (f.rule, f.cells) not in known])
+
+
 def _changed(workbook_copy, sample, changes):
     path = workbook_copy(sample)
     set_cells(path, changes(read_workbook(str(path))))
-    return path, audit(read_workbook(str(path)))
+    return path, _new_findings(path, sample)
 
 
 def _by_rule(result, rule):
@@ -155,7 +165,7 @@ def test_an_unsaved_formula_comes_first_in_its_group(workbook_copy):
     path = workbook_copy(JINCHENG)
     leaf = next(r for r in read_workbook(str(path)).t05.rows if r.code == "2080101").values[1]
     set_cells(path, {leaf.ref: "=1+1"})
-    [section] = sections(audit(read_workbook(str(path))).findings)
+    [section] = sections(_new_findings(path, JINCHENG).findings)
     assert section.cause == leaf.ref and section.findings[0].rule == "公式有计算结果"
 
 
