@@ -554,6 +554,9 @@ loop(None, "extra_terms")
 
 # ---- 第五部分 ----
 heading("第五部分 附件", 1)
+para("{%p if not projects %}", "Normal")
+para("本年度无公开的项目支出绩效自评表。", "Normal")
+para("{%p endif %}", "Normal")
 para("{%p for p in projects %}", "Normal")
 para("{%p if loop.first %}", "表信息")  # the part heading has just started a page
 para("{{ p.annex }}", "表信息")

@@ -51,7 +51,7 @@ def test_a_workbook_without_current_year_figures_is_an_error_and_its_tables_say_
     first_cell = read_workbook(str(path)).t01[1].ref
     check = runner.invoke(main, ["check", str(path)])
     assert check.exit_code == 1
-    assert "错误 本年决算数已填：工作簿中没有2023年度的决算数" in check.output
+    assert "错误 本年决算数未填：工作簿中没有2023年度的决算数" in check.output
     assert "请把2023年度决算数填入公开01–10表" in check.output and first_cell in check.output
     refused = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "out")])
     assert refused.exit_code == 1 and "未生成报告" in refused.output
