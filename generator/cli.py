@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from .clickzh import Count, ExistingPath, Group, debug_option
 from .errors import AuditFailed, DiscloseError, OutputError
 
 # Each command imports what it needs inside itself (reader and audit; the report renderer; the
@@ -16,54 +17,51 @@ from .errors import AuditFailed, DiscloseError, OutputError
 # check without the renderer.
 
 
-class _Group(click.Group):
-    """Turns every DiscloseError into one Chinese line and its exit code."""
+@click.group("disclose", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@debug_option
+@click.version_option(package_name="disclose", message="%(prog)s %(version)s", help="显示版本号并退出。")
+def main() -> None:
+    """把单位决算工作簿（.xlsx、.xls、.ods）生成单位决算公开报告（.docx，可选 PDF）。
 
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except DiscloseError as exc:
-            if ctx.params.get("debug"):
-                raise
-            click.echo(f"错误：{exc.message}", err=True)
-            ctx.exit(exc.exit_code)
+    \b
+    示例：
+        disclose init --from 本单位2022.xlsx      由上年工作簿生成本年工作簿
+        disclose check 本单位2023.xlsx            只审核，不生成报告
+        disclose build 本单位2023.xlsx --pdf      审核并生成报告和 PDF
 
-
-@click.group(cls=_Group)
-@click.option("--debug", is_flag=True, help="出错时显示完整的 Python 调用栈（开发人员用）。")
-@click.version_option(package_name="disclose")
-def main(debug: bool) -> None:
-    """把单位决算工作簿（.xlsx）生成单位决算公开报告（.docx）。"""
+    每个命令的说明：disclose 命令 --help（例如 disclose build --help）。
+    """
 
 
 def _print_findings(findings) -> None:
-    from .auditlog import grouped
+    from .auditlog import cells_text, sections, title
 
-    for table, items in grouped(findings).items():
-        click.echo(f"[{table}]")
-        for f in items:
-            click.echo(f"  {f.severity} {f.rule}：{f.message}（{'、'.join(f.cells)}）")
+    for section in sections(findings):
+        click.echo(f"[{section.heading}]")
+        for f in section.findings:
+            click.echo(f"  {f.severity} {title(f.rule)}：{f.message}（{cells_text(f)}）")
 
 
-WORKBOOK = click.argument("workbook", type=click.Path(exists=True, dir_okay=False))
+WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
 
 
 @main.command()
-@click.argument("workbooks", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("output"),
-              show_default=True, help="报告写入的文件夹。")
+@click.argument("workbooks", nargs=-1, required=True, metavar="工作簿…", type=ExistingPath(dir_okay=True))
+@click.option("-o", "--outdir", type=click.Path(path_type=Path), default=Path("output"), metavar="文件夹",
+              help="报告写入的文件夹（默认 output）。")
 @click.option("--force", is_flag=True, help="有错误也生成报告：每页标“草稿”，文末列出问题。")
 @click.option("--strict", is_flag=True, help="警告也视为错误。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF（目录带页码）。")
 @click.option("--overwrite", is_flag=True, help="报告生成后被手工修改过时也覆盖（原文件备份在旁边）。")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
-              show_default="CPU 核数", help="批量生成时同时运行的进程数。")
+@click.option("-j", "--jobs", type=Count(), default=os.cpu_count() or 1, metavar="进程数",
+              help="批量生成时同时运行的进程数（默认为 CPU 核数）。")
+@debug_option
 def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, overwrite: bool,
           jobs: int) -> None:
-    """审核并生成决算公开报告。可给一个或多个工作簿，或一个文件夹（批量生成其中所有 .xlsx）。
+    """审核并生成决算公开报告。可给一个或多个工作簿，或一个文件夹（批量生成其中所有工作簿）。
 
     \b
-    Example:
+    示例：
         disclose build sample_inputs/jincheng-2022.xlsx -o output
         disclose build 各单位/ -j 4
     """
@@ -132,14 +130,15 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--from", "last_year", type=click.Path(exists=True, dir_okay=False),
+@click.argument("path", required=False, metavar="[新工作簿]", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from", "last_year", type=ExistingPath(), metavar="上年工作簿",
               help="上年的工作簿：带入单位信息、概况和全部上年数，年度加一。")
-def init(path: Path | None, last_year: str | None) -> None:
-    """生成空白的标准工作簿（PATH，默认“决算公开工作簿.xlsx”），或由上年工作簿生成本年工作簿。
+@debug_option
+def init(path: Path | None, last_year: Path | None) -> None:
+    """生成空白的标准工作簿（新工作簿，默认“决算公开工作簿.xlsx”），或由上年工作簿生成本年工作簿。
 
     \b
-    Example:
+    示例：
         disclose init 本单位2023.xlsx
         disclose init --from 本单位2022.xlsx
     """
@@ -151,7 +150,7 @@ def init(path: Path | None, last_year: str | None) -> None:
 
     source: dict = {}
     if last_year:
-        wb = read_workbook(last_year)
+        wb = read_workbook(str(last_year))
         source = next_year_source(wb, recompute(wb))
         path = path or Path(safe_stem(wb.name, tail=f"{wb.year + 1}年度决算公开工作簿") + ".xlsx")
     path = path or Path("决算公开工作簿.xlsx")
@@ -163,25 +162,27 @@ def init(path: Path | None, last_year: str | None) -> None:
 
 @main.command()
 @WORKBOOK
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="输出格式；json 供程序读取。")
-def check(workbook: str, fmt: str) -> None:
-    """只审核 WORKBOOK，不生成报告。无错误时退出码为 0，有错误为 1。
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="输出格式（默认 text）；json 供程序读取，出错时也输出 JSON。")
+@debug_option
+def check(workbook: Path, fmt: str) -> None:
+    """只审核工作簿，不生成报告。无错误时退出码为 0，有错误为 1。
 
     \b
-    Example:
+    示例：
         disclose check sample_inputs/xinzhou-2022.xlsx --format json
     """
     from .audit import audit
-    from .auditlog import summary_line
+    from .auditlog import sections, summary_line, title
     from .reader import read_workbook
 
-    result = audit(read_workbook(workbook))
+    result = audit(read_workbook(str(workbook)))
     if fmt == "json":
         click.echo(json.dumps({
-            "workbook": workbook, "errors": len(result.errors), "warnings": len(result.warnings),
-            "findings": [{"severity": f.severity, "rule": f.rule, "message": f.message, "cells": list(f.cells)}
-                         for f in result.findings],
+            "workbook": str(workbook), "errors": len(result.errors), "warnings": len(result.warnings),
+            "findings": [{"severity": f.severity, "rule": f.rule, "title": title(f.rule), "message": f.message,
+                          "cells": list(f.cells), "cause": section.cause}
+                         for section in sections(result.findings) for f in section.findings],
         }, ensure_ascii=False, indent=2))
     else:
         _print_findings(result.findings)

@@ -22,7 +22,9 @@ from pathlib import Path
 
 from .errors import OutputError
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+_PACKAGE = Path(__file__).resolve().parent
+# Installed, the templates are inside the package (see pyproject.toml); in a checkout, beside it.
+TEMPLATES = _PACKAGE / "templates" if (_PACKAGE / "templates").is_dir() else _PACKAGE.parent / "templates"
 
 # ext4, XFS, Btrfs, APFS and NTFS all take 255 bytes (NTFS: UTF-16 units) per path component.
 NAME_BYTES = 255

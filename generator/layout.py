@@ -234,6 +234,7 @@ INPUT_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("部门评价项目绩效评价结果", "text"), ("其他需要说明的事项", "text"))),
 )
 INPUT_KINDS = {label: kind for _, items in INPUT_SECTIONS for label, kind in items}
+PERCENT_INPUTS = frozenset(("项目自评占项目支出总额比例",))  # typed as 100 or as 100% (1 in a % cell)
 
 UNIT_LABELS = ("单位名称", "年度", "主管部门及代码", "预算单位")
 OVERVIEW_SECTIONS = ("本部门（单位）职责", "机构设置情况")

@@ -44,6 +44,8 @@ class Sheet:
     hidden: str  # "", "hidden" or "veryhidden"
     rows: list[tuple] | None
     uncached: set[str] = field(default_factory=set)  # formulas without a saved result (A1 refs)
+    # Numbers Excel shows as a percentage (A1 ref → decimals shown): 1 in a 0% cell shows 100%.
+    percent: dict[str, int] = field(default_factory=dict)
 
 
 def column_letter(col: int) -> str:
@@ -256,6 +258,59 @@ def _xlsx_facts(path: str, archive: zipfile.ZipFile, want: Callable[[str], bool]
     return uncached
 
 
+_BUILTIN_PERCENT = {9: 0, 10: 2}  # 0% and 0.00%
+_CELL_STYLE = re.compile(rb'\bs="([0-9]+)"')
+_CELL_TYPE = re.compile(rb'\bt="([a-z]+)"')
+
+
+def _percent_styles(path: str, archive: zipfile.ZipFile) -> dict[int, int]:
+    """Cell style index → decimals, for the styles whose number format is a percentage."""
+    from defusedxml.ElementTree import fromstring
+
+    if "xl/styles.xml" not in archive.namelist():
+        return {}
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    try:
+        styles = fromstring(_member(path, archive, "xl/styles.xml"))
+    except WorkbookError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
+        raise _unreadable(path, f"内容无法解析：{type(exc).__name__} {exc}") from None
+    formats = dict(_BUILTIN_PERCENT)
+    for fmt in styles.iter(f"{ns}numFmt"):
+        code = re.sub(r'"[^"]*"|\\.', "", fmt.get("formatCode", ""))
+        if "%" in code:
+            decimals = re.search(r"0\.(0+)", code)
+            formats[int(fmt.get("numFmtId", "-1"))] = len(decimals.group(1)) if decimals else 0
+    xfs = next(styles.iter(f"{ns}cellXfs"), None)
+    return {i: formats[int(xf.get("numFmtId", "0"))] for i, xf in enumerate(xfs if xfs is not None else ())
+            if int(xf.get("numFmtId", "0")) in formats}
+
+
+def _xlsx_percent(path: str, archive: zipfile.ZipFile, want: Callable[[str], bool] | None) -> dict[str, dict[str, int]]:
+    """Per sheet, the numbers formatted as a percentage (see :attr:`Sheet.percent`)."""
+    styles = _percent_styles(path, archive)
+    if not styles:
+        return {}
+    found: dict[str, dict[str, int]] = {}
+    for title, member in _xlsx_sheet_members(path, archive).items():
+        if (want is not None and not want(title)) or member not in archive.namelist():
+            continue
+        xml = archive.read(member)
+        if not any(int(n) in styles for n in set(_CELL_STYLE.findall(xml))):
+            continue
+        cells = found.setdefault(title, {})
+        for m in _ROW_TAG.finditer(xml):
+            attrs = m.group(2)
+            style = _CELL_STYLE.search(attrs or b"")
+            kind = _CELL_TYPE.search(attrs or b"")
+            at = _CELL_R.search(attrs or b"")
+            if style and at and int(style.group(1)) in styles and (kind is None or kind.group(1) == b"n") \
+                    and _SAVED_VALUE.search(m.group(4) or b""):
+                cells[at.group(1).decode() + at.group(2).decode()] = styles[int(style.group(1))]
+    return found
+
+
 # ---- .ods: content.xml, with repeated rows and columns -------------------------------------
 
 _ODS_TAG = re.compile(
@@ -461,8 +516,10 @@ def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
     from python_calamine import CalamineWorkbook
 
     # The checks come before calamine opens the file: it parses all of an .ods or .xls at once.
+    percent: dict[str, dict[str, int]] = {}
     if kind == "xlsx":
         uncached = _xlsx_facts(path, container, want)
+        percent = _xlsx_percent(path, container, want)
     elif kind == "ods":
         uncached = _ods_facts(path, container)
     else:
@@ -477,7 +534,8 @@ def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
                 if want is None or want(meta.name):
                     values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
                     rows = [tuple(_cell(v) for v in row) for row in values]
-                sheets.append(Sheet(meta.name, _visibility(meta), rows, uncached.get(meta.name, set())))
+                sheets.append(Sheet(meta.name, _visibility(meta), rows, uncached.get(meta.name, set()),
+                                    percent.get(meta.name, {})))
         finally:
             book.close()
     except WorkbookError:

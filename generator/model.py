@@ -88,7 +88,7 @@ class Indicator:
     actual: str
     weight: Stated  # 分值
     score: Stated  # 得分
-    deviation: str
+    deviation: Text  # 偏差原因分析及改进措施
     ref: str
 
 
@@ -151,6 +151,7 @@ class Workbook:
     summaries: list[ProjectSummary] = field(default_factory=list)
     extra_terms: list[str] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
+    year_cells: list[Text] = field(default_factory=list)  # each table's and 自评表's stated 年度
 
     @property
     def name(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import layout
 from .errors import CellError, WorkbookError
@@ -61,6 +61,10 @@ class Grid:
         self._texts: dict[tuple[int, int], str] = {}
         self._cells: list[tuple[int, int, str]] | None = None
         self.uncached: set[str] = set()  # coordinates of formulas without a saved result
+        # Cells that cannot be read, collected (all the workbook's sheets share one list) so a
+        # clerk learns of all of them at once, not one per run.
+        self.unreadable: list[CellError] = []
+        self.percent: dict[str, int] = {}  # numbers shown as a percentage: coordinate → decimals
 
     def get(self, row: int, col: int) -> object:
         if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
@@ -98,11 +102,38 @@ class Grid:
             raise WorkbookError(f"{self.title}：找不到标签“{label}”，请按标准格式保留表头")
         return found
 
-    def amount(self, row: int, col: int) -> Stated:
+    def amount(self, row: int, col: int, percent: bool = False) -> Stated:
+        """The figure of a cell; where ``percent`` it is a percentage, read as Excel shows it
+        (1 in a 0% cell is 100). A money cell formatted as a percentage shows something else
+        than it holds, so it is unreadable."""
         raw = self.get(row, col)
-        if raw is None and f"{column_letter(col)}{row}" in self.uncached:
+        at = f"{column_letter(col)}{row}"
+        if raw is None and at in self.uncached:
             return Stated(None, self.ref(row, col), formula=True)
-        return _stated((raw, self.ref(row, col)))
+        if at in self.percent:
+            if percent:
+                return Stated(Decimal(repr(raw)) * 100, self.ref(row, col))
+            self.unreadable.append(CellError(self.ref(row, col), "金额（数字；这一格设成了百分比格式，请改为数值格式）",
+                                             self.shown(row, col)))
+            return Stated(None, self.ref(row, col))
+        return self.stated((raw, self.ref(row, col)))
+
+    def shown(self, row: int, col: int) -> str:
+        """A cell's text as Excel shows it: a percentage with its % (1 in a 0% cell is 100%)."""
+        at = f"{column_letter(col)}{row}"
+        if at in self.percent:
+            places = Decimal(1).scaleb(-self.percent[at])
+            return f"{Decimal(repr(self.get(row, col))).scaleb(2).quantize(places, rounding=ROUND_HALF_UP)}%"
+        return clean_text(self.get(row, col))
+
+    def stated(self, cell: tuple[object, str]) -> Stated:
+        """A figure as typed; an unreadable one is recorded and reads as empty."""
+        value, ref = cell
+        try:
+            return Stated(parse_decimal(value), ref)
+        except ValueError:
+            self.unreadable.append(CellError(ref, "金额（数字）", value))
+            return Stated(None, ref)
 
     def right_of(self, row: int, col: int, stop=frozenset()) -> tuple[int, int]:
         """The first non-empty cell right of (row, col), or the adjacent one when there is none
@@ -116,11 +147,16 @@ class Grid:
 def read_workbook(path: str) -> Workbook:
     """Read ``path`` into a :class:`Workbook`; raises :class:`WorkbookError` with sheet!cell."""
     grids = _load(path)
+    unreadable: list[CellError] = []
+    for grid in grids.values():
+        grid.unreadable = unreadable
     unit = _unit(_sheet(grids, "单位信息"))
     duties, organization = _overview(_sheet(grids, "概况"))
     t04_income, t04_expense = _t04(_sheet(grids, "公开04表"))
     inputs_grid = _sheet(grids, "情况说明")
-    return Workbook(
+    tables = [_sheet(grids, f"公开{n:02d}表") for n in range(1, 11)]
+    project_grids = [g for g in grids.values() if _is_project(g)]
+    wb = Workbook(
         path=path,
         unit=unit,
         duties=duties,
@@ -140,8 +176,36 @@ def read_workbook(path: str) -> Workbook:
         class_budget=_class_budget(grids.get("分类预算")),
         summaries=_summaries(grids.get("项目综述")),
         extra_terms=_terms(grids.get("名词解释")),
-        projects=[p for p in (_project(g) for g in grids.values() if _is_project(g)) if p is not None],
+        projects=[p for p in (_project(g) for g in project_grids) if p is not None],
+        year_cells=[*_year_cells(tables, 6, _TABLE_YEAR), *_year_cells(project_grids, 3, _PROJECT_YEAR)],
     )
+    if unreadable:
+        raise _all_unreadable(unreadable)
+    return wb
+
+
+_SHOWN_UNREADABLE = 20  # more is a wrong workbook, not typos; the first ones say which
+
+
+def _all_unreadable(cells: list[CellError]) -> WorkbookError:
+    if len(cells) == 1:
+        return cells[0]
+    lines = [f"有 {len(cells)} 个单元格无法读取，请逐一改正后再试："]
+    lines += [f"  {cell.message}" for cell in cells[:_SHOWN_UNREADABLE]]
+    if len(cells) > _SHOWN_UNREADABLE:
+        lines.append(f"  ……另有 {len(cells) - _SHOWN_UNREADABLE} 个未列出")
+    return WorkbookError("\n".join(lines))
+
+
+# The 年度 a sheet states above its table: anywhere in a 公开表's heading ("2022年度"), and as the
+# whole cell in a 自评表's (its title may name another year: "2021年全市“两项表彰”奖励资金").
+_TABLE_YEAR = re.compile(r"\d{4}年度")
+_PROJECT_YEAR = re.compile(r"^（?\d{4}年度?）?$")
+
+
+def _year_cells(grids: list[Grid], rows: int, pattern: re.Pattern) -> list[Text]:
+    return [Text(text, grid.ref(r, c)) for grid in grids for r, c, text in grid.cells()
+            if r <= rows and pattern.search(text)]
 
 
 def read_unit(path: str) -> tuple[str, int]:
@@ -196,6 +260,7 @@ def _grids(sheets: list[Sheet]) -> dict[str, Grid]:
             continue
         grid = Grid(sheet.title, sheet.rows)
         grid.uncached = sheet.uncached
+        grid.percent = sheet.percent
         if not sheet.hidden:
             grids[norm(sheet.title)] = grid
         elif norm(sheet.title) in {norm(n) for n in _NAMED_SHEETS} or _is_project(grid) or any(
@@ -447,9 +512,9 @@ def _inputs(grid: Grid) -> dict[str, Stated | Text]:
         if kind == "text":
             found[label] = Text(clean_text(grid.get(r, c + 1)), grid.ref(r, c + 1))
             continue
-        value = grid.amount(r, c + 1)
+        value = grid.amount(r, c + 1, percent=label in layout.PERCENT_INPUTS)
         if kind == "count" and value.value is not None and value.value != value.value.to_integral_value():
-            raise CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1))
+            grid.unreadable.append(CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1)))
         found[label] = value
     return found
 
@@ -479,14 +544,6 @@ def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tup
     return rows
 
 
-def _stated(cell: tuple[object, str]) -> Stated:
-    value, ref = cell
-    try:
-        return Stated(parse_decimal(value), ref)
-    except ValueError:
-        raise CellError(ref, "金额（数字）", value) from None
-
-
 def _class_budget(grid: Grid | None) -> list[ClassBudget]:
     result = []
     for row in _header_table(grid, layout.CLASS_BUDGET_HEADERS):
@@ -494,15 +551,15 @@ def _class_budget(grid: Grid | None) -> list[ClassBudget]:
         code = norm(code_value if isinstance(code_value, str) else _int(code_value))
         if not re.fullmatch(r"\d{3}", code):
             raise CellError(code_ref, "三位数字的类编码（如 208）", code_value)
-        result.append(ClassBudget(code, clean_text(row["类名称"][0]), _stated(row["年初预算"]),
-                                  _stated(row["上年决算"]), clean_text(row["主要用途"][0]),
+        result.append(ClassBudget(code, clean_text(row["类名称"][0]), grid.stated(row["年初预算"]),
+                                  grid.stated(row["上年决算"]), clean_text(row["主要用途"][0]),
                                   clean_text(row["变动原因"][0])))
     return result
 
 
 def _summaries(grid: Grid | None) -> list[ProjectSummary]:
     return [ProjectSummary(*(clean_text(row[h][0]) for h in layout.SUMMARY_HEADERS),
-                           *(_stated(row[h]) for h in layout.SUMMARY_AMOUNT_HEADERS))
+                           *(grid.stated(row[h]) for h in layout.SUMMARY_AMOUNT_HEADERS))
             for row in _header_table(grid, layout.SUMMARY_HEADERS, layout.SUMMARY_AMOUNT_HEADERS)]
 
 
@@ -574,7 +631,7 @@ def _funds(grid: Grid) -> tuple[tuple[FundRow, ...], int]:
         labels = [clean_text(grid.get(r, c)) for c in range(1, declared_c) if grid.text(r, c)]
         if labels:
             source = _SPACE.sub("", labels[-1]).rstrip("：:")
-            rows.append(FundRow(source, *(grid.amount(r, cols[h]) for h in layout.FUND_HEADERS)))
+            rows.append(FundRow(source, *(grid.amount(r, cols[h], percent=h == "执行率") for h in layout.FUND_HEADERS)))
         r += 1
     if not rows:
         raise WorkbookError(f"{grid.ref(head_r + 1, 1)}：项目资金表没有“资金总额”行")
@@ -590,7 +647,7 @@ def _indicators(grid: Grid, after: int) -> tuple[tuple[Indicator, ...], tuple[in
         total = next((c for c in range(1, grid.width + 1) if grid.text(r, c) == "总分"), None)
         if total is not None:
             return tuple(result), (r, total)
-        values = {h: clean_text(grid.get(r, c)) for h, c in cols.items()}
+        values = {h: grid.shown(r, c) for h, c in cols.items()}
         if not any(values.values()):
             continue
         level1 = values["一级指标"] or level1
@@ -598,7 +655,7 @@ def _indicators(grid: Grid, after: int) -> tuple[tuple[Indicator, ...], tuple[in
         result.append(Indicator(
             level1, level2, values["三级指标"], values["年初指标值"], values["调整后指标值"],
             values["实际完成值"], grid.amount(r, cols["分值"]), grid.amount(r, cols["得分"]),
-            values["偏差原因分析及改进措施"], grid.ref(r, first_c),
+            Text(values["偏差原因分析及改进措施"], grid.ref(r, cols["偏差原因分析及改进措施"])), grid.ref(r, first_c),
         ))
     raise WorkbookError(f"{grid.title}：绩效指标表后找不到“总分”行")
 

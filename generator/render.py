@@ -33,6 +33,7 @@ from jinja2 import (
 from . import layout
 from .errors import OutputError
 from .files import TEMPLATES, write_atomically
+from .auditlog import cells_text, sections
 from .findings import Finding
 from .model import Workbook
 from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
@@ -282,6 +283,11 @@ def _function_rows(lines: list[Line]) -> list[dict]:
              "v": [fmt_table(v) for v in line.values]} for line in lines]
 
 
+def _function_table(lines: list[Line]) -> dict:
+    """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计."""
+    return {"rows": _function_rows(lines), "empty": len(lines) <= 1}
+
+
 def _t01_rows(fig: Figures) -> list[dict]:
     labels = layout.T01_LABELS
     return [{"ll": labels.get(i + 1, ""), "ln": str(i + 1), "lv": fmt_table(fig.t01.get(i + 1)),
@@ -335,7 +341,7 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
             "m2": "restart" if first2 else "continue", "l2": ind.level2 if first2 else "",
             "l3": ind.level3, "initial": ind.initial, "adjusted": ind.adjusted, "actual": ind.actual,
             "weight": fmt_plain(ind.weight.value), "score": fmt_plain(ind.score.value),
-            "deviation": ind.deviation,
+            "deviation": ind.deviation.value,
         })
         previous = (ind.level1, ind.level2)
     funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
@@ -352,6 +358,15 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
             "grade": pf.grade, "analysis": analysis}
 
 
+def _draft_findings(findings: list[Finding]) -> list[str]:
+    lines = []
+    for section in sections(findings):
+        if section.cause:
+            lines.append(section.heading)
+        lines += [f"【{f.severity}】{f.message}（{cells_text(f)}）" for f in section.findings]
+    return lines
+
+
 def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
                    findings: list[Finding] | None = None) -> dict:
     """The docx template's context; every figure already formatted for its place."""
@@ -359,15 +374,15 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},
         "t01": _t01_rows(fig),
-        "t02": {"rows": _function_rows(fig.t02)},
-        "t03": {"rows": _function_rows(fig.t03)},
+        "t02": _function_table(fig.t02),
+        "t03": _function_table(fig.t03),
         "t04": _t04_rows(fig),
-        "t05": {"rows": _function_rows(fig.t05)},
+        "t05": _function_table(fig.t05),
         "t06": {"rows": _t06_rows(fig), "personnel": [fmt_table(v) for v in fig.t06_personnel],
                 "public": [fmt_table(v) for v in fig.t06_public]},
         "t07": [fmt_table(v) for v in (*fig.t07_budget, *fig.t07_actual)],
-        "t08": {"rows": _function_rows(fig.t08), "empty": len(fig.t08) <= 1},
-        "t09": {"rows": _function_rows(fig.t09), "empty": len(fig.t09) <= 1},
+        "t08": _function_table(fig.t08),
+        "t09": _function_table(fig.t09),
         "t10": _t10_rows(fig),
         "narrative": render_narrative(narrative_context(wb, fig, projects)),
         "extra_terms": wb.extra_terms,
@@ -375,7 +390,7 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "project_notes": layout.PROJECT_NOTES,
         "toc": [],
         "draft": bool(findings),
-        "draft_findings": [f"【{f.severity}】{f.message}（{'、'.join(f.cells)}）" for f in findings or []],
+        "draft_findings": _draft_findings(findings or []),
     }
 
 

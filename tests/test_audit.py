@@ -66,6 +66,12 @@ CASES = [
     ("小微≤中小", JINCHENG, lambda wb: {wb.inputs["授予小微企业合同金额"].ref: 70000}, "小微企业≤中小企业", True),
     ("中小≤采购", XINZHOU, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 3000000}, "中小企业≤采购合计", True),
     ("金额不为负", JINCHENG, lambda wb: {wb.inputs["上年机关运行经费"].ref: -1}, "金额不为负", True),
+    ("表中负数", JINCHENG, lambda wb: {wb.t01[29].ref: -0.01}, "金额不为负", False),
+    ("结余为负", JINCHENG, lambda wb: {wb.t01[60].ref: -3}, "结余为负请核实", False),
+    ("扣分须说明原因", JINCHENG, lambda wb: {wb.projects[2].indicators[6].deviation.ref: None}, "扣分须说明原因",
+     True),
+    ("年度一致", XINZHOU, lambda wb: {"公开07表!A4": "2021年度"}, "年度一致", True),
+    ("比较的是上年", JINCHENG, lambda wb: {wb.inputs["五(三)替换文字"].ref: "较2020年决算减少"}, "比较的是上年", True),
     ("上年数已填", XINZHOU, lambda wb: {wb.inputs["上年收入总计"].ref: None}, "上年数已填", True),
     ("绩效等级个数", JINCHENG, lambda wb: {wb.inputs["二级项目优"].ref: 9}, "绩效等级个数=自评表", True),
     ("项目综述元", XINZHOU, lambda wb: {wb.summaries[1].spent.ref: 489921.85}, "项目综述元=自评表万元", True),
@@ -76,9 +82,17 @@ CASES = [
     ("附件得分", XINZHOU, lambda wb: {wb.projects[2].funds[0].score.ref: 9.06}, "附件得分", True),
     ("附件总分", JINCHENG, lambda wb: {wb.projects[6].stated_total.ref: 66.3}, "附件总分", True),
     ("附件等级", JINCHENG, lambda wb: {wb.projects[4].stated_grade.ref: "优"}, "附件等级", True),
+    ("本年决算数已填", JINCHENG, lambda wb: {s.ref: None for s in _figure_cells(wb)}, "本年决算数已填", False),
+    ("自评个数", JINCHENG, lambda wb: {wb.inputs["二级项目个数"].ref: 12}, "自评个数=自评表张数", False),
+    ("涉及资金分预算", JINCHENG, lambda wb: {wb.inputs["项目自评政府性基金预算项目支出"].ref: 100},
+     "涉及资金=各预算之和", True),
     ("附件指标得分≤分值", JINCHENG, lambda wb: {wb.projects[0].indicators[0].score.ref: 25},
      "附件指标得分≤分值", False),
 ]
+
+
+# The published samples evaluated more projects than they publish 自评表 for: warnings of their own.
+SAMPLE_WARNINGS = {"自评个数=自评表张数", "自评涉及资金=自评表预算数"}
 
 
 def _apply(workbook_copy, sample, changes):
@@ -97,7 +111,7 @@ def test_each_rule_names_the_changed_cell(workbook_copy, case):
     assert hits, [f.message for f in findings]
     assert any(ref in f.cells for f in hits for ref in changes)
     if only:
-        assert {f.rule for f in findings} == {rule}, [f.message for f in findings]
+        assert {f.rule for f in findings} - SAMPLE_WARNINGS == {rule}, [f.message for f in findings]
 
 
 def test_every_declared_rule_is_exercised():
@@ -115,7 +129,7 @@ def test_uncalculated_formula_totals_are_absorbed_by_recomputation(workbook_copy
               wb.t01[27].ref: "=SUM(C8:C15)"}
     set_cells(path, totals)
     result = audit(read_workbook(str(path)))
-    assert result.findings == []
+    assert {f.rule for f in result.findings} <= SAMPLE_WARNINGS
     assert result.figures.t05[0].values[0] == D("62281177.64")
 
 
@@ -123,7 +137,8 @@ def test_samples_check_clean(runner):
     for sample in (JINCHENG, XINZHOU):
         result = runner.invoke(main, ["check", str(sample)])
         assert result.exit_code == 0, result.output
-        assert "共 0 个错误、0 个警告" in result.output
+        assert "共 0 个错误" in result.output
+        assert {f.rule for f in audit(read_workbook(str(sample))).warnings} <= SAMPLE_WARNINGS
 
 
 def test_the_published_sme_defect_is_flagged(workbook_copy):
@@ -131,15 +146,15 @@ def test_the_published_sme_defect_is_flagged(workbook_copy):
     path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 0})
     [finding] = audit(read_workbook(str(path))).errors
     assert finding.message == ("授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）："
-                               "填列 67,980.00，中小企业 0.00，相差 67,980.00")
+                               "小微企业 67,980.00，中小企业 0.00，前者比后者多 67,980.00")
     assert finding.cells == ("情况说明!B50", "情况说明!B49")
 
 
 def test_finding_message_gives_both_sides_and_the_difference(workbook_copy):
     path, _ = _apply(workbook_copy, JINCHENG, lambda wb: {wb.t05.total[0].ref: 62281178.64})
-    [finding] = audit(read_workbook(str(path))).findings
+    [finding] = audit(read_workbook(str(path))).errors
     assert finding.severity == ERROR
-    assert finding.message == "公开05表 合计“小计”：填列 62,281,178.64，按明细重算 62,281,177.64，相差 1.00"
+    assert finding.message == "公开05表 合计“小计”：填列 62,281,178.64，按明细重算 62,281,177.64，前者比后者多 1.00"
     assert finding.cells[0] == "公开05表!C8"
 
 
@@ -154,7 +169,7 @@ def test_check_json_and_exit_code(runner, workbook_copy):
     text = runner.invoke(main, ["check", str(path)])
     assert text.exit_code == 1
     assert text.output.splitlines()[0] == "[公开10表]"
-    assert text.output.splitlines()[-1] == "审核完成：共 1 个错误、0 个警告。"
+    assert text.output.splitlines()[-1].startswith("审核完成：共 1 个错误、")
 
 
 BUILD_CASES = [c for c in CASES if c[0] in (
@@ -229,3 +244,10 @@ def test_random_changes_are_always_reported(workbook_copy, data):
     reported = {c for f in findings for c in f.cells}
     for stated in picks:
         assert stated.ref in reported, (stated, [f.message for f in findings])
+
+
+def test_every_declared_rule_has_a_name_for_the_clerk():
+    from generator.audit import RULES
+    from generator.auditlog import title
+
+    assert [r.name for r in RULES if title(r.name) == r.name] == []

@@ -35,3 +35,12 @@ def test_annex_numbers_in_chinese():
 
     assert [chinese_number(n) for n in (1, 10, 13, 26, 40, 105, 110, 115, 200, 1010)] == [
         "一", "十", "十三", "二十六", "四十", "一百零五", "一百一十", "一百一十五", "二百", "一千零一十"]
+
+
+def test_blank_prior_says_nothing_and_a_tiny_change_is_not_zero_percent():
+    module = narrative_env().get_template("narrative.j2").make_module()
+    assert str(module.change(Change(D("100"), None))) == ""
+    assert str(module.vs_last_year(Change(D("100"), None))) == ""
+    assert _change("1000000.01", "1000000") == "增加0.01元，增长不足0.01%"
+    assert _change("999999.99", "1000000") == "减少0.01元，下降不足0.01%"
+    assert _change("100050", "100000") == "增加50.00元，增长0.05%"

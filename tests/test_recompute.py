@@ -88,7 +88,7 @@ def test_stated_total_is_replaced_by_the_recomputed_one(workbook_copy):
     assert fig.t02[0].values[0] == D("14250607.65")
     finding = next(f for f in fig.findings if f.cells[0] == total.ref)
     assert finding.message == ("公开02表 合计“本年收入合计”：填列 1.00，按明细重算 14,250,607.65，"
-                               "相差 -14,250,606.65")
+                               "前者比后者少 14,250,606.65")
 
 
 def test_samples_recompute_to_their_stated_totals():
