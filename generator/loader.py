@@ -19,6 +19,7 @@ import struct
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .errors import WorkbookError
 
@@ -48,6 +49,7 @@ class Sheet:
     percent: dict[str, int] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=None)  # a cell reference for every cell read: a few hundred distinct columns
 def column_letter(col: int) -> str:
     letters = ""
     while col:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import layout
@@ -35,6 +36,8 @@ _SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
 
 
+# The same labels and codes recur on every 自评表 of a workbook (1 and 1.0 stay apart: typed).
+@lru_cache(maxsize=1 << 16, typed=True)
 def norm(value: object) -> str:
     """Cell text for matching labels: NFKC, no whitespace, Chinese brackets unified."""
     if value is None:

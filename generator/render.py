@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import marshal
 import os
 import re
@@ -136,35 +137,122 @@ class _Template(DocxTemplate):
     def resolve_listing(self, xml: str) -> str:
         # docxtpl turns tabs and newlines inside texts into <w:tab/> and <w:br/> by re-scanning
         # every paragraph; only do that when some text has one.
-        return super().resolve_listing(xml) if self._LISTING.search(xml) else xml
+        if not any(c in xml for c in "\t\a\n\f") or not self._LISTING.search(xml):
+            return xml
+        return super().resolve_listing(xml)
 
     _COLUMN_LOOP = re.compile(r"\{%-?\s*tc\s")
 
     _XMLNS = re.compile(r'\sxmlns(?::\w+)?="[^"]*"')
+    _XMLNS_BYTES = re.compile(_XMLNS.pattern.encode())
 
-    def fix_tables(self, xml: str):
+    _PARAGRAPH = re.compile(r"<w:p([ >])")
+    _BATCH = 10000  # pieces of Jinja's output post-processed and parsed at a time (about 1 MB)
+
+    def build_xml(self, context, jinja_env=None):
+        # A 1,000-project body is 56 MB of XML: as one string, copied by each post-processing
+        # step, and then as one lxml tree it took 850 MB. Without {%tc %} column loops (which
+        # re-grid whole tables) it is rendered, parsed and serialized piece by piece instead.
+        self.body_parts: list[bytes] = []  # see fix_tables
+        src_xml = self.patch_xml(self.get_xml())
+        if self._COLUMN_LOOP.search(src_xml):
+            return self.render_xml_part(src_xml, self.docx._part, context, jinja_env)
+        return self._rendered_pieces(src_xml, context, jinja_env)
+
+    def _rendered_pieces(self, src_xml: str, context: dict, jinja_env: Environment):
+        """docxtpl's render_xml_part, streamed: Jinja's output is cut just before a paragraph
+        (every one starts with the newline docxtpl puts there), so each post-processing step,
+        paragraph by paragraph, gives what it gives on the whole."""
+        self.current_rendering_part = self.docx._part
+        template = jinja_env.from_string(self._PARAGRAPH.sub(r"\n<w:p\1", src_xml))
+        rendered, text = template.generate(context), ""
+        while batch := list(itertools.islice(rendered, self._BATCH)):
+            text += "".join(batch)
+            cut = text.rfind("\n<w:p")
+            if cut > 0:
+                yield self._post_processed(text[:cut])
+                text = text[cut:]
+        yield self._post_processed(text)
+
+    def _post_processed(self, xml: str) -> str:
+        # docxtpl's re.sub(r"\n<w:p([ >])", r"<w:p\1"), without a Python call for each paragraph
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        return self.resolve_listing(xml)
+
+    # Stands in the parsed body for its children already serialized (see fix_tables).
+    BODY_MARK = b"<!--disclose-body-->"
+
+    def fix_tables(self, xml):
         # docxtpl re-counts every row's cells to re-grid tables after {%tc %} column loops; without
         # such loops in the template the grids stand as designed and parsing is all there is to do.
-        if self._COLUMN_LOOP.search(self._source):
+        if isinstance(xml, str):
             return super().fix_tables(xml)
         # docxtpl parses the body alone and moves it into the document, which makes lxml visit
-        # every node again (half the time of a 1,000-project build). Parsed in place of the old
-        # body, inside the document's own start tag, it needs no move; the body's copies of the
-        # document's namespace declarations go, as the move would have dropped them.
+        # every node again. Parsed in place of the old body, inside the document's own start tag,
+        # it needs no move; the body's copies of the document's namespace declarations go, as
+        # the move would have dropped them.
         root = etree.tostring(self.docx.element, encoding="unicode")
         head, tail = root[:root.index("<w:body")], root[root.rindex("</w:body>") + len("</w:body>"):]
-        declared = set(self._XMLNS.findall(head))
-        start = xml.index(">") + 1
-        tag = self._XMLNS.sub(lambda m: "" if m.group(0) in declared else m.group(0), xml[:start])
-        parser = etree.XMLParser(recover=True)
+        declared = self._XMLNS.findall(head[:head.index(">")])
+        parser = etree.XMLPullParser(events=("start",), tag=qn("w:body"), recover=True)
         parser.set_element_class_lookup(element_class_lookup)  # python-docx's element classes
-        return etree.fromstring(head + tag + xml[start:] + tail, parser=parser)
+        parser.feed(head)
+        pieces = iter(xml)
+        first = next(pieces)
+        start = first.index(">") + 1
+        tag = self._XMLNS.sub(lambda m: "" if m.group(0) in declared else m.group(0), first[:start])
+        # lxml writes a child of the body alone with a declaration of every namespace in scope
+        # (the body's own, then the document's) after its name (see _serialize_finished).
+        kept = self._XMLNS.findall(tag)
+        prefixes = {d.split("=")[0] for d in kept}
+        in_scope = {d.encode() for d in kept + [d for d in declared if d.split("=")[0] not in prefixes]}
+        body, streaming = None, True
+        # A child declaring a namespace of its own would keep it among those taken out.
+        for own, piece in itertools.chain([(first[start:], tag + first[start:])], ((p, p) for p in pieces)):
+            streaming = streaming and "xmlns" not in own
+            parser.feed(piece)
+            if body is None:
+                body = next((element for _, element in parser.read_events()), None)
+            if streaming and body is not None:
+                streaming = self._serialize_finished(body, in_scope)
+        parser.feed(tail)
+        tree = parser.close()
+        if self.body_parts:
+            body.insert(0, etree.Comment(self.BODY_MARK[4:-3].decode()))
+        return tree
+
+    def _serialize_finished(self, body, in_scope: set[bytes]) -> bool:
+        """Serialize each finished child of ``body`` as python-docx would within the document,
+        into ``body_parts``, and free it; False (and nothing done) when one does not serialize so."""
+        declarations = re.compile(rb'(?:\sxmlns(?::\w+)?="[^"]*"){%d}' % len(in_scope))
+        numbered, parts = self.docx_ids_index, []
+        children = body[:-1]  # the parser may still be inside the last child
+        for child in children:
+            xml = etree.tostring(child, encoding="UTF-8")
+            if b"docPr" in xml:
+                self._number_drawings(child)
+                xml = etree.tostring(child, encoding="UTF-8")
+            name_end = xml.index(b" ")
+            added = declarations.match(xml, name_end)
+            if added is None or set(self._XMLNS_BYTES.findall(added.group(0))) != in_scope:
+                self.docx_ids_index = numbered  # fix_docpr_ids numbers them again
+                return False
+            parts.append(xml[:name_end] + xml[added.end():])
+        self.body_parts += parts
+        children = child = None  # without a Python reference, lxml frees a subtree without walking it
+        del body[:len(parts)]
+        return True
 
     def fix_docpr_ids(self, tree) -> None:
-        # As docxtpl numbers drawings, through python-docx's xpath (which knows the prefixes).
+        # As docxtpl numbers drawings, through python-docx's xpath (which knows the prefixes); the
+        # body's children serialized before were numbered then, in document order.
         if tree.tag != qn("w:document"):
             return super().fix_docpr_ids(tree)
-        for element in tree.xpath("//wp:docPr"):
+        self._number_drawings(tree)
+
+    def _number_drawings(self, tree) -> None:
+        for element in tree.xpath(".//wp:docPr"):
             self.docx_ids_index += 1
             element.attrib["id"] = str(self.docx_ids_index)
 
@@ -364,37 +452,49 @@ _CUSTOM_REL = ('<Relationship Id="rIdDiscloseCustom" Target="docProps/custom.xml
                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"/>')
 
 
-def _stable_zip(data: bytes) -> bytes:
+def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
     """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and a
-    custom property holding the hash of its body, so a later build can tell a hand edit."""
+    custom property holding the hash of its body, so a later build can tell a hand edit. The
+    body's children serialized apart (``body_parts``) go in place of their mark."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        parts = {info.filename: src.read(info.filename) for info in src.infolist()}
-        digest = hashlib.sha256(parts["word/document.xml"]).hexdigest()
-        parts[_CUSTOM_PART] = (_CUSTOM_XML % (FINGERPRINT, digest)).encode("utf-8")
-        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-            b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")
-        parts["_rels/.rels"] = parts["_rels/.rels"].replace(
-            b"</Relationships>", _CUSTOM_REL.encode() + b"</Relationships>")
+        parts = {info.filename: [src.read(info.filename)] for info in src.infolist()}
+        document = parts["word/document.xml"][0]
+        if body_parts:
+            before, after = document.split(_Template.BODY_MARK)
+            parts["word/document.xml"] = [before, *body_parts, after]
+        digest = hashlib.sha256()
+        for piece in parts["word/document.xml"]:
+            digest.update(piece)
+        parts[_CUSTOM_PART] = [(_CUSTOM_XML % (FINGERPRINT, digest.hexdigest())).encode("utf-8")]
+        parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
+            b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
+        parts["_rels/.rels"] = [parts["_rels/.rels"][0].replace(
+            b"</Relationships>", _CUSTOM_REL.encode() + b"</Relationships>")]
         for name, content in parts.items():
             entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
-            dst.writestr(entry, content)
+            with dst.open(entry, "w") as stream:  # the same bytes as writestr, piece by piece
+                for piece in content:
+                    stream.write(piece)
     return out.getvalue()
 
 
 def edited_since_built(report: Path) -> bool:
     """True when ``report`` is not as this tool wrote it: its body no longer matches the hash
     recorded when it was built (or it has none: a document made some other way)."""
+    digest = hashlib.sha256()
     try:
         with zipfile.ZipFile(report) as archive:
-            body = archive.read("word/document.xml")
+            with archive.open("word/document.xml") as body:  # in pieces: a large body is 56 MB
+                while piece := body.read(1 << 20):
+                    digest.update(piece)
             custom = archive.read(_CUSTOM_PART).decode("utf-8")
     except (OSError, KeyError, zipfile.BadZipFile):
         return True
     found = re.search(r'name="%s"><vt:lpwstr>([0-9a-f]{64})<' % FINGERPRINT, custom)
-    return found is None or found.group(1) != hashlib.sha256(body).hexdigest()
+    return found is None or found.group(1) != digest.hexdigest()
 
 
 def write_docx(context: dict, target: Path) -> None:
@@ -413,7 +513,7 @@ def write_docx(context: dict, target: Path) -> None:
     props.revision = 1
     buffer = io.BytesIO()
     template.save(buffer)
-    write_atomically(target, _stable_zip(buffer.getvalue()), "报告")
+    write_atomically(target, _stable_zip(buffer.getvalue(), template.body_parts), "报告")
 
 
 def headings(docx: Path) -> list[tuple[int, str, str]]:
