@@ -148,6 +148,9 @@ class _Template(DocxTemplate):
 
     _PARAGRAPH = re.compile(r"<w:p([ >])")
     _BATCH = 10000  # pieces of Jinja's output post-processed and parsed at a time (about 1 MB)
+    # Characters of XML parsed before the finished part of the body is serialized and freed (a
+    # report of a few projects is serialized whole, at once, which is quicker).
+    _HELD = 2 << 20
 
     def build_xml(self, context, jinja_env=None):
         # A 1,000-project body is 56 MB of XML: as one string, copied by each post-processing
@@ -207,15 +210,16 @@ class _Template(DocxTemplate):
         kept = self._XMLNS.findall(tag)
         prefixes = {d.split("=")[0] for d in kept}
         in_scope = {d.encode() for d in kept + [d for d in declared if d.split("=")[0] not in prefixes]}
-        body, streaming = None, True
+        body, streaming, parsed = None, True, 0
         # A child declaring a namespace of its own would keep it among those taken out.
         for own, piece in itertools.chain([(first[start:], tag + first[start:])], ((p, p) for p in pieces)):
             streaming = streaming and "xmlns" not in own
             parser.feed(piece)
+            parsed += len(piece)
             if body is None:
                 body = next((element for _, element in parser.read_events()), None)
-            if streaming and body is not None:
-                streaming = self._serialize_finished(body, in_scope)
+            if streaming and body is not None and parsed >= self._HELD:
+                streaming, parsed = self._serialize_finished(body, in_scope), 0
         parser.feed(tail)
         tree = parser.close()
         if self.body_parts:

@@ -39,6 +39,7 @@ def test_streamed_body_is_the_whole_body_rendered(context, typed, shown, tmp_pat
     context = {**context, "overview": {**context["overview"],
                                        "duties": [typed, *context["overview"]["duties"]]}}
     monkeypatch.setattr(render._Template, "_BATCH", 1)  # a cut wherever Jinja's output allows one
+    monkeypatch.setattr(render._Template, "_HELD", 0)  # and what is finished serialized at each
     streamed = _document_xml(context, tmp_path / "streamed.docx")
     # A {%tc %} column loop makes the body render whole, through docxtpl's own path.
     monkeypatch.setattr(render._Template, "_COLUMN_LOOP", re.compile(""))
