@@ -1,8 +1,8 @@
-"""The audit: every relation a correct workbook satisfies, declared as data.
+"""The audit: every relation a correct workbook satisfies, each a declared :class:`Rule`.
 
-Each :class:`Rule` has a name, a Chinese description and a check over the workbook and
-its recomputed figures. :func:`audit` runs them all (nothing stops at the first problem)
-and adds the stated-vs-recomputed findings of :mod:`recompute` and :mod:`projects`.
+The rules of any format are the engine's own (below: formulas, years, signs, the 自评表 sheets)
+plus the format's: the identities its tables declare (checked as :mod:`recompute` recomputes
+them) and its cross-table checks. :func:`audit` runs them all; nothing stops at the first problem.
 """
 
 from __future__ import annotations
@@ -12,117 +12,30 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from . import layout
+from . import spec
 from .findings import ERROR, WARNING, Finding, mismatch
-from .model import MISSING, Stated, Text, Workbook
-from .money import ZERO, fmt_money, fmt_plain, wan_to_yuan
+from .model import Lines, Stated, Text, Workbook
+from .money import fmt_money, fmt_plain, wan_to_yuan
 from .projects import ProjectFigures, project_figures
 from .recompute import Figures, recompute
+from .spec import Rule
 
 
 @dataclass(frozen=True)
 class Context:
+    """What a rule's check is given: the workbook, its recomputed figures and 自评表, its format."""
+
     wb: Workbook
     fig: Figures
     projects: list[ProjectFigures]
+    fmt: object
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A relation a correct workbook satisfies; every finding of ``check`` has ``severity``."""
-
-    name: str
-    description: str
-    check: Callable[[Context], Iterator[Finding]]
-    severity: str = ERROR
-
-
-def _equal(rule: str, what: str, left: Decimal, right: Decimal, cells, left_label: str,
-           label: str) -> Iterator[Finding]:
+def equal(rule: str, what: str, left: Decimal, right: Decimal, cells, left_label: str,
+          label: str) -> Iterator[Finding]:
     """Two figures the tool recomputed that must agree: neither is "填列"."""
     if left != right:
         yield mismatch(rule, what, left, right, cells, stated_label=left_label, computed_label=label)
-
-
-def _t01_balance(c: Context):
-    t = c.wb.t01
-    yield from _equal("01收支平衡", "公开01表 收入总计（行31）与支出总计（行62）", c.fig.t01[31], c.fig.t01[62],
-                      (t.get(31, MISSING).ref, t.get(62, MISSING).ref), "收入总计", "支出总计")
-
-
-def _t01_vs_t02_appropriation(c: Context):
-    fig = c.fig
-    appropriation = fig.t01[1] + fig.t01[2] + fig.t01[3]
-    t02_total = fig.t02[0].values[1] if fig.t02 else ZERO
-    cells = [c.wb.t01.get(n, MISSING).ref for n in (1, 2, 3)]
-    if c.wb.t02.total:
-        cells.append(c.wb.t02.total[1].ref)
-    yield from _equal("01财政拨款=02财政拨款收入", "公开01表 行1–3财政拨款收入之和与公开02表 合计“财政拨款收入”",
-                      appropriation, t02_total, cells, "公开01表为", "公开02表为")
-
-
-def _t04_balance(c: Context):
-    yield from _equal("04收支平衡", "公开04表 收入总计（行32）与总计（行64）", c.fig.t04_income[32],
-                      c.fig.t04_expense[64][0],
-                      (c.wb.t04_income.get(32, MISSING).ref, c.wb.t04_expense.get(64, (MISSING,))[0].ref),
-                      "收入总计", "支出总计")
-
-
-def _t05_vs_t06(c: Context):
-    fig = c.fig
-    g = fig.t05[0].values if fig.t05 else (ZERO,) * 3
-    total_refs = c.wb.t05.total or (MISSING,) * 3
-    t06 = c.wb.t06
-    yield from _equal("05基本支出=06经费合计", "公开05表 合计“基本支出”与公开06表 人员经费合计+公用经费合计“基本支出”",
-                      g[1], fig.t06_personnel[1] + fig.t06_public[1],
-                      (total_refs[1].ref, t06.personnel_total[1].ref, t06.public_total[1].ref),
-                      "公开05表按明细为", "公开06表按明细为")
-    yield from _equal("05合计=06经费合计", "公开05表 合计“小计”与公开06表 人员经费合计+公用经费合计“金额”",
-                      g[0], fig.t06_personnel[0] + fig.t06_public[0],
-                      (total_refs[0].ref, t06.personnel_total[0].ref, t06.public_total[0].ref),
-                      "公开05表按明细为", "公开06表按明细为")
-
-
-def _t06_basic_within_amount(c: Context):
-    for code, (amount, basic) in c.fig.t06.items():
-        if basic is not None and basic > amount:
-            stated = c.wb.t06.rows.get(code, (MISSING, MISSING))
-            yield mismatch("06基本支出≤金额", f"公开06表 {code}{layout.T06_NAMES[code]}“其中：基本支出”超过“金额”",
-                           basic, amount, (stated[1].ref, stated[0].ref), stated_label="基本支出",
-                           computed_label="金额")
-
-
-def _t07_vs_t06(c: Context):
-    actual = c.fig.t07_actual
-    for column, code in ((1, "30212"), (4, "30231"), (5, "30217")):
-        amount = c.fig.t06.get(code, (ZERO, None))[0]
-        if actual[column] != amount:
-            yield mismatch("07决算与06对应科目", f"公开07表 决算“{layout.T07_COLUMNS[column]}”与公开06表 {code}"
-                           f"{layout.T06_NAMES[code]}（07含以前年度结转资金时可不同，请核实）",
-                           actual[column], amount,
-                           (c.wb.t07.actual[column].ref, c.wb.t06.rows.get(code, (MISSING,))[0].ref),
-                           stated_label="公开07表为", computed_label="公开06表为")
-
-
-def _t10_vs_t06(c: Context):
-    fig, t10 = c.fig, c.wb.t10
-    yield from _equal("10机关运行经费=06公用经费基本", "公开10表 机关运行经费（行5+行6）与公开06表 公用经费合计“基本支出”",
-                      fig.t10.get(5, ZERO) + fig.t10.get(6, ZERO), fig.t06_public[1],
-                      (t10.get(5, MISSING).ref, t10.get(6, MISSING).ref, c.wb.t06.public_total[1].ref),
-                      "公开10表为", "公开06表按明细为")
-
-
-def _procurement_subsets(c: Context):
-    sme, micro = c.wb.figure("授予中小企业合同金额"), c.wb.figure("授予小微企业合同金额")
-    total = c.fig.t10[1]
-    if micro.amount > sme.amount:
-        yield mismatch("小微企业≤中小企业", "授予小微企业合同金额超过授予中小企业合同金额（小微企业是中小企业的一部分）",
-                       micro.amount, sme.amount, (micro.ref, sme.ref), stated_label="小微企业",
-                       computed_label="中小企业")
-    if sme.amount > total:
-        yield mismatch("中小企业≤采购合计", "授予中小企业合同金额超过政府采购支出总额（公开10表行1）",
-                       sme.amount, total, (sme.ref, c.wb.t10.get(1, MISSING).ref), stated_label="中小企业",
-                       computed_label="采购合计")
 
 
 def _no_negative(c: Context):
@@ -137,107 +50,30 @@ def _no_negative(c: Context):
                           "（请核对是否多输了负号或录错了栏）", (stated.ref,))
 
 
+def _signed(wb: Workbook) -> Iterator[tuple[spec.LineTable, spec.Row, Stated]]:
+    """The typed figures of rows declared ``signed`` (01's 结余 go below zero with a 经营 loss)."""
+    for table in wb.tables.values():
+        if isinstance(table, Lines):
+            for row in table.spec.rows:
+                if row.signed:
+                    for cell in table.cells.get(row.line, ()):
+                        yield table.spec, row, cell
+
+
 def _surplus_sign(c: Context):
-    for line in _SIGNED_T01:
-        stated = c.wb.t01.get(line, MISSING)
+    for table, row, stated in _signed(c.wb):
         if stated.value is not None and stated.value < 0:
-            yield Finding(WARNING, "结余为负请核实", f"{stated.ref}（公开01表 行{line}{layout.T01_LABELS[line]}）"
+            yield Finding(WARNING, "结余为负请核实", f"{stated.ref}（{table.name} 行{row.line}{row.label}）"
                           f"为负数 {fmt_money(stated.value)}：只有经营亏损等情况下才为负，请核实", (stated.ref,))
 
 
-# 01's 结余分配 and 年末结转和结余 go below zero with a 经营 loss; nothing else in the tables does
-# (a 自评表's 结（转）余 is negative when more was spent than budgeted, and is recomputed anyway).
-_SIGNED_T01 = (59, 60)
-
-
 def _table_cells(wb: Workbook) -> Iterator[Stated]:
-    signed = {wb.t01[n].ref for n in _SIGNED_T01 if n in wb.t01}
+    # A 自评表's 结（转）余 is negative when more was spent than budgeted (and is recomputed anyway).
+    signed = {cell.ref for _, _, cell in _signed(wb)}
     signed |= {fund.balance.ref for project in wb.projects for fund in project.funds}
-    for stated in _stated_cells((wb.t01, wb.t02, wb.t03, wb.t04_income, wb.t04_expense, wb.t05, wb.t06,
-                                 wb.t07, wb.t08, wb.t09, wb.t10, wb.class_budget, wb.summaries, wb.projects)):
+    for stated in _stated_cells((wb.tables, wb.class_budget, wb.summaries, wb.projects)):
         if stated.ref not in signed:
             yield stated
-
-
-# Sentences and the prior-year input each one compares against.
-_PRIOR_NEEDED = (
-    ("上年收入总计", "一、收入支出决算总体情况"), ("上年支出总计", "一、收入支出决算总体情况"),
-    ("上年财政拨款收入总计", "四、财政拨款收支决算总体情况"), ("上年财政拨款支出总计", "四、财政拨款收支决算总体情况"),
-    ("上年一般公共预算财政拨款支出", "五(一)财政拨款支出决算总体情况"), ("上年“三公”经费合计", "九(一)“三公”经费"),
-    ("上年机关运行经费", "十(一)机关运行经费"),
-)
-
-
-def _prior_present(c: Context):
-    for label, section in _PRIOR_NEEDED:
-        value = c.wb.figure(label)
-        if value.value is None:
-            yield Finding(WARNING, "上年数已填", f"“{label}”未填写：{section}将不与上年比较（上年确为 0 时请填 0）",
-                          (value.ref or "情况说明",))
-
-
-def _performance_vs_sheets(c: Context):
-    count = c.wb.figure("二级项目个数")
-    if count.value is None or count.value != len(c.projects):
-        return
-    for grade in "优良中差":
-        stated = c.wb.figure(f"二级项目{grade}")
-        actual = Decimal(sum(1 for p in c.projects if p.grade == grade))
-        if stated.amount != actual:
-            cells = (stated.ref, *(p.project.stated_total.ref for p in c.projects))
-            yield mismatch("绩效等级个数=自评表", f"二级项目自评等级为“{grade}”的个数（自评表共 {len(c.projects)} 张）",
-                           stated.amount, actual, cells, computed_label="按自评表总分计")
-
-
-def _current_year_present(c: Context):
-    if c.fig.t01[31] or c.fig.t01[62]:
-        return
-    cells = tuple(ref for ref in (c.wb.t01.get(1, MISSING).ref, c.wb.t01.get(31, MISSING).ref) if ref)
-    yield Finding(ERROR, "本年决算数已填", f"工作簿中没有{c.wb.year}年度的决算数：公开01表收入总计、支出总计都是空白或 0。"
-                  f"请把{c.wb.year}年度决算数填入公开01–10表（公开01表从行1“一般公共预算财政拨款收入”起）", cells or ("公开01表",))
-
-
-def _sheets_budget(projects: list[ProjectFigures]) -> tuple[Decimal, Decimal]:
-    """Σ 全年预算数 of the 自评表 sheets in 元, and how far it may be off: each sheet's 万元 figure
-    is rounded at its last decimal place."""
-    total = sum((wan_to_yuan(p.budget) for p in projects), ZERO)
-    slack = sum((Decimal(10000) * Decimal("0.5").scaleb(p.budget.as_tuple().exponent) for p in projects), ZERO)
-    return total, slack
-
-
-# 十(四) figures that count the 自评表 sheets and add up their 全年预算数.
-_PERFORMANCE_TOTALS = (("二级项目自评个数", "项目自评涉及资金", "（1）预算绩效管理工作开展情况"),
-                       ("二级项目个数", "二级项目涉及资金", "（2）项目绩效自评结果"))
-
-
-def _performance_counts(c: Context):
-    sheets = len(c.projects)
-    total, slack = _sheets_budget(c.projects)
-    for count_label, amount_label, section in _PERFORMANCE_TOTALS:
-        count, amount = c.wb.figure(count_label), c.wb.figure(amount_label)
-        if count.value is not None and count.value != sheets:
-            yield Finding(WARNING, "自评个数=自评表张数",
-                          f"十(四){section}“{count_label}”填 {int(count.value)} 个，工作簿中的项目绩效自评表有 {sheets} 张"
-                          "（只公开部分项目的自评表时可以不同；否则请改正个数或补齐自评表）", (count.ref,))
-        elif amount.value is not None and abs(amount.value - total) > slack:
-            yield mismatch("自评涉及资金=自评表预算数", f"十(四){section}“{amount_label}”与 {sheets} 张项目绩效自评表"
-                           "“全年预算数”之和", amount.value, total, (amount.ref,), computed_label="自评表合计")
-
-
-_FUNDS = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")
-
-
-def _fund_split(c: Context):
-    for amount_label, part in (("项目自评涉及资金", "项目自评{}项目支出"), ("整体自评涉及资金", "整体自评{}支出"),
-                               ("部门评价涉及资金", "部门评价{}支出")):
-        amount = c.wb.figure(amount_label)
-        parts = [c.wb.figure(part.format(f)) for f in _FUNDS]
-        if amount.value is None:
-            continue
-        split = sum((p.amount for p in parts), ZERO)
-        if split != amount.value:
-            yield mismatch("涉及资金=各预算之和", f"“{amount_label}”与其中{'、'.join(_FUNDS)}之和",
-                           amount.value, split, (amount.ref, *(p.ref for p in parts)), computed_label="四项之和")
 
 
 def _summary_amounts(c: Context):
@@ -309,7 +145,8 @@ def _stated_cells(value) -> Iterator[Stated]:
             yield from _stated_cells(item)
     elif hasattr(value, "__dataclass_fields__"):
         for name in value.__dataclass_fields__:
-            yield from _stated_cells(getattr(value, name))
+            if name != "spec":  # a table's declaration holds no figures
+                yield from _stated_cells(getattr(value, name))
 
 
 def _uncalculated_formulas(c: Context):
@@ -323,31 +160,40 @@ def _uncalculated_formulas(c: Context):
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
 
 
+# The engine's rules, which hold in every format; the format adds its own (Format.rules).
 RULES: tuple[Rule, ...] = (
-    Rule("本年决算数已填", "工作簿有本年决算数（公开01表收入总计、支出总计不都为空白或 0）", _current_year_present),
-    Rule("公式有计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）", _uncalculated_formulas),
-    Rule("年度一致", "各表、自评表标题的年度与单位信息的年度一致", _heading_years),
-    Rule("比较的是上年", "情况说明文字中“较××年”“比××年”的年份是上年", _compared_years),
-    Rule("01收支平衡", "公开01表 收入总计 = 支出总计", _t01_balance),
-    Rule("01财政拨款=02财政拨款收入", "公开01表 行1–3 之和 = 公开02表 合计的财政拨款收入", _t01_vs_t02_appropriation),
-    Rule("04收支平衡", "公开04表 收入总计 = 总计", _t04_balance),
-    Rule("05与06", "公开05表 合计（小计、基本支出）= 公开06表 人员经费合计 + 公用经费合计", _t05_vs_t06),
-    Rule("06基本支出≤金额", "公开06表 每行“其中：基本支出”不超过“金额”", _t06_basic_within_amount),
-    Rule("07决算与06对应科目", "公开07表 决算的出国、运行维护、接待 = 公开06表 30212/30231/30217", _t07_vs_t06,
-         WARNING),
-    Rule("10机关运行经费=06公用经费基本", "公开10表 机关运行经费 = 公开06表 公用经费合计的基本支出", _t10_vs_t06),
-    Rule("政府采购子项", "小微企业 ≤ 中小企业 ≤ 政府采购合计", _procurement_subsets),
-    Rule("金额不为负", "各表、自评表和情况说明中的金额、个数不为负", _no_negative),
-    Rule("结余为负请核实", "公开01表 结余分配、年末结转和结余为负时请核实", _surplus_sign, WARNING),
-    Rule("上年数已填", "情况说明引用的上年数都已填写", _prior_present, WARNING),
-    Rule("项目综述元=自评表万元", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）", _summary_amounts),
-    Rule("扣分须说明原因", "自评表中得分低于分值的指标都填写了“偏差原因分析及改进措施”", _deviation_explained),
-    Rule("自评个数=自评表张数", "十(四) 二级项目个数、涉及资金与项目绩效自评表的张数、全年预算数之和一致"
-         "（只公开部分自评表时可不同）", _performance_counts, WARNING),
-    Rule("涉及资金=各预算之和", "十(四) 各涉及资金 = 其中一般公共预算、政府性基金预算、国有资本经营预算、社会保险基金预算之和",
-         _fund_split),
-    Rule("绩效等级个数=自评表", "二级项目按等级的个数与自评表一致（个数等于自评表张数时）", _performance_vs_sheets),
+    Rule("公式有计算结果", "公式没有保存计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）",
+         _uncalculated_formulas),
+    Rule("年度一致", "年度与单位信息不一致", "各表、自评表标题的年度与单位信息的年度一致", _heading_years),
+    Rule("比较的是上年", "比较的年份不是上年", "情况说明文字中“较××年”“比××年”的年份是上年", _compared_years),
+    Rule("金额不为负", "金额为负数", "各表、自评表和情况说明中的金额、个数不为负", _no_negative),
+    Rule("结余为负请核实", "结余为负数（请核实）", "可为负的行（如公开01表 结余分配、年末结转和结余）为负时请核实",
+         _surplus_sign, WARNING),
+    Rule("项目综述元=自评表万元", "项目综述的元金额与自评表不一致", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）",
+         _summary_amounts),
+    Rule("扣分须说明原因", "扣分的指标没有写原因", "自评表中得分低于分值的指标都填写了“偏差原因分析及改进措施”",
+         _deviation_explained),
+    # The 自评表's own columns, checked as they are recomputed (projects.py).
+    Rule("附件资金结（转）余", "自评表的结（转）余算得不对", "自评表 资金结（转）余 = 全年预算数 − 全年执行数"),
+    Rule("附件执行率", "自评表的执行率算得不对", "自评表 执行率 = 全年执行数 ÷ 全年预算数"),
+    Rule("附件得分", "自评表的执行率得分算得不对", "自评表 执行率得分 = 10 × 执行率（最多 10 分）"),
+    Rule("附件总分", "自评表的总分算得不对", "自评表 总分 = 执行率得分 + 各指标得分", is_sum=True),
+    Rule("附件等级", "自评表的等级与总分不符", "自评表 等级按总分：90 以上优、80 以上良、60 以上中、其余差"),
+    Rule("附件指标得分≤分值", "自评表指标得分超过分值", "自评表 每个指标的得分不超过分值"),
+    # The function tables' identities, named by the engine (recompute.py).
+    Rule("类=Σ下级", "类不等于其下各款之和", "功能分类表 每个类 = 其下各款之和", is_sum=True),
+    Rule("款=Σ下级", "款不等于其下各项之和", "功能分类表 每个款 = 其下各项之和", is_sum=True),
+    Rule("合计=Σ类", "合计不等于各类之和", "功能分类表 合计 = 各类之和", is_sum=True),
+    Rule("空行不填数", "不该填数的空行填了数", "表中留作空行的行次（及资本性支出的“其中：基本支出”）不填数"),
 )
+
+
+def function_rules(table: spec.FunctionTable) -> tuple[Rule, ...]:
+    """A function table's 行内关系 rule (its columns that are sums of others), named after its sheet."""
+    if not table.identities:
+        return ()
+    relation = "；".join(f"{s.target} = {' + '.join(s.plus)}{''.join(' − ' + m for m in s.minus)}" for s in table.identities)
+    return (Rule(f"{table.name}行内关系", "同一行的各栏对不上", f"{table.name} 每行 {relation}", is_sum=True),)
 
 
 @dataclass
@@ -365,16 +211,18 @@ class AuditResult:
         return [f for f in self.findings if f.severity == WARNING]
 
 
-def audit(wb: Workbook) -> AuditResult:
-    """Recompute the workbook and run every rule; returns figures and all findings."""
-    fig = recompute(wb)
+def audit(wb: Workbook, fmt) -> AuditResult:
+    """Recompute the workbook as ``fmt`` declares it and run every rule of ``fmt``; returns the
+    figures and all findings."""
+    fig = recompute(wb, fmt)
     findings = list(fig.findings)
     projects = []
     for project in wb.projects:
         pf, project_findings = project_figures(project)
         projects.append(pf)
         findings += project_findings
-    context = Context(wb, fig, projects)
-    for rule in RULES:
-        findings += (replace(f, severity=rule.severity) for f in rule.check(context))
+    context = Context(wb, fig, projects, fmt)
+    for rule in fmt.rules:
+        if rule.check is not None:
+            findings += (replace(f, severity=rule.severity) for f in rule.check(context))
     return AuditResult(fig, projects, findings)

@@ -15,6 +15,7 @@ from pathlib import Path
 from .errors import AuditFailed, DiscloseError, ReportEdited
 from .findings import ERROR
 from .loader import WORKBOOK_SUFFIXES
+from .formats import DEFAULT, load_format
 from .reader import read_unit
 from .files import STEM_BYTES, safe_stem
 from .report import build, report_name
@@ -49,18 +50,18 @@ def _crashed(workbook: Path, exc: BaseException) -> Outcome:
                    "请把这个工作簿和这一行发给维护人员", 2)
 
 
-def _peek(workbook: Path) -> str | Outcome:
+def _peek(workbook: Path, spec: str) -> str | Outcome:
     try:
-        return report_name(*read_unit(str(workbook)))
+        return report_name(*read_unit(str(workbook), load_format(spec)))
     except DiscloseError as exc:
         return Outcome(str(workbook), "无法读取", "", exc.message, exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - one workbook's crash must not end the batch
         return _crashed(workbook, exc)
 
 
-def _names(workbooks: list[Path], pool: ProcessPoolExecutor) -> dict[Path, str | Outcome]:
+def _names(workbooks: list[Path], pool: ProcessPoolExecutor, spec: str) -> dict[Path, str | Outcome]:
     """Each workbook's report name, stem-suffixed where names collide; an Outcome if unreadable."""
-    futures = [pool.submit(_peek, w) for w in workbooks]
+    futures = [pool.submit(_peek, w, spec) for w in workbooks]
     names = {w: _result(f, w) for w, f in zip(workbooks, futures)}
     counts = Counter(n for n in names.values() if isinstance(n, str))
     taken = set(counts)
@@ -110,7 +111,7 @@ def run(workbooks: list[Path], outdir: Path, jobs: int, options: dict,
         progress: Callable[[], None] = lambda: None) -> list[Outcome]:
     """Build every workbook with ``jobs`` worker processes; outcomes in the workbooks' order."""
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        names = _names(workbooks, pool)
+        names = _names(workbooks, pool, options.get("spec", DEFAULT))
         outcomes: dict[Path, Outcome] = {w: n for w, n in names.items() if isinstance(n, Outcome)}
         for _ in outcomes:
             progress()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import layout
+from . import spec
 from .model import Stated, Text
 from .money import cents, fmt_plain
 from .projects import ProjectFigures
@@ -27,7 +27,7 @@ def _money(value) -> str:
     return "" if value is None else fmt_plain(cents(value))
 
 
-def snapshot(fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
+def snapshot(fmt, fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
              inputs: dict[str, Stated | Text], pdf: str | None = None) -> dict:
     """Every printed figure by (table, row, column) — the tables, the 附件 and the figures typed
     on the 情况说明 sheet — the 情况说明 paragraphs by section, and the SHA-256 of the PDF
@@ -37,28 +37,31 @@ def snapshot(fig: Figures, projects: list[ProjectFigures], narrative: dict[str, 
     def put(table: str, row: str, column: str, value) -> None:
         figures[f"{table}｜{row}｜{column}"] = _money(value)
 
-    for line, value in fig.t01.items():
-        put("公开01表", f"行{line} {layout.T01_LABELS.get(line, '')}".strip(), "决算数", value)
-    for key, lines in (("02", fig.t02), ("03", fig.t03), ("05", fig.t05), ("08", fig.t08), ("09", fig.t09)):
-        for line in lines:
-            for column, value in zip(layout.FUNCTION_COLUMNS[key], line.values):
-                put(f"公开{key}表", f"{line.code} {line.name}".strip(), column, value)
-    for line, value in fig.t04_income.items():
-        put("公开04表", f"行{line} {layout.T04_LABELS.get(line, '')}".strip(), "金额", value)
-    for line, values in fig.t04_expense.items():
-        for column, value in zip(layout.T04_COLUMNS, values):
-            put("公开04表", f"行{line} {layout.T04_LABELS.get(line, '')}".strip(), column, value)
-    for code, (amount, basic) in fig.t06.items():
-        put("公开06表", f"{code} {layout.T06_NAMES[code]}", "金额", amount)
-        put("公开06表", f"{code} {layout.T06_NAMES[code]}", "其中：基本支出", basic)
-    for label, pair in (("人员经费合计", fig.t06_personnel), ("公用经费合计", fig.t06_public)):
-        put("公开06表", label, "金额", pair[0])
-        put("公开06表", label, "其中：基本支出", pair[1])
-    for side, values in (("预算数", fig.t07_budget), ("决算数", fig.t07_actual)):
-        for column, value in zip(layout.T07_COLUMNS, values):
-            put("公开07表", side, column, value)
-    for line, value in fig.t10.items():
-        put("公开10表", f"行{line} {layout.T10_ROWS.get(line, '')}".strip(), "金额/统计数", value)
+    for table in fmt.tables:
+        printed = fig[table.key]
+        if isinstance(table, spec.LineTable):
+            for line, values in printed.values.items():
+                row = table.at(line)
+                columns = table.sides[row.side].columns
+                if len(columns) == 1 and table.value_header:
+                    columns = (table.value_header,)
+                for column, value in zip(columns, values):
+                    put(table.name, f"行{line} {row.label}".strip(), column, value)
+        elif isinstance(table, spec.FunctionTable):
+            for line in printed:
+                for column, value in zip(table.columns, line.values):
+                    put(table.name, f"{line.code} {line.name}".strip(), column, value)
+        elif isinstance(table, spec.EconomicTable):
+            for code, (amount, basic) in printed.rows.items():
+                put(table.name, f"{code} {table.names[code]}", "金额", amount)
+                put(table.name, f"{code} {table.names[code]}", "其中：基本支出", basic)
+            for label, pair in printed.totals.items():
+                put(table.name, label, "金额", pair[0])
+                put(table.name, label, "其中：基本支出", pair[1])
+        else:
+            for group, values in printed.items():
+                for column, value in zip(table.columns, values):
+                    put(table.name, group, column, value)
     for number, p in enumerate(projects, start=1):
         for fund in p.funds:
             for column, value in (("全年预算数", fund.budget), ("全年执行数", fund.spent),

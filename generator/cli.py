@@ -33,16 +33,18 @@ def main() -> None:
     """
 
 
-def _print_findings(findings) -> None:
+def _print_findings(findings, fmt) -> None:
     from .auditlog import cells_text, sections, title
 
-    for section in sections(findings):
+    for section in sections(findings, fmt):
         click.echo(f"[{section.heading}]")
         for f in section.findings:
-            click.echo(f"  {f.severity} {title(f.rule)}：{f.message}（{cells_text(f)}）")
+            click.echo(f"  {f.severity} {title(f.rule, fmt)}：{f.message}（{cells_text(f)}）")
 
 
 WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
+SPEC = click.option("--spec", default="shanxi", metavar="格式",
+                    help="报告格式：内置格式的名称（默认 shanxi，山西省单位决算公开），或格式文件夹（见 docs/formats.md）。")
 
 
 @main.command()
@@ -55,9 +57,10 @@ WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
 @click.option("--overwrite", is_flag=True, help="报告生成后被手工修改过时也覆盖（原文件备份在旁边）。")
 @click.option("-j", "--jobs", type=Count(), default=os.cpu_count() or 1, metavar="进程数",
               help="批量生成时同时运行的进程数（默认为 CPU 核数）。")
+@SPEC
 @debug_option
 def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, overwrite: bool,
-          jobs: int) -> None:
+          jobs: int, spec: str) -> None:
     """审核并生成决算公开报告。可给一个或多个工作簿，或一个文件夹（批量生成其中所有工作簿）。
 
     \b
@@ -65,7 +68,10 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
         disclose build sample_inputs/jincheng-2022.xlsx -o output
         disclose build 各单位/ -j 4
     """
-    options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite}
+    from .formats import load_format
+
+    load_format(spec)  # a wrong --spec is said once, before any workbook
+    options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite, "spec": spec}
     if len(workbooks) == 1 and not workbooks[0].is_dir():
         _build_single(workbooks[0], outdir, options)
         return
@@ -88,17 +94,19 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     from .auditlog import summary_line
+    from .formats import load_format
     from .report import build as build_report
 
+    fmt = load_format(options["spec"])
     try:
         result = build_report(str(workbook), outdir, **options)
     except AuditFailed as exc:
-        _print_findings(exc.findings)
+        _print_findings(exc.findings, fmt)
         raise
     audit_result = result.result
     if audit_result.findings:
-        _print_findings(audit_result.findings)
-    click.echo(f"已读取公开01–10表，{result.projects} 张项目绩效自评表；审核{summary_line(audit_result)}。")
+        _print_findings(audit_result.findings, fmt)
+    click.echo(f"已读取{fmt.tables_read}，{result.projects} 张项目绩效自评表；审核{summary_line(audit_result)}。")
     if result.draft:
         click.echo("报告为草稿（--force）：问题已列在报告末尾；草稿文件名带“（草稿）”，不替换正式报告。")
     if result.changes is not None:
@@ -135,8 +143,9 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
 @click.argument("path", required=False, metavar="[新工作簿]", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--from", "last_year", type=ExistingPath(), metavar="上年工作簿",
               help="上年的工作簿：带入单位信息、概况和全部上年数，年度加一。")
+@SPEC
 @debug_option
-def init(path: Path | None, last_year: Path | None) -> None:
+def init(path: Path | None, last_year: Path | None, spec: str) -> None:
     """生成空白的标准工作簿（新工作簿，默认“决算公开工作簿.xlsx”），或由上年工作簿生成本年工作簿。
 
     \b
@@ -145,20 +154,22 @@ def init(path: Path | None, last_year: Path | None) -> None:
         disclose init --from 本单位2022.xlsx
     """
     from .carryover import next_year_source
+    from .formats import load_format
     from .reader import read_workbook
     from .recompute import recompute
     from .template_workbook import write_new_workbook
     from .files import safe_stem
 
+    fmt = load_format(spec)
     source: dict = {}
     if last_year:
-        wb = read_workbook(str(last_year))
-        source = next_year_source(wb, recompute(wb))
+        wb = read_workbook(str(last_year), fmt)
+        source = next_year_source(wb, recompute(wb, fmt), fmt)
         path = path or Path(safe_stem(wb.name, tail=f"{wb.year + 1}年度决算公开工作簿") + ".xlsx")
     path = path or Path("决算公开工作簿.xlsx")
     if path.exists():
         raise OutputError(f"{path}：文件已存在，为免覆盖未写入；请换一个文件名")
-    write_new_workbook(source, path)
+    write_new_workbook(source, path, fmt)
     click.echo(f"已生成工作簿：{path}（黄色单元格为填写处，先看“填表说明”）")
 
 
@@ -166,8 +177,9 @@ def init(path: Path | None, last_year: Path | None) -> None:
 @WORKBOOK
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               help="输出格式（默认 text）；json 供程序读取，出错时也输出 JSON。")
+@SPEC
 @debug_option
-def check(workbook: Path, fmt: str) -> None:
+def check(workbook: Path, fmt: str, spec: str) -> None:
     """只审核工作簿，不生成报告。无错误时退出码为 0，有错误为 1。
 
     \b
@@ -176,17 +188,19 @@ def check(workbook: Path, fmt: str) -> None:
     """
     from .audit import audit
     from .auditlog import sections, summary_line, title
+    from .formats import load_format
     from .reader import read_workbook
 
-    result = audit(read_workbook(str(workbook)))
+    report_format = load_format(spec)
+    result = audit(read_workbook(str(workbook), report_format), report_format)
     if fmt == "json":
         click.echo(json.dumps({
             "workbook": str(workbook), "errors": len(result.errors), "warnings": len(result.warnings),
-            "findings": [{"severity": f.severity, "rule": f.rule, "title": title(f.rule), "message": f.message,
-                          "cells": list(f.cells), "cause": section.cause}
-                         for section in sections(result.findings) for f in section.findings],
+            "findings": [{"severity": f.severity, "rule": f.rule, "title": title(f.rule, report_format),
+                          "message": f.message, "cells": list(f.cells), "cause": section.cause}
+                         for section in sections(result.findings, report_format) for f in section.findings],
         }, ensure_ascii=False, indent=2))
     else:
-        _print_findings(result.findings)
+        _print_findings(result.findings, report_format)
         click.echo(f"审核完成：{summary_line(result)}。")
     sys.exit(1 if result.errors else 0)

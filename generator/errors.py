@@ -15,6 +15,10 @@ class WorkbookError(DiscloseError):
     """The workbook cannot be read: wrong file, missing sheet or label, bad cell."""
 
 
+class FormatError(DiscloseError):
+    """The report format asked for is not there (a wrong --spec name or folder)."""
+
+
 class CellError(WorkbookError):
     """One cell holds something other than what its label asks for."""
 

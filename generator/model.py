@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .spec import LineTable
+
 
 @dataclass(frozen=True)
 class Stated:
@@ -54,16 +56,31 @@ class FunctionTable:
 
 
 @dataclass(frozen=True)
-class Table06:
-    rows: dict[str, tuple[Stated, Stated]]  # economic code → (金额, 其中：基本支出)
-    personnel_total: tuple[Stated, Stated]
-    public_total: tuple[Stated, Stated]
+class Lines:
+    """A 行次 table as typed: 行次 → its side's figures, in column order."""
+
+    spec: LineTable
+    cells: dict[int, tuple[Stated, ...]]
+
+    def get(self, name: str, column: int = 0) -> Stated:
+        """The figure of the row called ``name``; :data:`MISSING` when the row is not there."""
+        cells = self.cells.get(self.spec.row(name).line)
+        return cells[column] if cells else MISSING
 
 
 @dataclass(frozen=True)
-class Table07:
-    budget: tuple[Stated, ...]  # six columns, see layout.T07_COLUMNS
-    actual: tuple[Stated, ...]
+class EconomicRows:
+    """公开06表 as typed: economic code → (金额, 其中：基本支出), and each closing row by label."""
+
+    rows: dict[str, tuple[Stated, Stated]]
+    totals: dict[str, tuple[Stated, Stated]]
+
+
+@dataclass(frozen=True)
+class GroupedRow:
+    """公开07表 as typed: each group (预算数, 决算数) → its figures in column order."""
+
+    groups: dict[str, tuple[Stated, ...]]
 
 
 @dataclass(frozen=True)
@@ -135,23 +152,16 @@ class Workbook:
     unit: dict[str, Text]
     duties: list[str]
     organization: list[str]
-    t01: dict[int, Stated]
-    t02: FunctionTable
-    t03: FunctionTable
-    t04_income: dict[int, Stated]
-    t04_expense: dict[int, tuple[Stated, ...]]
-    t05: FunctionTable
-    t06: Table06
-    t07: Table07
-    t08: FunctionTable
-    t09: FunctionTable
-    t10: dict[int, Stated]
+    tables: dict[str, Lines | FunctionTable | EconomicRows | GroupedRow]  # by the format's key, "01"…
     inputs: dict[str, Stated | Text] = field(default_factory=dict)
     class_budget: list[ClassBudget] = field(default_factory=list)
     summaries: list[ProjectSummary] = field(default_factory=list)
     extra_terms: list[str] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
     year_cells: list[Text] = field(default_factory=list)  # each table's and 自评表's stated 年度
+
+    def __getitem__(self, key: str):
+        return self.tables[key]
 
     @property
     def name(self) -> str:

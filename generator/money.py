@@ -103,3 +103,26 @@ def fmt_plain(value: Decimal | None) -> str:
 def wan_to_yuan(value: Decimal) -> Decimal:
     """万元 → 元, exact."""
     return value * TEN_THOUSAND
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 12 → 十二, 105 → 一百零五, 230 → 二百三十: for 附件 and row numbering."""
+    if n < 10:
+        return _DIGITS[n]
+    if n < 20:
+        return "十" + (_DIGITS[n % 10] if n % 10 else "")
+    for unit, size in (("千", 1000), ("百", 100), ("十", 10)):
+        if n >= size:
+            head, rest = divmod(n, size)
+            tail = ""
+            if rest:
+                tail = chinese_number(rest)
+                if 10 <= rest < 20:
+                    tail = "一" + tail  # 一百一十五, not 一百十五
+                if rest < size // 10:
+                    tail = "零" + tail
+            return _DIGITS[head] + unit + tail
+    raise ValueError(n)

@@ -13,24 +13,25 @@ from collections.abc import Iterator
 from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import layout
 from .errors import CellError, WorkbookError
 from .loader import Sheet, column_letter, load
 from .model import (
     ClassBudget,
+    EconomicRows,
     FunctionRow,
     FunctionTable,
     FundRow,
+    GroupedRow,
     Indicator,
+    Lines,
     Project,
     ProjectSummary,
     Stated,
-    Table06,
-    Table07,
     Text,
     Workbook,
 )
 from .money import parse_decimal
+from . import spec
 
 _SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
@@ -147,40 +148,31 @@ class Grid:
         return row, col + 1
 
 
-def read_workbook(path: str) -> Workbook:
-    """Read ``path`` into a :class:`Workbook`; raises :class:`WorkbookError` with sheet!cell."""
-    grids = _load(path)
+def read_workbook(path: str, fmt) -> Workbook:
+    """Read ``path`` into a :class:`Workbook` of the format ``fmt`` (see :mod:`generator.formats`);
+    raises :class:`WorkbookError` with sheet!cell."""
+    grids = _load(path, fmt)
     unreadable: list[CellError] = []
     for grid in grids.values():
         grid.unreadable = unreadable
-    unit = _unit(_sheet(grids, "单位信息"))
-    duties, organization = _overview(_sheet(grids, "概况"))
-    t04_income, t04_expense = _t04(_sheet(grids, "公开04表"))
-    inputs_grid = _sheet(grids, "情况说明")
-    tables = [_sheet(grids, f"公开{n:02d}表") for n in range(1, 11)]
-    project_grids = [g for g in grids.values() if _is_project(g)]
+    sheets = fmt.sheets
+    unit = _unit(_sheet(grids, "单位信息"), sheets)
+    duties, organization = _overview(_sheet(grids, "概况"), sheets)
+    table_grids = {table.key: _sheet(grids, table.name) for table in fmt.tables}
+    project_grids = [g for g in grids.values() if _is_project(g, sheets)]
     wb = Workbook(
         path=path,
         unit=unit,
         duties=duties,
         organization=organization,
-        t01=_t01(_sheet(grids, "公开01表")),
-        t02=_function_table(_sheet(grids, "公开02表"), "02"),
-        t03=_function_table(_sheet(grids, "公开03表"), "03"),
-        t04_income=t04_income,
-        t04_expense=t04_expense,
-        t05=_function_table(_sheet(grids, "公开05表"), "05"),
-        t06=_t06(_sheet(grids, "公开06表")),
-        t07=_t07(_sheet(grids, "公开07表")),
-        t08=_function_table(_sheet(grids, "公开08表"), "08"),
-        t09=_function_table(_sheet(grids, "公开09表"), "09"),
-        t10=_t10(_sheet(grids, "公开10表")),
-        inputs=_inputs(inputs_grid),
-        class_budget=_class_budget(grids.get("分类预算")),
-        summaries=_summaries(grids.get("项目综述")),
-        extra_terms=_terms(grids.get("名词解释")),
-        projects=[p for p in (_project(g) for g in project_grids) if p is not None],
-        year_cells=[*_year_cells(tables, 6, _TABLE_YEAR), *_year_cells(project_grids, 3, _PROJECT_YEAR)],
+        tables={table.key: _READERS[type(table)](table_grids[table.key], table) for table in fmt.tables},
+        inputs=_inputs(_sheet(grids, "情况说明"), sheets),
+        class_budget=_class_budget(grids.get(norm("分类预算")), sheets),
+        summaries=_summaries(grids.get(norm("项目综述")), sheets),
+        extra_terms=_terms(grids.get(norm("名词解释")), sheets),
+        projects=[p for p in (_project(g, sheets) for g in project_grids) if p is not None],
+        year_cells=[*_year_cells(list(table_grids.values()), 6, _TABLE_YEAR),
+                    *_year_cells(project_grids, 3, _PROJECT_YEAR)],
     )
     if unreadable:
         raise _all_unreadable(unreadable)
@@ -211,15 +203,15 @@ def _year_cells(grids: list[Grid], rows: int, pattern: re.Pattern) -> list[Text]
             if r <= rows and pattern.search(text)]
 
 
-def read_unit(path: str) -> tuple[str, int]:
+def read_unit(path: str, fmt) -> tuple[str, int]:
     """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
-    grids = _grids(load(path, want=lambda title: norm(title) == norm("单位信息")))
-    unit = _unit(_sheet(grids, "单位信息"))
+    grids = _grids(load(path, want=lambda title: norm(title) == norm("单位信息")), fmt)
+    unit = _unit(_sheet(grids, "单位信息"), fmt.sheets)
     return unit["单位名称"].value, int(unit["年度"].value)
 
 
-def _unit(grid: Grid) -> dict[str, Text]:
-    unit = _label_values(grid, layout.UNIT_LABELS)
+def _unit(grid: Grid, sheets) -> dict[str, Text]:
+    unit = _label_values(grid, sheets.unit_labels)
     for label in ("单位名称", "年度"):
         value = unit.get(label)
         if value is None or not value.value:
@@ -233,23 +225,23 @@ def _unit(grid: Grid) -> dict[str, Text]:
     return unit
 
 
-# Sheets the report reads by name: a hidden sheet under one of these names is the clerk's data
-# hidden, not a helper sheet.
-_NAMED_SHEETS = ("单位信息", "概况", *(f"公开{n:02d}表" for n in range(1, 11)), "情况说明", "分类预算",
-                 "项目综述", "名词解释")
+# Sheets every format reads by name, besides its tables: a hidden sheet under one of these names
+# is the clerk's data hidden, not a helper sheet.
+_COMMON_SHEETS = ("单位信息", "概况", "情况说明", "分类预算", "项目综述", "名词解释")
 
 
-def _load(path: str) -> dict[str, Grid]:
-    return _grids(load(path))
+def _load(path: str, fmt) -> dict[str, Grid]:
+    return _grids(load(path), fmt)
 
 
-def _grids(sheets: list[Sheet]) -> dict[str, Grid]:
+def _grids(sheets: list[Sheet], fmt) -> dict[str, Grid]:
     """The visible sheets that were read, by normalised title.
 
     Two sheets whose titles normalise alike would be one sheet to the reader, so that is an
     error naming both. A hidden sheet is never the clerk's data unseen: one that looks like
     report data (a sheet the report reads, or a 自评表) is an error saying so; any other hidden
     sheet (a helper or lookup sheet) is left out."""
+    named = {norm(n) for n in (*_COMMON_SHEETS, *(table.name for table in fmt.tables))}
     seen: dict[str, str] = {}
     for sheet in sheets:
         key = norm(sheet.title)
@@ -266,8 +258,8 @@ def _grids(sheets: list[Sheet]) -> dict[str, Grid]:
         grid.percent = sheet.percent
         if not sheet.hidden:
             grids[norm(sheet.title)] = grid
-        elif norm(sheet.title) in {norm(n) for n in _NAMED_SHEETS} or _is_project(grid) or any(
-                text in {norm(n) for n in _NAMED_SHEETS} for r, _, text in grid.cells() if r <= 6):
+        elif norm(sheet.title) in named or _is_project(grid, fmt.sheets) or any(
+                text in named for r, _, text in grid.cells() if r <= 6):
             how = ("深度隐藏（Excel 中看不到，需在 VBA 编辑器里把 Visible 改为 -1）" if sheet.hidden == "veryhidden"
                    else "隐藏（右键任一工作表标签→取消隐藏）")
             raise WorkbookError(f"工作表“{sheet.title}”被{how}：隐藏的表不作为报告数据读取。"
@@ -297,20 +289,20 @@ def _label_values(grid: Grid, labels) -> dict[str, Text]:
     return found
 
 
-def _overview(grid: Grid) -> tuple[list[str], list[str]]:
+def _overview(grid: Grid, sheets) -> tuple[list[str], list[str]]:
     head_r, head_c = grid.need("栏目")
     _, text_c = grid.need("内容", head_r - 1)
-    sections: dict[str, list[str]] = {s: [] for s in layout.OVERVIEW_SECTIONS}
+    sections: dict[str, list[str]] = {s: [] for s in sheets.overview_sections}
     current = None
     for r in range(head_r + 1, grid.height + 1):
         label = grid.text(r, head_c)
-        for section in layout.OVERVIEW_SECTIONS:
+        for section in sheets.overview_sections:
             if label and label == norm(section):
                 current = section
         text = clean_text(grid.get(r, text_c))
         if text and current:
             sections[current].append(text)
-    return sections[layout.OVERVIEW_SECTIONS[0]], sections[layout.OVERVIEW_SECTIONS[1]]
+    return sections[sheets.overview_sections[0]], sections[sheets.overview_sections[1]]
 
 
 def _int(value: object) -> int | None:
@@ -347,16 +339,6 @@ def _end_row(grid: Grid, start: int) -> int:
     return grid.height
 
 
-def _two_sided(grid: Grid, last_column: int) -> tuple[int, dict[int, int], list[int]]:
-    """01 and 04: 收入 and 支出 side by side, each with a 行次 column; (栏次 row, its columns,
-    the two 行次 columns)."""
-    col_row, columns = _column_row(grid)
-    line_cols = [c for r, c, text in grid.cells() if text == "行次" and r < col_row]
-    if len(line_cols) < 2 or not all(n in columns for n in range(1, last_column + 1)):
-        raise WorkbookError(f"{grid.title}：表头应有两个“行次”列和栏次 1–{last_column}")
-    return col_row, columns, line_cols
-
-
 def _require_lines(grid: Grid, found: dict, labels: dict[int, str]) -> None:
     """Every labelled 行次 of the standard table is there: a deleted row would otherwise be read
     as 0 and its totals and sentences silently change."""
@@ -366,32 +348,30 @@ def _require_lines(grid: Grid, found: dict, labels: dict[int, str]) -> None:
         raise WorkbookError(f"{grid.title}：缺少{rows}所在的行，请按标准格式恢复这一行（没有数时金额留空）")
 
 
-def _t01(grid: Grid) -> dict[int, Stated]:
-    """行次 → stated 决算数, 收入 side (栏次 1) and 支出 side (栏次 2) together."""
-    col_row, columns, line_cols = _two_sided(grid, 2)
-    values: dict[int, Stated] = {}
-    for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
-        for line_col, value_col in zip(line_cols, (columns[1], columns[2])):
+def _line_table(grid: Grid, table: spec.LineTable) -> Lines:
+    """行次 → stated figures. Two sides (收入 | 支出) stand side by side, each with a 行次 column,
+    their value columns numbered on in one 栏次 row; one side has its figures right of 行次."""
+    widths = [len(side.columns) for side in table.sides]
+    if len(widths) == 1:
+        line_r, line_c = grid.need("行次")
+        first, line_cols = line_r + 1, [line_c]
+        value_cols = [[line_c + 1 + i for i in range(widths[0])]]
+    else:
+        first, columns = _column_row(grid)
+        line_cols = [c for r, c, text in grid.cells() if text == "行次" and r < first]
+        if len(line_cols) < len(widths) or not all(n in columns for n in range(1, sum(widths) + 1)):
+            raise WorkbookError(f"{grid.title}：表头应有两个“行次”列和栏次 1–{sum(widths)}")
+        numbers = iter(range(1, sum(widths) + 1))
+        value_cols = [[columns[next(numbers)] for _ in range(width)] for width in widths]
+        first += 1
+    cells: dict[int, tuple[Stated, ...]] = {}
+    for r in range(first, _end_row(grid, first) + 1):
+        for line_col, cols in zip(line_cols, value_cols):
             line = _int(grid.get(r, line_col))
             if line is not None:
-                values[line] = grid.amount(r, value_col)
-    _require_lines(grid, values, layout.T01_LABELS)
-    return values
-
-
-def _t04(grid: Grid) -> tuple[dict[int, Stated], dict[int, tuple[Stated, ...]]]:
-    col_row, columns, line_cols = _two_sided(grid, 5)
-    income: dict[int, Stated] = {}
-    expense: dict[int, tuple[Stated, ...]] = {}
-    for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1):
-        left = _int(grid.get(r, line_cols[0]))
-        if left is not None:
-            income[left] = grid.amount(r, columns[1])
-        right = _int(grid.get(r, line_cols[1]))
-        if right is not None:
-            expense[right] = tuple(grid.amount(r, columns[n]) for n in range(2, 6))
-    _require_lines(grid, {**income, **expense}, layout.T04_LABELS)
-    return income, expense
+                cells[line] = tuple(grid.amount(r, c) for c in cols)
+    _require_lines(grid, cells, {row.line: row.label for row in table.rows})
+    return Lines(table, cells)
 
 
 def _code(grid: Grid, row: int, col: int) -> str:
@@ -405,8 +385,8 @@ def _code(grid: Grid, row: int, col: int) -> str:
     return code
 
 
-def _function_table(grid: Grid, key: str) -> FunctionTable:
-    width = len(layout.FUNCTION_COLUMNS[key])
+def _function_table(grid: Grid, table: spec.FunctionTable) -> FunctionTable:
+    width = len(table.columns)
     col_row, columns = _column_row(grid)
     missing = [n for n in range(1, width + 1) if n not in columns]
     if missing:
@@ -434,32 +414,35 @@ def _function_table(grid: Grid, key: str) -> FunctionTable:
         elif any(v.value for v in values):
             raise WorkbookError(f"{grid.ref(r, code_col)}：这一行有金额但没有科目编码")
     for row in rows:
-        parent = layout.function_parent(row.code)
+        parent = spec.function_parent(row.code)
         if parent and parent not in seen:
             raise WorkbookError(f"{row.ref}：科目 {row.code} 的上级科目 {parent} 不在表中")
-    return FunctionTable(key, tuple(rows), total)
+    return FunctionTable(table.key, tuple(rows), total)
 
 
-def _t06(grid: Grid) -> Table06:
+def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
+    blocks_n = len(table.blocks)
     header = None
     for r in range(1, grid.height + 1):
         code_cols = [c for c in range(1, grid.width + 1) if grid.text(r, c) == "科目编码"]
-        if len(code_cols) == 4:
+        if len(code_cols) == blocks_n:
             header = r, code_cols
             break
     if header is None:
-        raise WorkbookError(f"{grid.title}：找不到四组“科目编码 / 科目名称 / 金额 / 其中：基本支出”表头")
+        raise WorkbookError(f"{grid.title}：找不到{blocks_n}组“科目编码 / 科目名称 / 金额 / 其中：基本支出”表头")
     head_r, code_cols = header
     blocks = []
     for code_col in code_cols:
         amount_col = next(c for c in range(code_col, grid.width + 1) if grid.text(head_r, c) == "金额")
         basic_col = next(c for c in range(amount_col, grid.width + 1) if "基本支出" in grid.text(head_r, c))
         blocks.append((code_col, amount_col, basic_col))
+    # The closing rows sit under the first and the last block (人员经费合计 | 公用经费合计).
+    total_blocks = dict(zip((t.label for t in table.totals), (blocks[0], blocks[-1])))
     rows: dict[str, tuple[Stated, Stated]] = {}
     totals: dict[str, tuple[Stated, Stated]] = {}
     seen: dict[str, str] = {}
     for r in range(head_r + 1, _end_row(grid, head_r + 1) + 1):
-        for label, (_, amount_col, basic_col) in (("人员经费合计", blocks[0]), ("公用经费合计", blocks[3])):
+        for label, (_, amount_col, basic_col) in total_blocks.items():
             if any(grid.text(r, c) == label for c in range(1, grid.width + 1)):
                 totals[label] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
         if totals:
@@ -468,54 +451,50 @@ def _t06(grid: Grid) -> Table06:
             code = _code(grid, r, code_col)
             if not code:
                 continue
-            if code not in layout.T06_NAMES:
-                raise CellError(grid.ref(r, code_col), "公开06表的经济分类科目编码", code)
+            if code not in table.names:
+                raise CellError(grid.ref(r, code_col), f"{table.name}的经济分类科目编码", code)
             if code in seen:
                 raise WorkbookError(f"{grid.ref(r, code_col)}：科目编码 {code} 重复（已见于 {seen[code]}）")
             seen[code] = grid.ref(r, code_col)
             rows[code] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
-    for label in ("人员经费合计", "公用经费合计"):
+    for label in total_blocks:
         if label not in totals:
             raise WorkbookError(f"{grid.title}：找不到“{label}”行")
-    return Table06(rows, totals["人员经费合计"], totals["公用经费合计"])
+    return EconomicRows(rows, totals)
 
 
-def _t07(grid: Grid) -> Table07:
+def _grouped_row(grid: Grid, table: spec.RowTable) -> GroupedRow:
+    width = len(table.groups) * len(table.columns)
     col_row, columns = _column_row(grid)
-    if not all(n in columns for n in range(1, 13)):
-        raise WorkbookError(f"{grid.title}!{col_row}行：栏次应为 1–12")
+    if not all(n in columns for n in range(1, width + 1)):
+        raise WorkbookError(f"{grid.title}!{col_row}行：栏次应为 1–{width}")
     data_row = next((r for r in range(col_row + 1, _end_row(grid, col_row + 1) + 1)
-                     if any(grid.get(r, columns[n]) not in (None, "") for n in range(1, 13))), None)
-    if data_row is None:  # nothing typed yet: all twelve figures are empty
-        values = tuple(Stated(None, grid.ref(col_row + 1, columns[n])) for n in range(1, 13))
+                     if any(grid.get(r, columns[n]) not in (None, "") for n in range(1, width + 1))), None)
+    if data_row is None:  # nothing typed yet: every figure is empty
+        values = tuple(Stated(None, grid.ref(col_row + 1, columns[n])) for n in range(1, width + 1))
     else:
-        values = tuple(grid.amount(data_row, columns[n]) for n in range(1, 13))
-    return Table07(values[:6], values[6:])
+        values = tuple(grid.amount(data_row, columns[n]) for n in range(1, width + 1))
+    n = len(table.columns)
+    return GroupedRow({group: values[i * n:(i + 1) * n] for i, group in enumerate(table.groups)})
 
 
-def _t10(grid: Grid) -> dict[int, Stated]:
-    line = grid.need("行次")
-    values: dict[int, Stated] = {}
-    for r in range(line[0] + 1, _end_row(grid, line[0] + 1) + 1):
-        n = _int(grid.get(r, line[1]))
-        if n is not None:
-            values[n] = grid.amount(r, line[1] + 1)
-    _require_lines(grid, values, layout.T10_ROWS)
-    return values
+_READERS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table,
+            spec.EconomicTable: _economic_table, spec.RowTable: _grouped_row}
 
 
-def _inputs(grid: Grid) -> dict[str, Stated | Text]:
+def _inputs(grid: Grid, sheets) -> dict[str, Stated | Text]:
     found: dict[str, Stated | Text] = {}
-    wanted = {norm(label): label for label in layout.INPUT_KINDS}
+    kinds = sheets.input_kinds
+    wanted = {norm(label): label for label in kinds}
     for r, c, text in grid.cells():
         label = wanted.get(text)
         if not label or label in found:
             continue
-        kind = layout.INPUT_KINDS[label]
+        kind = kinds[label]
         if kind == "text":
             found[label] = Text(clean_text(grid.get(r, c + 1)), grid.ref(r, c + 1))
             continue
-        value = grid.amount(r, c + 1, percent=label in layout.PERCENT_INPUTS)
+        value = grid.amount(r, c + 1, percent=label in sheets.percent_inputs)
         if kind == "count" and value.value is not None and value.value != value.value.to_integral_value():
             grid.unreadable.append(CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1)))
         found[label] = value
@@ -547,9 +526,9 @@ def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tup
     return rows
 
 
-def _class_budget(grid: Grid | None) -> list[ClassBudget]:
+def _class_budget(grid: Grid | None, sheets) -> list[ClassBudget]:
     result = []
-    for row in _header_table(grid, layout.CLASS_BUDGET_HEADERS):
+    for row in _header_table(grid, sheets.class_budget_headers):
         code_value, code_ref = row["类编码"]
         code = norm(code_value if isinstance(code_value, str) else _int(code_value))
         if not re.fullmatch(r"\d{3}", code):
@@ -560,37 +539,37 @@ def _class_budget(grid: Grid | None) -> list[ClassBudget]:
     return result
 
 
-def _summaries(grid: Grid | None) -> list[ProjectSummary]:
-    return [ProjectSummary(*(clean_text(row[h][0]) for h in layout.SUMMARY_HEADERS),
-                           *(grid.stated(row[h]) for h in layout.SUMMARY_AMOUNT_HEADERS))
-            for row in _header_table(grid, layout.SUMMARY_HEADERS, layout.SUMMARY_AMOUNT_HEADERS)]
+def _summaries(grid: Grid | None, sheets) -> list[ProjectSummary]:
+    return [ProjectSummary(*(clean_text(row[h][0]) for h in sheets.summary_headers),
+                           *(grid.stated(row[h]) for h in sheets.summary_amount_headers))
+            for row in _header_table(grid, sheets.summary_headers, sheets.summary_amount_headers)]
 
 
-def _terms(grid: Grid | None) -> list[str]:
-    return [clean_text(row[layout.TERMS_HEADER][0])
-            for row in _header_table(grid, (layout.TERMS_HEADER,))]
+def _terms(grid: Grid | None, sheets) -> list[str]:
+    return [clean_text(row[sheets.terms_header][0])
+            for row in _header_table(grid, (sheets.terms_header,))]
 
 
-def _is_project(grid: Grid) -> bool:
-    return any(r <= 3 and text.endswith(layout.PROJECT_TITLE_SUFFIX) for r, _, text in grid.cells())
+def _is_project(grid: Grid, sheets) -> bool:
+    return any(r <= 3 and text.endswith(sheets.project_title_suffix) for r, _, text in grid.cells())
 
 
 _HEAD_LABELS = frozenset(("项目名称", "主管部门及代码", "预算单位"))
 
 
-def _project(grid: Grid) -> Project | None:
+def _project(grid: Grid, sheets) -> Project | None:
     label_at = grid.need("项目名称")
     name_at = grid.right_of(*label_at, _HEAD_LABELS)
     name = Text(clean_text(grid.get(*name_at)), grid.ref(*name_at))
     supervisor = clean_text(grid.get(*grid.right_of(*grid.need("主管部门及代码"), _HEAD_LABELS)))
     unit = clean_text(grid.get(*grid.right_of(*grid.need("预算单位"), _HEAD_LABELS)))
-    funds, after_funds = _funds(grid)
+    funds, after_funds = _funds(grid, sheets)
     goal_r, goal_c = grid.need("年度目标", after_funds - 1)
     achieved_c = grid.need("实际完成情况", goal_r - 1)[1]
     indicators_r = grid.need("一级指标", goal_r)[0]
     text_r = next((r for r in range(goal_r + 1, indicators_r)
                    if grid.get(r, goal_c) or grid.get(r, achieved_c)), goal_r + 1)
-    indicators, total_row = _indicators(grid, indicators_r - 1)
+    indicators, total_row = _indicators(grid, indicators_r - 1, sheets)
     total_r, total_c = total_row
     total_at = next((c for c in range(total_c + 1, grid.width + 1) if _is_number(grid.get(total_r, c))), None)
     stated_total = (grid.amount(total_r, total_at) if total_at
@@ -606,7 +585,7 @@ def _project(grid: Grid) -> Project | None:
         sheet=grid.title, name=name, supervisor=supervisor, unit=unit, funds=funds,
         target=clean_text(grid.get(text_r, goal_c)), achieved=clean_text(grid.get(text_r, achieved_c)),
         indicators=indicators, stated_total=stated_total, stated_grade=grade,
-        analysis=_analysis(grid, total_r),
+        analysis=_analysis(grid, total_r, sheets),
     )
 
 
@@ -617,10 +596,10 @@ def _is_number(value: object) -> bool:
         return False
 
 
-def _funds(grid: Grid) -> tuple[tuple[FundRow, ...], int]:
+def _funds(grid: Grid, sheets) -> tuple[tuple[FundRow, ...], int]:
     head_r, declared_c = grid.need("目标申报数")
     cols = {"目标申报数": declared_c}
-    for label in layout.FUND_HEADERS[1:]:
+    for label in sheets.fund_headers[1:]:
         found = next(((r, c) for r in (head_r - 1, head_r) for c in range(1, grid.width + 1)
                       if grid.text(r, c) == norm(label)), None)
         if found is None:
@@ -634,16 +613,16 @@ def _funds(grid: Grid) -> tuple[tuple[FundRow, ...], int]:
         labels = [clean_text(grid.get(r, c)) for c in range(1, declared_c) if grid.text(r, c)]
         if labels:
             source = _SPACE.sub("", labels[-1]).rstrip("：:")
-            rows.append(FundRow(source, *(grid.amount(r, cols[h], percent=h == "执行率") for h in layout.FUND_HEADERS)))
+            rows.append(FundRow(source, *(grid.amount(r, cols[h], percent=h == "执行率") for h in sheets.fund_headers)))
         r += 1
     if not rows:
         raise WorkbookError(f"{grid.ref(head_r + 1, 1)}：项目资金表没有“资金总额”行")
     return tuple(rows), r
 
 
-def _indicators(grid: Grid, after: int) -> tuple[tuple[Indicator, ...], tuple[int, int]]:
+def _indicators(grid: Grid, after: int, sheets) -> tuple[tuple[Indicator, ...], tuple[int, int]]:
     head_r, first_c = grid.need("一级指标", after)
-    cols = {h: grid.need(h, head_r - 1)[1] for h in layout.INDICATOR_HEADERS}
+    cols = {h: grid.need(h, head_r - 1)[1] for h in sheets.indicator_headers}
     result = []
     level1 = level2 = ""
     for r in range(head_r + 1, grid.height + 1):
@@ -663,21 +642,14 @@ def _indicators(grid: Grid, after: int) -> tuple[tuple[Indicator, ...], tuple[in
     raise WorkbookError(f"{grid.title}：绩效指标表后找不到“总分”行")
 
 
-# Label variants seen in published sheets, matched by a distinctive part.
-_ANALYSIS_KEYS = {
-    "项目实施和预算执行情况": "预算执行情况", "产出情况及分析": "产出情况",
-    "效益情况及分析": "效益情况", "满意度情况及分析": "满意度情况",
-    "主要经验做法": "主要经验做法", "项目管理中存在的主要问题及原因分析": "存在的主要问题",
-    "下一步改进措施及管理建议": "下一步改进措施",
-}
-
-
-def _analysis(grid: Grid, after: int) -> dict[str, str]:
+def _analysis(grid: Grid, after: int, sheets) -> dict[str, str]:
+    """The 自评结果分析 texts, by label; a label is matched by its distinctive part (the
+    variants seen in published sheets differ around it)."""
     found: dict[str, str] = {}
     for r, c, text in grid.cells():
         if r <= after or len(text) > 24:
             continue
-        for label, key in _ANALYSIS_KEYS.items():
+        for label, key in sheets.analysis_labels.items():
             if key in text and label not in found:
                 found[label] = clean_text(grid.get(*grid.right_of(r, c)))
-    return {label: found.get(label, "") for label in layout.ANALYSIS_LABELS}
+    return {label: found.get(label, "") for label in sheets.analysis_labels}

@@ -30,31 +30,16 @@ from jinja2 import (
     StrictUndefined,
 )
 
-from . import layout
+from . import spec
 from .errors import OutputError
 from .files import TEMPLATES, write_atomically
 from .auditlog import cells_text, sections
 from .findings import Finding
 from .model import Workbook
-from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
-from .narrative import narrative_context
+from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
 from .projects import ProjectFigures
-from .recompute import Figures, Line
+from .recompute import EconomicFigures, Figures, Line, LineFigures
 
-# Macro of templates/narrative.j2 → the part of the narrative context it is given.
-NARRATIVE_SECTIONS = {
-    **{key: key for key in ("s1", "s2", "s3", "s4", "s5_1", "s5_2", "s5_3", "s6", "s7", "s8",
-                            "s10_1", "s10_2", "s10_3")},
-    "s9_1": "s9", "s9_2": "s9",
-    **{f"s10_4_{i}": "s10_4" for i in range(1, 6)},
-}
-# How a clerk names each part of 情况说明 (in "what changed" lists).
-SECTION_LABELS = {
-    "s1": "一", "s2": "二", "s3": "三", "s4": "四", "s5_1": "五（一）", "s5_2": "五（二）",
-    "s5_3": "五（三）", "s6": "六", "s7": "七", "s8": "八", "s9_1": "九（一）", "s9_2": "九（二）",
-    "s10_1": "十（一）", "s10_2": "十（二）", "s10_3": "十（三）",
-    **{f"s10_4_{i}": f"十（四）（{i}）" for i in range(1, 6)},
-}
 _END = "。！？；：”」）)"
 
 
@@ -104,25 +89,25 @@ class _CachingEnvironment(Environment):
         return cls.from_code(self, code, self.make_globals(globals), None)
 
 
-def narrative_env() -> Environment:
+def narrative_env(templates: Path) -> Environment:
     # Plain text: the docx stage escapes it. Workbook text is data in the context,
     # never part of a template, so it cannot run as template code.
     cache = _cache_dir()
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
+    env = Environment(loader=FileSystemLoader(str(templates)), autoescape=False,
                       undefined=StrictUndefined, keep_trailing_newline=False,
                       bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None)
     env.filters.update(money=fmt_money, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
-                       chinese=layout.chinese_number, sentence=_sentence)
+                       chinese=chinese_number, sentence=_sentence)
     return env
 
 
-def render_narrative(context: dict) -> dict[str, list[str]]:
-    """Each 情况说明 section as its list of paragraphs."""
-    module = narrative_env().get_template("narrative.j2").make_module()
+def render_narrative(fmt, context: dict) -> dict[str, list[str]]:
+    """Each 情况说明 section of ``fmt`` as its list of paragraphs, from the section's figures."""
+    module = narrative_env(fmt.templates).get_template("narrative.j2").make_module()
     sections = {}
-    for key, part in NARRATIVE_SECTIONS.items():
-        text = str(getattr(module, key)(context[part], context))
-        sections[key] = [line.strip() for line in text.splitlines() if line.strip()]
+    for section in fmt.sections:
+        text = str(getattr(module, section.key)(context[section.part], context))
+        sections[section.key] = [line.strip() for line in text.splitlines() if line.strip()]
     return sections
 
 
@@ -282,67 +267,77 @@ class _Template(DocxTemplate):
                        lambda data: data.decode("utf-8"))
 
 
-def _function_rows(lines: list[Line], key: str) -> list[dict]:
-    """A function table's rows; a table without data still prints its (empty) 合计 row."""
+def _function_table(declared: spec.FunctionTable, lines: list[Line]) -> dict:
+    """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计, which
+    it then prints empty."""
     if not lines:
-        return [{"code": "合计", "name": "", "v": [""] * len(layout.FUNCTION_COLUMNS[key])}]
-    return [{"code": line.code or "合计", "name": line.name if line.code else "",
-             "v": [fmt_table(v) for v in line.values]} for line in lines]
+        rows = [{"code": "合计", "name": "", "v": [""] * len(declared.columns)}]
+    else:
+        rows = [{"code": line.code or "合计", "name": line.name if line.code else "",
+                 "v": [fmt_table(v) for v in line.values]} for line in lines]
+    return {"rows": rows, "empty": len(lines) <= 1}
 
 
-def _function_table(lines: list[Line], key: str) -> dict:
-    """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计."""
-    return {"rows": _function_rows(lines, key), "empty": len(lines) <= 1}
+def _line_value(row: spec.Row, value: Decimal | None) -> str:
+    if row.count:
+        return fmt_count(value) if value else ""
+    return fmt_table(value)
 
 
-def _t01_rows(fig: Figures) -> list[dict]:
-    labels = layout.T01_LABELS
-    return [{"ll": labels.get(i + 1, ""), "ln": str(i + 1), "lv": fmt_table(fig.t01.get(i + 1)),
-             "rl": labels.get(i + 32, ""), "rn": str(i + 32), "rv": fmt_table(fig.t01.get(i + 32))}
-            for i in range(31)]
+def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
+    """Two sides: one printed row per 行次 pair, ``{ll, ln, lv, rl, rn, rv}`` (left/right label,
+    行次, figure — a list where the side has several columns). One side: its rows in order,
+    ``{kind, label, line, value, v}``, each part heading (kind ``part``) and column header
+    (``head``) before its first row."""
+    def shown(row: spec.Row):
+        values = fig.values.get(row.line)
+        width = len(declared.sides[row.side].columns)
+        cells = [_line_value(row, None if values is None else values[c]) for c in range(width)]
+        return cells[0] if width == 1 else cells
 
-
-def _t04_rows(fig: Figures) -> list[dict]:
-    labels, empty = layout.T04_LABELS, (None,) * 4
-    return [{"ll": labels.get(i + 1, ""), "ln": str(i + 1),
-             "lv": fmt_table(fig.t04_income.get(i + 1)), "rl": labels.get(i + 33, ""), "rn": str(i + 33),
-             "rv": [fmt_table(v) for v in fig.t04_expense.get(i + 33, empty)]}
-            for i in range(32)]
-
-
-def _t06_rows(fig: Figures) -> list[dict]:
+    if len(declared.sides) == 2:
+        left, right = declared.side_rows(0), declared.side_rows(1)
+        return [{"ll": a.label, "ln": str(a.line), "lv": shown(a), "rl": b.label, "rn": str(b.line), "rv": shown(b)}
+                for a, b in zip(left, right)]
     rows = []
-    for pairs in layout.t06_grid():
+    for row in declared.rows:
+        if row.blank:
+            continue
+        if row.part:
+            rows.append({"kind": "part", "label": row.part, "line": "", "value": "", "v": []})
+        if row.head:
+            label, line, *heads = row.head
+            rows.append({"kind": "head", "label": label, "line": line, "value": heads[0], "v": heads})
+        values = fig.values.get(row.line)
+        cells = [_line_value(row, None if values is None else v) for v in values or (None,)]
+        rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": cells[0], "v": cells})
+    return rows
+
+
+def _economic_table(declared: spec.EconomicTable, fig: EconomicFigures) -> dict:
+    rows = []
+    for pairs in declared.grid():
         cells: list[str] = []
         for pair in pairs:
             if pair is None:
                 cells += ["", "", "", ""]
                 continue
             code, name = pair
-            amount, basic = fig.t06[code]
+            amount, basic = fig.rows[code]
             cells += [code, name, fmt_table(amount), "——" if basic is None else fmt_table(basic)]
         rows.append({"c": cells})
-    return rows
+    return {"rows": rows, **{t.key: [fmt_table(v) for v in fig.totals[t.label]] for t in declared.totals}}
 
 
-def _t10_rows(fig: Figures) -> list[dict]:
-    """公开10表 as published: a row per part, the column headers of 一、 and 二、, then the lines."""
-    parts = {1: ("一、政府采购情况", ("项目", "行次", "采购金额")), 5: ("二、机关运行经费", ("项目", "", "统计数")),
-             7: ("三、国有资产占用情况", None)}
-    rows = []
-    for line, label in layout.T10_ROWS.items():
-        if line in parts:
-            part, head = parts[line]
-            rows.append({"kind": "part", "label": part, "line": "", "value": ""})
-            if head:
-                rows.append(dict(zip(("label", "line", "value"), head), kind="head"))
-        value = fig.t10.get(line)
-        shown = (fmt_count(value) if value else "") if line in layout.T10_COUNT_ROWS else fmt_table(value)
-        rows.append({"kind": "line", "label": label, "line": str(line), "value": shown})
-    return rows
+def _grouped_row(declared: spec.RowTable, fig: dict) -> list[str]:
+    return [fmt_table(v) for group in declared.groups for v in fig[group]]
 
 
-def _project_context(number: int, pf: ProjectFigures) -> dict:
+_KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec.EconomicTable: _economic_table,
+          spec.RowTable: _grouped_row}
+
+
+def _project_context(number: int, pf: ProjectFigures, sheets) -> dict:
     p = pf.project
     indicators, previous = [], ("", "")
     for ind in p.indicators:
@@ -371,46 +366,37 @@ def _project_context(number: int, pf: ProjectFigures) -> dict:
     weight = sum((i.weight.amount for i in p.indicators), Decimal(10))
     analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
                  "label": label, "text": p.analysis.get(label, "")}
-                for i, label in enumerate(layout.ANALYSIS_LABELS)]
-    return {"annex": f"附件{layout.chinese_number(number)}", "name": pf.name, "supervisor": p.supervisor,
+                for i, label in enumerate(sheets.analysis_labels)]
+    return {"annex": f"附件{chinese_number(number)}", "name": pf.name, "supervisor": p.supervisor,
             "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
             "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
             "grade": pf.grade, "analysis": analysis}
 
 
-def _draft_findings(findings: list[Finding]) -> list[str]:
+def _draft_findings(findings: list[Finding], fmt) -> list[str]:
     lines = []
-    for section in sections(findings):
+    for section in sections(findings, fmt):
         if section.cause:
             lines.append(section.heading)
         lines += [f"【{f.severity}】{f.message}（{cells_text(f)}）" for f in section.findings]
     return lines
 
 
-def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
+def report_context(fmt, wb: Workbook, fig: Figures, projects: list[ProjectFigures],
                    findings: list[Finding] | None = None) -> dict:
-    """The docx template's context; every figure already formatted for its place."""
+    """The docx template's context; every figure already formatted for its place. Each table
+    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md)."""
     return {
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},
-        "t01": _t01_rows(fig),
-        "t02": _function_table(fig.t02, "02"),
-        "t03": _function_table(fig.t03, "03"),
-        "t04": _t04_rows(fig),
-        "t05": _function_table(fig.t05, "05"),
-        "t06": {"rows": _t06_rows(fig), "personnel": [fmt_table(v) for v in fig.t06_personnel],
-                "public": [fmt_table(v) for v in fig.t06_public]},
-        "t07": [fmt_table(v) for v in (*fig.t07_budget, *fig.t07_actual)],
-        "t08": _function_table(fig.t08, "08"),
-        "t09": _function_table(fig.t09, "09"),
-        "t10": _t10_rows(fig),
-        "narrative": render_narrative(narrative_context(wb, fig, projects)),
+        **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key]) for table in fmt.tables},
+        "narrative": render_narrative(fmt, fmt.narrative(wb, fig, projects)),
         "extra_terms": wb.extra_terms,
-        "projects": [_project_context(i, pf) for i, pf in enumerate(projects, start=1)],
-        "project_notes": layout.PROJECT_NOTES,
+        "projects": [_project_context(i, pf, fmt.sheets) for i, pf in enumerate(projects, start=1)],
+        "project_notes": fmt.sheets.project_notes,
         "toc": [],
         "draft": bool(findings),
-        "draft_findings": _draft_findings(findings or []),
+        "draft_findings": _draft_findings(findings or [], fmt),
     }
 
 
@@ -501,9 +487,9 @@ def edited_since_built(report: Path) -> bool:
     return found is None or found.group(1) != digest.hexdigest()
 
 
-def write_docx(context: dict, target: Path) -> None:
-    """Render the template with ``context`` into ``target``, atomically and reproducibly."""
-    template = _Template(str(TEMPLATES / "report.docx"))
+def write_docx(context: dict, target: Path, template_file: Path) -> None:
+    """Render ``template_file`` with ``context`` into ``target``, atomically and reproducibly."""
+    template = _Template(str(template_file))
     template.render(context, _CachingEnvironment(), autoescape=True)
     document = template.docx
     _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
@@ -533,7 +519,7 @@ def headings(docx: Path) -> list[tuple[int, str, str]]:
         if levels.get(style) and text and "项目支出绩效自评表" not in text:
             if style == "表标题":
                 tables += 1
-                found.append((2, text, f"{layout.chinese_number(tables)}、{text}"))
+                found.append((2, text, f"{chinese_number(tables)}、{text}"))
             else:
                 found.append((levels[style], text, text))
     return found

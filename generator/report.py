@@ -13,9 +13,9 @@ from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
+from .formats import DEFAULT, load_format
 from .reader import read_workbook
 from .render import (
-    SECTION_LABELS,
     edited_since_built,
     headings,
     report_context,
@@ -56,7 +56,7 @@ def _protect_hand_edits(target: Path, overwrite: bool, outputs: Outputs) -> Path
 
 
 def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = False,
-          pdf: bool = False, name: str | None = None, overwrite: bool = False) -> BuildResult:
+          pdf: bool = False, name: str | None = None, overwrite: bool = False, spec: str = DEFAULT) -> BuildResult:
     """Build the report of ``workbook`` into ``outdir``.
 
     Raises :class:`AuditFailed` (nothing but the 审核报告 written) when the audit finds 错误,
@@ -68,21 +68,23 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why. A PDF
     of an earlier build left under the report's name is removed (``pdf_note`` says so).
     Every file of the build is put in place at the end, together (see :class:`Outputs`).
+    ``spec`` is the report format (see :mod:`generator.formats`).
     """
+    fmt = load_format(spec)
     sweep(outdir)
-    wb = read_workbook(workbook)
-    result = audit(wb)
+    wb = read_workbook(workbook, fmt)
+    result = audit(wb, fmt)
     stem = (name or report_name(wb.name, wb.year))[: -len(".docx")]
     audit_path = outdir / f"{stem}审核报告.html"
     blocking = result.errors + (result.warnings if strict else [])
     with Outputs() as outputs:
-        write_audit_report(result, wb, outputs.path(audit_path, "审核报告"))
+        write_audit_report(result, wb, outputs.path(audit_path, "审核报告"), fmt)
         if blocking and not force:
             outputs.commit()
             raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
                               f"（审核报告：{audit_path}）", result.findings)
         target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
-        context = report_context(wb, result.figures, result.projects, result.findings if blocking else None)
+        context = report_context(fmt, wb, result.figures, result.projects, result.findings if blocking else None)
         try:
             backup = _protect_hand_edits(target, overwrite, outputs)
         except ReportEdited:
@@ -90,7 +92,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             raise
         built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
         docx = outputs.path(target, "报告")
-        write_docx(context, docx)
+        write_docx(context, docx, fmt.template)
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None
         if pdf:
@@ -98,7 +100,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         if pdf and (soffice := libreoffice.find_soffice()) is not None:
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
-            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31))
+            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template)
             pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
             built.pdf = pdf_path
         elif pdf:
@@ -107,8 +109,9 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         previous = changes.load(target)
         if pdf_digest is None and pdf_path.exists():
             built.pdf_note = "\n".join(filter(None, [built.pdf_note, _set_aside_stale_pdf(pdf_path, previous, outputs)]))
-        record = changes.snapshot(result.figures, result.projects,
-                                  {SECTION_LABELS[k]: v for k, v in context["narrative"].items()}, wb.inputs,
+        record = changes.snapshot(fmt, result.figures, result.projects,
+                                  {section.label: context["narrative"][section.key] for section in fmt.sections},
+                                  wb.inputs,
                                   pdf=pdf_digest)
         if previous is not None:
             built.changes = changes.differences(previous, record)
@@ -129,7 +132,8 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
     return f"本次没有生成 PDF，报告旁原有的 PDF 不是本工具生成的，已改名为：{aside}；需要 PDF 时请加 --pdf"
 
 
-def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime) -> None:
+def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime,
+                       template: Path) -> None:
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
     from . import pdf as libreoffice
@@ -139,5 +143,5 @@ def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, 
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                       for (level, _, entry), page in zip(entries, pages)]
-    write_docx(context, docx)
+    write_docx(context, docx, template)
     libreoffice.convert(soffice, docx, pdf_path, dated)

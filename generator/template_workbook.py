@@ -1,8 +1,9 @@
 """Write the standard workbook: every sheet, label, 栏次 and fixed row.
 
 Used to make the sample workbooks from their transcripts and (with no data) the blank
-workbook a clerk starts from. The layout mirrors the published tables so that the 决算
-software's export can be pasted in; ``reader`` finds everything again by its labels.
+workbook a clerk starts from, from the same declaration of the format the reader reads. The
+layout mirrors the published tables so that the 决算 software's export can be pasted in;
+``reader`` finds everything again by its labels.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from . import layout
-from .files import TEMPLATES, atomic_target
+from . import spec
+from .files import atomic_target
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)
@@ -58,15 +59,16 @@ class _Sheet:
         row = row or self.row
         self.ws.merge_cells(start_row=row, start_column=first_col, end_row=row, end_column=last_col)
 
-    def heading(self, key: str, unit: str, year: str, width: int) -> None:
-        self.put(layout.TABLE_TITLES[key], bold=True)
+    def heading(self, table, unit: str, year: str, width: int) -> None:
+        self.put(table.title, bold=True)
         self.merge(1, width)
-        self.put(f"公开{key}表")
+        self.put(table.name)
         self.put(f"部门名称：{unit}")
         self.put(f"{year}年度", *[""] * (width - 2), "金额单位：元")
 
-    def note(self, key: str) -> None:
-        self.put(layout.TABLE_NOTES[key])
+    def formula(self, row: int, col: int, formula: str) -> None:
+        cell = self.ws.cell(row, col, formula)
+        cell.fill = PatternFill()  # computed, not typed: not highlighted
 
 
 def _numeric(value: object) -> object:
@@ -81,8 +83,9 @@ def _numeric(value: object) -> object:
     return Decimal(text)
 
 
-def write_workbook(source: Source, path: str, *, formulas: bool = False) -> None:
-    """Write the standard workbook for ``source`` (a transcript dict; ``{}`` for a blank one).
+def write_workbook(source: Source, path: str, fmt, *, formulas: bool = False) -> None:
+    """Write the standard workbook of ``fmt`` for ``source`` (a transcript dict; ``{}`` for a
+    blank one).
 
     With ``formulas`` (the workbook a clerk starts from), every total is an Excel formula so the
     sheets add up while the clerk types, count cells only accept whole numbers, and a 填表说明
@@ -92,111 +95,184 @@ def write_workbook(source: Source, path: str, *, formulas: bool = False) -> None
     wb.remove(wb.active)
     unit = source.get("unit", {})
     name, year = unit.get("单位名称", ""), str(unit.get("年度", ""))
+    sheets = fmt.sheets
 
-    _unit_sheet(wb, unit)
-    _overview_sheet(wb, source.get("overview", {}))
-    _t01(wb, source.get("t01", {}), name, year)
-    for key in ("02", "03"):
-        _function_table(wb, key, source.get(f"t{key}", []), name, year)
-    _t04(wb, source.get("t04", {}), name, year)
-    _function_table(wb, "05", source.get("t05", []), name, year)
-    _t06(wb, source.get("t06", {}), name, year)
-    _t07(wb, source.get("t07", {}), name, year)
-    for key in ("08", "09"):
-        _function_table(wb, key, source.get(f"t{key}", []), name, year)
-    _t10(wb, source.get("t10", {}), name, year)
-    _inputs_sheet(wb, source.get("inputs", {}))
-    _table_sheet(wb, "分类预算", layout.CLASS_BUDGET_HEADERS, source.get("class_budget", []),
+    _unit_sheet(wb, unit, sheets)
+    _overview_sheet(wb, source.get("overview", {}), sheets)
+    for table in fmt.tables:
+        s = _Sheet(wb, table.name)
+        _WRITERS[type(table)](s, table, source.get(f"t{table.key}") or {}, name, year, formulas)
+    _inputs_sheet(wb, source.get("inputs", {}), sheets)
+    _table_sheet(wb, "分类预算", sheets.class_budget_headers, source.get("class_budget", []),
                  amounts=("年初预算", "上年决算"))
-    _table_sheet(wb, "项目综述", layout.SUMMARY_HEADERS + layout.SUMMARY_AMOUNT_HEADERS,
-                 source.get("project_summaries", []), amounts=layout.SUMMARY_AMOUNT_HEADERS)
-    _table_sheet(wb, "名词解释", (layout.TERMS_HEADER,),
-                 [{layout.TERMS_HEADER: t} for t in source.get("extra_terms", [])])
+    _table_sheet(wb, "项目综述", sheets.summary_headers + sheets.summary_amount_headers,
+                 source.get("project_summaries", []), amounts=sheets.summary_amount_headers)
+    _table_sheet(wb, "名词解释", (sheets.terms_header,),
+                 [{sheets.terms_header: t} for t in source.get("extra_terms", [])])
     projects = source.get("projects", [])
     for i, project in enumerate(projects or [{}], start=1):
-        _project_sheet(wb, f"自评表{i:02d}", project, unit, year)
+        _project_sheet(wb, f"自评表{i:02d}", project, unit, year, sheets)
     if formulas:
-        add_formulas(wb)
+        _guide(wb, fmt)
+        _inputs_validation(wb["情况说明"], sheets)
+        for ws in wb.worksheets:
+            if ws.title.startswith("自评表"):
+                _project_formulas(ws)
     wb.save(path)
 
 
-def write_new_workbook(source: Source, path: Path) -> None:
+def write_new_workbook(source: Source, path: Path, fmt) -> None:
     """The workbook a clerk starts from, written atomically (see ``write_workbook``)."""
     with atomic_target(path, "工作簿") as tmp:
-        write_workbook(source, str(tmp), formulas=True)
+        write_workbook(source, str(tmp), fmt, formulas=True)
 
 
-def _unit_sheet(wb: Workbook, unit: Source) -> None:
+def _unit_sheet(wb: Workbook, unit: Source, sheets) -> None:
     s = _Sheet(wb, "单位信息", (20, 60))
     s.put("单位信息", bold=True)
     s.put("项目", "内容", bold=True)
-    for label in layout.UNIT_LABELS:
+    for label in sheets.unit_labels:
         s.put(label, unit.get(label, ""), inputs=(2,))
 
 
-def _overview_sheet(wb: Workbook, overview: Source) -> None:
+def _overview_sheet(wb: Workbook, overview: Source, sheets) -> None:
     s = _Sheet(wb, "概况", (20, 100))
     s.put("第一部分 概况（每行一段）", bold=True)
     s.put("栏目", "内容", bold=True)
-    for section, key in zip(layout.OVERVIEW_SECTIONS, ("职责", "机构设置")):
+    for section, key in zip(sheets.overview_sections, ("职责", "机构设置")):
         paragraphs = overview.get(key, []) or [""]
         for i, text in enumerate(paragraphs):
             s.put(section if i == 0 else "", text, inputs=(2,))
 
 
-def _t01(wb: Workbook, data: Source, name: str, year: str) -> None:
-    s = _Sheet(wb, "公开01表", (34, 8, 16, 34, 8, 16))
-    s.heading("01", name, year, 6)
-    s.put("收入", "", "", "支出", bold=True)
-    s.put("项目", "行次", "决算数", "项目", "行次", "决算数", bold=True)
-    s.put("栏次", "", 1, "栏次", "", 2)
-    for i in range(31):
-        left, right = i + 1, i + 32
-        s.put(layout.T01_LABELS.get(left, ""), left, _numeric(data.get(str(left))),
-              layout.T01_LABELS.get(right, ""), right, _numeric(data.get(str(right))), inputs=(3, 6))
-    s.note("01")
+def _widths(s: _Sheet, widths: Sequence[int]) -> None:
+    for i, width in enumerate(widths, start=1):
+        s.ws.column_dimensions[get_column_letter(i)].width = width
 
 
-def _t04(wb: Workbook, data: Source, name: str, year: str) -> None:
-    s = _Sheet(wb, "公开04表", (30, 8, 16, 30, 8, 16, 16, 16, 16))
-    s.heading("04", name, year, 9)
-    s.put("收入", "", "", "支出", bold=True)
-    s.put("项目", "行次", "金额", "项目", "行次", *layout.T04_COLUMNS, bold=True)
-    s.put("栏次", "", 1, "栏次", "", 2, 3, 4, 5)
-    for i in range(32):
-        left, right = i + 1, i + 33
-        values = list(data.get(str(right), [])) + [""] * 4
-        s.put(layout.T04_LABELS.get(left, ""), left, _numeric(data.get(str(left))),
-              layout.T04_LABELS.get(right, ""), right, *[_numeric(v) for v in values[:4]],
-              inputs=(3, 6, 7, 8, 9))
-    s.note("04")
+def _sum(cells: list[str]) -> str:
+    """=SUM(C9:C16) over a run of cells of one column, =C9+C12 otherwise."""
+    col = "".join(ch for ch in cells[0] if ch.isalpha())
+    rows = [int(c[len(col):]) for c in cells]
+    if len(rows) > 2 and all(c.startswith(col) for c in cells) and rows == list(range(rows[0], rows[-1] + 1)):
+        return f"=SUM({cells[0]}:{cells[-1]})"
+    return "=" + "+".join(cells)
 
 
-def _function_table(wb: Workbook, key: str, rows: Sequence, name: str, year: str) -> None:
-    columns = layout.FUNCTION_COLUMNS[key]
-    s = _Sheet(wb, f"公开{key}表", (16, 34, *[16] * len(columns)))
-    s.heading(key, name, year, 2 + len(columns))
+def _line_table(s: _Sheet, table: spec.LineTable, data: Source, name: str, year: str, formulas: bool) -> None:
+    """Two sides in 项目 | 行次 | figures blocks side by side under a 栏次 row, or one side under a
+    项目 | 行次 | figures header, with each part heading above its rows."""
+    widths = [len(side.columns) for side in table.sides]
+    two = len(widths) == 2
+    total_width = sum(2 + w for w in widths)
+    if two:
+        _widths(s, [w for width in widths for w in (32, 8, *[16] * width)])
+    else:
+        _widths(s, (44, 8, *[18] * widths[0]))
+    s.heading(table, name, year, total_width)
+    if two:
+        s.put(*[h for side, w in zip(table.sides, widths) for h in (side.heading, "", *[""] * w)][:1 + 2 + widths[0] + 1],
+              bold=True)
+        s.put(*[h for side in table.sides for h in ("项目", "行次", *side.columns)], bold=True)
+        numbers = iter(range(1, sum(widths) + 1))
+        s.put(*[h for w in widths for h in ("栏次", "", *[next(numbers) for _ in range(w)])])
+    else:
+        s.put("项目", "行次", *([table.value_header] if table.value_header else table.sides[0].columns), bold=True)
+    first_col = [0, 2 + widths[0]] if two else [0]  # where each side's 项目 column starts (0-based)
+    at: dict[int, int] = {}  # 行次 → worksheet row
+
+    def values(row: spec.Row, width: int) -> list:
+        typed = data.get(str(row.line))
+        cells = [typed] if width == 1 else list(typed or [])
+        return [_numeric(v) for v in (cells + [""] * width)[:width]]
+
+    if two:
+        for left, right in zip(table.side_rows(0), table.side_rows(1)):
+            cells, inputs = [], []
+            for side, row in enumerate((left, right)):
+                width = widths[side]
+                cells += [row.label, row.line, *values(row, width)]
+                inputs += [first_col[side] + 3 + c for c in range(width)]
+            r = s.put(*cells, inputs=inputs)
+            at[left.line] = at[right.line] = r
+    else:
+        for row in table.rows:
+            if row.blank:
+                continue
+            if row.part:
+                s.put(row.part, bold=True)
+            at[row.line] = s.put(row.label, row.line, *values(row, widths[0]), inputs=tuple(range(3, 3 + widths[0])))
+    s.put(table.note)
+    if formulas:
+        _line_formulas(s, table, at, first_col, widths)
+
+
+def _line_formulas(s: _Sheet, table: spec.LineTable, at: dict[int, int], first_col, widths) -> None:
+    counts = None
+    for row in table.rows:
+        if row.blank:
+            continue
+        start = first_col[row.side] + 3  # 1-based column of the row's first figure
+        side = table.sides[row.side]
+        if row.sum:
+            for c in range(widths[row.side]):
+                col = get_column_letter(start + c)
+                s.formula(at[row.line], start + c, _sum([f"{col}{at[p]}" for p in row.parts if p in at]))
+        elif side.total is not None:
+            target = start + side.columns.index(side.total.target)
+            parts = [get_column_letter(start + side.columns.index(c)) for c in side.total.plus]
+            s.formula(at[row.line], target, _sum([f"{col}{at[row.line]}" for col in parts]))
+        if row.count:
+            if counts is None:
+                counts = _whole_numbers(s.ws)
+            for c in range(widths[row.side]):
+                counts.add(f"{get_column_letter(start + c)}{at[row.line]}")
+
+
+def _whole_numbers(ws) -> DataValidation:
+    counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                            error="请填写不小于 0 的整数", errorTitle="应为整数", showErrorMessage=True)
+    ws.add_data_validation(counts)
+    return counts
+
+
+def _function_table(s: _Sheet, table: spec.FunctionTable, rows: Sequence, name: str, year: str,
+                    formulas: bool) -> None:
+    columns = table.columns
+    _widths(s, (16, 34, *[16] * len(columns)))
+    s.heading(table, name, year, 2 + len(columns))
     s.put("项目", "", *columns, bold=True)
     s.put("功能分类科目编码", "科目名称", bold=True)
     s.put("栏次", "", *range(1, len(columns) + 1))
     inputs = tuple(range(1, 3 + len(columns)))
     if not rows:
         rows = [["", "合计", []]]
+    total_row = None
     for code, title, values in rows:
         values = list(values) + [""] * len(columns)
         label = (code, title) if code else ("合计", "")
-        s.put(*label, *[_numeric(v) for v in values[: len(columns)]], inputs=inputs)
-    s.note(key)
+        r = s.put(*label, *[_numeric(v) for v in values[: len(columns)]], inputs=inputs)
+        total_row = total_row or (r if not code else None)
+    s.put(table.note)
     if all(not code for code, _, _ in rows):
         s.put("说明：本表无数据（有数据时在合计行下逐行填列类、款、项）")
+    if formulas and total_row:
+        # 合计 = the 类 rows below it (codes of 3 digits), however many the clerk adds.
+        for i in range(len(columns)):
+            c = get_column_letter(3 + i)
+            s.formula(total_row, 3 + i, f"=SUMPRODUCT(--(LEN($A${total_row + 1}:$A$3000)=3),"
+                                        f"{c}{total_row + 1}:{c}3000)")
 
 
-def _t06(wb: Workbook, data: Source, name: str, year: str) -> None:
-    s = _Sheet(wb, "公开06表", [10, 24, 14, 14] * 4)
-    s.heading("06", name, year, 16)
-    s.put("人员经费", "", "", "", "公用经费", bold=True)
-    s.put(*["科目编码", "科目名称", "金额", "其中：基本支出"] * 4, bold=True)
-    for pairs in layout.t06_grid():
+def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: str, year: str,
+                    formulas: bool) -> None:
+    blocks = len(table.blocks)
+    _widths(s, [10, 24, 14, 14] * blocks)
+    s.heading(table, name, year, 4 * blocks)
+    s.put(*table.headings, bold=True)
+    s.put(*["科目编码", "科目名称", "金额", "其中：基本支出"] * blocks, bold=True)
+    at: dict[str, tuple[int, int]] = {}  # code → (row, its 金额 column)
+    for pairs in table.grid():
         cells: list[object] = []
         inputs: list[int] = []
         for b, pair in enumerate(pairs):
@@ -205,49 +281,65 @@ def _t06(wb: Workbook, data: Source, name: str, year: str) -> None:
                 continue
             code, title = pair
             amount, basic = (list(data.get(code, [])) + ["", ""])[:2]
-            no_basic = layout.t06_no_basic(code)
+            no_basic = not table.has_basic(code)
             cells += [code, title, _numeric(amount), "——" if no_basic else _numeric(basic)]
             inputs += [b * 4 + 3] + ([] if no_basic else [b * 4 + 4])
+            at[code] = (s.row + 1, b * 4 + 3)
         s.put(*cells, inputs=inputs)
-    personnel = (list(data.get("人员经费合计", [])) + ["", ""])[:2]
-    public = (list(data.get("公用经费合计", [])) + ["", ""])[:2]
-    s.put("人员经费合计", "", _numeric(personnel[0]), _numeric(personnel[1]), "公用经费合计",
-          *[""] * 9, _numeric(public[0]), _numeric(public[1]), inputs=(3, 4, 15, 16), bold=True)
-    s.note("06")
+    # The two closing rows: the first under the first block, the other's figures under the last.
+    first, last = table.totals
+    a, b = ((list(data.get(t.label, [])) + ["", ""])[:2] for t in table.totals)
+    last_col = 4 * blocks - 1
+    cells = [first.label, "", _numeric(a[0]), _numeric(a[1]), last.label, *[""] * (last_col - 6), _numeric(b[0]), _numeric(b[1])]
+    total_row = s.put(*cells, inputs=(3, 4, last_col, last_col + 1), bold=True)
+    s.put(table.note)
+    if not formulas:
+        return
+    for cls in table.classes:
+        r, c = at[cls]
+        kids = [at[k] for k in at if len(k) == 5 and k.startswith(cls)]
+        for offset in (0, 1):
+            if offset and not table.has_basic(cls):
+                continue
+            s.formula(r, c + offset, "=" + "+".join(f"{get_column_letter(kc + offset)}{kr}" for kr, kc in kids))
+    for closing, col in ((first, 3), (last, last_col)):
+        codes = table.total_classes(closing)
+        for offset in (0, 1):
+            cells = [f"{get_column_letter(at[c][1] + offset)}{at[c][0]}" for c in codes
+                     if not (offset and not table.has_basic(c))]
+            s.formula(total_row, col + offset, "=" + "+".join(cells))
 
 
-def _t07(wb: Workbook, data: Source, name: str, year: str) -> None:
-    s = _Sheet(wb, "公开07表", [14] * 12)
-    s.heading("07", name, year, 12)
-    s.put("预算数", *[""] * 5, "决算数", bold=True)
-    top = ("合计", "因公出国（境）费", "公务用车购置及运行维护费", "", "", "公务接待费")
-    s.put(*top, *top, bold=True)
-    sub = ("", "", "小计", "公务用车购置费", "公务用车运行维护费", "")
-    s.put(*sub, *sub, bold=True)
-    s.put(*range(1, 13))
-    budget = (list(data.get("预算数", [])) + [""] * 6)[:6]
-    actual = (list(data.get("决算数", [])) + [""] * 6)[:6]
-    s.put(*[_numeric(v) for v in budget + actual], inputs=tuple(range(1, 13)))
-    s.note("07")
+def _grouped_row(s: _Sheet, table: spec.RowTable, data: Source, name: str, year: str, formulas: bool) -> None:
+    n = len(table.columns)
+    width = n * len(table.groups)
+    _widths(s, [14] * width)
+    s.heading(table, name, year, width)
+    s.put(*[h for group in table.groups for h in (group, *[""] * (n - 1))], bold=True)
+    for header in table.header:
+        s.put(*header * len(table.groups), bold=True)
+    s.put(*range(1, width + 1))
+    values = [v for group in table.groups for v in (list(data.get(group, [])) + [""] * n)[:n]]
+    r = s.put(*[_numeric(v) for v in values], inputs=tuple(range(1, width + 1)))
+    s.put(table.note)
+    if formulas:
+        for g in range(len(table.groups)):
+            def cell(column: str) -> str:
+                return f"{get_column_letter(g * n + table.column(column) + 1)}{r}"
+            for identity in table.identities:
+                formula = "=" + "+".join(map(cell, identity.plus)) + "".join("-" + cell(m) for m in identity.minus)
+                s.formula(r, g * n + table.column(identity.target) + 1, formula)
 
 
-def _t10(wb: Workbook, data: Source, name: str, year: str) -> None:
-    s = _Sheet(wb, "公开10表", (44, 8, 18))
-    s.heading("10", name, year, 3)
-    s.put("项目", "行次", "金额/统计数", bold=True)
-    sections = {1: "一、政府采购情况", 5: "二、机关运行经费", 7: "三、国有资产占用情况"}
-    for line, label in layout.T10_ROWS.items():
-        if line in sections:
-            s.put(sections[line], bold=True)
-        s.put(label, line, _numeric(data.get(str(line))), inputs=(3,))
-    s.note("10")
+_WRITERS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec.EconomicTable: _economic_table,
+            spec.RowTable: _grouped_row}
 
 
-def _inputs_sheet(wb: Workbook, inputs: Source) -> None:
+def _inputs_sheet(wb: Workbook, inputs: Source, sheets) -> None:
     s = _Sheet(wb, "情况说明", (34, 80))
     s.put("第三部分 情况说明：表中没有的数字和文字（上年数按上年决算填列；原因等文字不必以句号结尾）", bold=True)
     s.put("项目", "内容", bold=True)
-    for heading, items in layout.INPUT_SECTIONS:
+    for heading, items in sheets.inputs:
         s.put(heading, bold=True)
         for label, kind in items:
             value = inputs.get(label, "")
@@ -264,9 +356,9 @@ def _table_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Sequenc
               inputs=cols)
 
 
-def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str) -> None:
+def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str, sheets) -> None:
     s = _Sheet(wb, title, (14, 14, 18, 14, 14, 14, 14, 10, 10, 30))
-    s.put(f"{p.get('项目名称', '')}{layout.PROJECT_TITLE_SUFFIX}", bold=True)
+    s.put(f"{p.get('项目名称', '')}{sheets.project_title_suffix}", bold=True)
     s.merge(1, 10)
     s.put(f"（{year}年度）")
     s.merge(1, 10)
@@ -297,8 +389,8 @@ def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str)
     s.merge(2, 6)
     s.merge(7, 10)
     s.ws.merge_cells(start_row=top, start_column=1, end_row=s.row, end_column=1)
-    top = s.put("绩效指标", *layout.INDICATOR_HEADERS, bold=True)
-    ind_keys = layout.INDICATOR_HEADERS
+    top = s.put("绩效指标", *sheets.indicator_headers, bold=True)
+    ind_keys = sheets.indicator_headers
     for ind in p.get("indicators") or [{}]:
         values = [ind.get(k, "") for k in ind_keys]
         values[6] = _numeric(values[6])
@@ -310,31 +402,25 @@ def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str)
     s.merge(1, 8)
     top = s.row + 1
     analysis = p.get("analysis", {})
-    for label in layout.ANALYSIS_LABELS:
+    for label in sheets.analysis_labels:
         s.put("项目绩效自评结果分析" if s.row + 1 == top else "", label, "", analysis.get(label, ""),
               inputs=(4,))
         s.merge(2, 3)
         s.merge(4, 10)
     s.ws.merge_cells(start_row=top, start_column=1, end_row=s.row, end_column=1)
-    for line in layout.PROJECT_NOTES:
+    for line in sheets.project_notes:
         s.put(line)
         s.merge(1, 10)
 
 
-# ---- the blank workbook's formulas and checks ----
+# ---- the blank workbook's guide, checks and the 自评表's formulas ----
 
-def _col(n: int) -> str:
-    return get_column_letter(n)
-
-
-def _rows_by_line(ws, line_col: int) -> dict[int, int]:
-    """{行次 → worksheet row} read back from a 行次 column just written."""
-    found = {}
-    for row in ws.iter_rows(min_row=1, min_col=line_col, max_col=line_col):
-        value = row[0].value
-        if isinstance(value, int):
-            found[value] = row[0].row
-    return found
+def _guide(wb: Workbook, fmt) -> None:
+    guide = wb.create_sheet("填表说明", 0)
+    guide.column_dimensions["A"].width = 110
+    text = (fmt.templates / "workbook-guide.txt").read_text(encoding="utf-8")
+    for i, line in enumerate(text.splitlines(), start=1):
+        guide.cell(i, 1, line).alignment = Alignment(wrap_text=True)
 
 
 def _set(ws, ref: str, formula: str) -> None:
@@ -342,96 +428,10 @@ def _set(ws, ref: str, formula: str) -> None:
     ws[ref].fill = PatternFill()  # computed, not typed: not highlighted
 
 
-def add_formulas(wb: Workbook) -> None:
-    """Formulas for every total of a workbook laid out by :func:`write_workbook`."""
-    guide = wb.create_sheet("填表说明", 0)
-    guide.column_dimensions["A"].width = 110
-    text = (TEMPLATES / "workbook-guide.txt").read_text(encoding="utf-8")
-    for i, line in enumerate(text.splitlines(), start=1):
-        guide.cell(i, 1, line).alignment = Alignment(wrap_text=True)
-    _t01_formulas(wb["公开01表"])
-    _t04_formulas(wb["公开04表"])
-    for key in layout.FUNCTION_COLUMNS:
-        ws = wb[f"公开{key}表"]
-        for i in range(len(layout.FUNCTION_COLUMNS[key])):
-            c = _col(3 + i)
-            _set(ws, f"{c}8", f"=SUMPRODUCT(--(LEN($A$9:$A$3000)=3),{c}9:{c}3000)")
-    _t06_formulas(wb["公开06表"])
-    ws = wb["公开07表"]
-    for base in (0, 6):
-        a, b, c, d, e, f = (_col(base + i) for i in range(1, 7))
-        _set(ws, f"{c}9", f"={d}9+{e}9")
-        _set(ws, f"{a}9", f"={b}9+{c}9+{f}9")
-    ws = wb["公开10表"]
-    rows = _rows_by_line(ws, 2)
-    _set(ws, f"C{rows[1]}", f"=SUM(C{rows[2]}:C{rows[4]})")
-    _set(ws, f"C{rows[7]}", f"=SUM(C{rows[8]}:C{rows[15]})")
-    counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                            error="请填写不小于 0 的整数", errorTitle="应为整数", showErrorMessage=True)
-    ws.add_data_validation(counts)
-    for line in layout.T10_COUNT_ROWS:
-        counts.add(f"C{rows[line]}")
-    _inputs_validation(wb["情况说明"])
-    for ws in wb.worksheets:
-        if ws.title.startswith("自评表"):
-            _project_formulas(ws)
-
-
-def _t01_formulas(ws) -> None:
-    left, right = _rows_by_line(ws, 2), _rows_by_line(ws, 5)
-    _set(ws, f"C{left[27]}", f"=SUM(C{left[1]}:C{left[8]})")
-    _set(ws, f"C{left[31]}", f"=SUM(C{left[27]}:C{left[30]})")
-    _set(ws, f"F{right[58]}", f"=SUM(F{right[32]}:F{right[57]})")
-    _set(ws, f"F{right[62]}", f"=SUM(F{right[58]}:F{right[61]})")
-
-
-def _t04_formulas(ws) -> None:
-    left, right = _rows_by_line(ws, 2), _rows_by_line(ws, 5)
-    _set(ws, f"C{left[27]}", f"=SUM(C{left[1]}:C{left[3]})")
-    _set(ws, f"C{left[28]}", f"=SUM(C{left[29]}:C{left[31]})")
-    _set(ws, f"C{left[32]}", f"=C{left[27]}+C{left[28]}")
-    for line in (*range(33, 59), 60):
-        r = right[line]
-        _set(ws, f"F{r}", f"=SUM(G{r}:I{r})")
-    for c in "GHI":
-        _set(ws, f"{c}{right[59]}", f"=SUM({c}{right[33]}:{c}{right[58]})")
-        _set(ws, f"{c}{right[64]}", f"={c}{right[59]}+{c}{right[60]}")
-    _set(ws, f"F{right[59]}", f"=SUM(G{right[59]}:I{right[59]})")
-    _set(ws, f"F{right[64]}", f"=F{right[59]}+F{right[60]}")
-
-
-def _t06_formulas(ws) -> None:
-    cells: dict[str, tuple[int, int]] = {}  # code → (row, amount column)
-    for row in ws.iter_rows(min_row=7):
-        for b in range(4):
-            code = row[b * 4].value
-            if isinstance(code, str) and code.isdigit():
-                cells[code] = (row[0].row, b * 4 + 3)
-    classes = [c for c in cells if len(c) == 3]
-    for cls in classes:
-        r, c = cells[cls]
-        kids = [cells[k] for k in cells if len(k) == 5 and k.startswith(cls)]
-        for offset in (0, 1):
-            if offset and layout.t06_no_basic(cls):
-                continue
-            _set(ws, f"{_col(c + offset)}{r}", "=" + "+".join(f"{_col(kc + offset)}{kr}" for kr, kc in kids))
-    total_row = max(r for r, _ in cells.values()) + 1
-    while ws.cell(total_row, 1).value != "人员经费合计":
-        total_row += 1
-    personnel = [cells[c] for c in layout.T06_PERSONNEL_CLASSES]
-    public = [cells[c] for c in classes if c not in layout.T06_PERSONNEL_CLASSES]
-    for offset in (0, 1):
-        _set(ws, f"{_col(3 + offset)}{total_row}", "=" + "+".join(f"{_col(c + offset)}{r}" for r, c in personnel))
-        _set(ws, f"{_col(15 + offset)}{total_row}", "=" + "+".join(
-            f"{_col(c + offset)}{r}" for r, c in public if not (offset and layout.t06_no_basic(ws.cell(r, c - 2).value))))
-
-
-def _inputs_validation(ws) -> None:
-    counts = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                            error="请填写不小于 0 的整数", errorTitle="应为整数", showErrorMessage=True)
-    ws.add_data_validation(counts)
+def _inputs_validation(ws, sheets) -> None:
+    counts = _whole_numbers(ws)
     for row in ws.iter_rows(min_col=1, max_col=1):
-        if layout.INPUT_KINDS.get(row[0].value) == "count":
+        if sheets.input_kinds.get(row[0].value) == "count":
             counts.add(f"B{row[0].row}")
 
 

@@ -1,0 +1,93 @@
+"""Report formats: each a folder that declares one published report (its tables, rules,
+情况说明 sections and templates); the engine builds any of them.
+
+A format folder holds ``format.py``, which defines ``FORMAT``, a :class:`Format`, and its
+templates: ``report.docx``, ``narrative.j2`` and ``workbook-guide.txt``. The formats shipped
+with the package are ``generator/formats/<name>/`` (templates in ``templates/<name>/``); any other
+folder can be given by its path (docs/formats.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import FormatError
+from ..spec import FunctionTable, Rule, Section, Sheets, Table, table_rules
+
+DEFAULT = "shanxi"
+_HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Format:
+    """One report format. ``narrative(wb, fig, projects)`` gives the 情况说明 sections their
+    figures (a dict by section part); ``prior_year(wb, fig)`` gives next year's 情况说明 inputs
+    of last year's figures (``disclose init --from``)."""
+
+    name: str
+    title: str  # as a clerk knows it: 山西省单位决算公开
+    templates: Path
+    tables: tuple[Table, ...]
+    sheets: Sheets
+    checks: tuple[Rule, ...]  # the format's own rules with a check
+    identities: tuple[Rule, ...]  # the names of its tables' identities (no check: recompute checks them)
+    sections: tuple[Section, ...]
+    narrative: Callable
+    prior_year: Callable
+    carried_texts: tuple[str, ...] = ()  # 情况说明 texts that stay from year to year
+    class_budget_table: str = ""  # the function table whose 类 the 分类预算 sheet lists
+    rules: tuple[Rule, ...] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        from .. import audit
+
+        functions = tuple(r for t in self.tables if isinstance(t, FunctionTable) for r in audit.function_rules(t))
+        rules = (*audit.RULES, *functions, *self.identities, *self.checks)
+        names = [r.name for r in rules]
+        doubled = {n for n in names if names.count(n) > 1}
+        undeclared = {n for t in self.tables for n in table_rules(t)} - set(names)
+        if doubled or undeclared:
+            raise ValueError(f"format {self.name}: rules declared twice {sorted(doubled)}, "
+                             f"used but not declared {sorted(undeclared)}")
+        object.__setattr__(self, "rules", rules)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    def rule(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+    @property
+    def tables_read(self) -> str:
+        """How the build names the tables it read: 公开01–10表."""
+        names = [t.name for t in self.tables]
+        keys = [t.key for t in self.tables]
+        if all(n == f"公开{k}表" for n, k in zip(names, keys)) and keys == sorted(keys) and len(keys) > 2:
+            return f"公开{keys[0]}–{keys[-1]}表"
+        return "、".join(names)
+
+    @property
+    def template(self) -> Path:
+        return self.templates / "report.docx"
+
+
+@lru_cache(maxsize=None)
+def load_format(name_or_folder: str | Path = DEFAULT) -> Format:
+    """The format called ``name_or_folder`` among the shipped ones, or the one in that folder."""
+    text = str(name_or_folder)
+    if (_HERE / text / "format.py").is_file():
+        return importlib.import_module(f"{__name__}.{text}.format").FORMAT
+    folder = Path(text)
+    module_file = folder / "format.py"
+    if not module_file.is_file():
+        shipped = "、".join(sorted(p.name for p in _HERE.iterdir() if (p / "format.py").is_file()))
+        raise FormatError(f"找不到报告格式“{text}”：可用的格式有 {shipped}，或给出含 format.py 的格式文件夹")
+    spec = importlib.util.spec_from_file_location(f"disclose_format_{folder.resolve().name}", module_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.FORMAT

@@ -1,0 +1,23 @@
+"""Last year's figures that next year's Shanxi 情况说明 compares against (``disclose init --from``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ...recompute import Figures, total
+from .narrative import running_costs
+from .tables import T05, T07
+
+
+def prior_year(fig: Figures) -> dict[str, Decimal]:
+    """情况说明 label of a 上年 input → last year's recomputed figure."""
+    spent = dict(zip(T07.columns, fig["07"]["决算数"]))
+    return {
+        "上年收入总计": fig["01"]["收入总计"], "上年支出总计": fig["01"]["支出总计"],
+        "上年财政拨款收入总计": fig["04"]["收入总计"], "上年财政拨款支出总计": fig["04"]["支出总计"],
+        "上年一般公共预算财政拨款支出": total(fig["05"], len(T05.columns))[0],
+        "上年“三公”经费合计": spent["合计"], "上年因公出国（境）费": spent["因公出国（境）费"],
+        "上年公务用车购置费": spent["公务用车购置费"], "上年公务用车运行维护费": spent["公务用车运行维护费"],
+        "上年公务接待费": spent["公务接待费"],
+        "上年机关运行经费": running_costs(fig),
+    }

@@ -1,0 +1,318 @@
+"""The vocabulary a report format is declared in: tables, their rows and columns, the identities
+between figures and the rules that check them.
+
+A format (``generator/formats/<name>/``) is made of these declarations and its templates; the
+engine (reader, recompute, audit, render, the blank-workbook writer) interprets them and holds
+nothing of any one province. Four kinds of table cover the 决算 tables seen so far:
+
+- :class:`LineTable` — rows numbered by 行次, one or two sides (收入 | 支出) each with its columns;
+- :class:`FunctionTable` — rows by 功能分类科目编码 (类 3 digits, 款 5, 项 7) under a 合计 row;
+- :class:`EconomicTable` — 经济分类 codes in side-by-side blocks, with named totals of classes;
+- :class:`RowTable` — one row of figures under grouped column headers (预算数 | 决算数).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .findings import ERROR
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A relation a correct workbook satisfies. ``name`` is what its findings carry (its formula),
+    ``title`` how a clerk says it, ``description`` the relation. ``check`` finds what breaks it,
+    over an :class:`audit.Context`; a rule without one is an identity of the declared tables,
+    checked as they are recomputed. ``is_sum``: its first figure is a plain sum of the others,
+    so a part typed x too high puts the sum off by x."""
+
+    name: str
+    title: str
+    description: str
+    check: Callable | None = None
+    severity: str = ERROR
+    is_sum: bool = False
+
+
+@dataclass(frozen=True)
+class Sum:
+    """A column that is computed from others of the same row: ``target`` = Σ ``plus`` − Σ ``minus``."""
+
+    target: str
+    plus: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+    rule: str = ""  # the finding's rule name; "" for the table kind's default
+
+
+# ---- where a figure of one table comes from in another ----
+
+@dataclass(frozen=True)
+class TotalOf:
+    """The 合计 row of a function table, in one of its columns."""
+
+    table: str
+    column: str
+    rule: str
+    target: str = ""  # the column of this row it fills; "" for the side's only column
+
+
+@dataclass(frozen=True)
+class ClassOf:
+    """A 类 row (by code) of a function table, in one of its columns."""
+
+    table: str
+    code: str
+    column: str
+    rule: str
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class LineOf:
+    """A row (by name) of another line table."""
+
+    table: str
+    row: str
+    rule: str
+    target: str = ""
+
+
+Source = TotalOf | ClassOf | LineOf
+
+_PARTS = re.compile(r"^\s*(\d+)\s*(?:\.\.\s*(\d+))?\s*$")
+
+
+def parse_lines(text: str) -> tuple[int, ...]:
+    """"1..8" → 1–8; "27+28+29+30" → those; the 行次 a sum row adds up."""
+    lines: list[int] = []
+    for part in text.split("+"):
+        found = _PARTS.match(part)
+        if found is None:
+            raise ValueError(f"not a 行次 sum: {text!r}")
+        first, last = int(found.group(1)), int(found.group(2) or found.group(1))
+        lines += range(first, last + 1)
+    return tuple(lines)
+
+
+@dataclass(frozen=True)
+class Row:
+    """A 行次 row. ``label`` is printed ("" for an unlabelled line); ``name`` is how rules,
+    sentences and findings call it (the label unless given). A row is stated (typed in the
+    workbook), or computed: ``sum`` ("1..8", "27+28") of other rows, column by column, or
+    ``sources`` from other tables. ``blank`` rows keep the numbering and must stay empty;
+    ``signed`` rows may be negative; ``count`` rows hold numbers of things, not money.
+    ``part`` and ``head`` print a part heading (and its column headers) above the row."""
+
+    line: int
+    label: str
+    name: str = ""
+    side: int = 0
+    sum: str = ""
+    rule: str = ""  # of the sum; "" for the table's
+    sources: tuple[Source, ...] = ()
+    blank: bool = False
+    signed: bool = False
+    count: bool = False
+    part: str = ""
+    head: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return self.name or self.label
+
+    @property
+    def parts(self) -> tuple[int, ...]:
+        return parse_lines(self.sum) if self.sum else ()
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a line table (收入 or 支出): its heading and value columns in 栏次 order.
+    ``total`` makes the first column the sum of the others on every row that is not a sum row
+    (04's 合计 = three kinds of 财政拨款)."""
+
+    heading: str
+    columns: tuple[str, ...]
+    total: Sum | None = None
+
+
+@dataclass(frozen=True)
+class LineTable:
+    key: str  # "01"
+    title: str
+    sides: tuple[Side, ...]
+    rows: tuple[Row, ...]
+    rule: str = ""  # the rule of its sum rows, e.g. "01合计行" ("": each sum row names its own)
+    note: str = ""  # the 注： line under the table (the reader stops there)
+    sheet: str = ""  # the worksheet's name; 公开{key}表 unless given
+    value_header: str = ""  # the one-sided blank sheet's value column heading
+
+    @property
+    def name(self) -> str:
+        return self.sheet or f"公开{self.key}表"
+
+    def row(self, name: str) -> Row:
+        for row in self.rows:
+            if row.key == name:
+                return row
+        raise KeyError(f"{self.name}: no row named {name!r}")
+
+    def at(self, line: int) -> Row:
+        return next(row for row in self.rows if row.line == line)
+
+    def side_rows(self, side: int) -> list[Row]:
+        return [row for row in self.rows if row.side == side]
+
+
+@dataclass(frozen=True)
+class FunctionTable:
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    identities: tuple[Sum, ...] = ()
+    note: str = ""  # the 注： line under the table (the reader stops there)
+    sheet: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.sheet or f"公开{self.key}表"
+
+    def column(self, name: str) -> int:
+        return self.columns.index(name)
+
+
+@dataclass(frozen=True)
+class EconomicTotal:
+    """A closing row of an economic table: the sum of some classes (``classes``; empty: every
+    class not in another total), printed under ``label``; ``key`` names it in the context."""
+
+    label: str
+    key: str
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EconomicTable:
+    key: str
+    title: str
+    blocks: tuple[tuple[tuple[str, str], ...], ...]  # side-by-side (code, name) lists
+    totals: tuple[EconomicTotal, ...]
+    no_basic: frozenset[str] = frozenset()  # classes whose rows have no 基本支出 (printed ——)
+    headings: tuple[str, ...] = ()  # above the blocks, e.g. 人员经费 | 公用经费
+    class_rule: str = ""
+    total_rule: str = ""
+    note: str = ""  # the 注： line under the table (the reader stops there)
+    sheet: str = ""
+    names: dict[str, str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "names", {code: name for block in self.blocks for code, name in block})
+
+    @property
+    def name(self) -> str:
+        return self.sheet or f"公开{self.key}表"
+
+    @property
+    def classes(self) -> list[str]:
+        return sorted(code for code in self.names if len(code) == 3)
+
+    def total_classes(self, total: EconomicTotal) -> tuple[str, ...]:
+        if total.classes:
+            return total.classes
+        taken = {c for t in self.totals for c in t.classes}
+        return tuple(c for c in self.classes if c not in taken)
+
+    def has_basic(self, code: str) -> bool:
+        return code[:3] not in self.no_basic
+
+    def grid(self):
+        """The printed rows: one (code, name) pair per block, None past a block's end."""
+        for i in range(max(len(block) for block in self.blocks)):
+            yield [block[i] if i < len(block) else None for block in self.blocks]
+
+
+@dataclass(frozen=True)
+class RowTable:
+    key: str
+    title: str
+    groups: tuple[str, ...]  # e.g. 预算数, 决算数: each group has every column
+    columns: tuple[str, ...]
+    identities: tuple[Sum, ...]  # in the order they are computed
+    header: tuple[tuple[str, ...], ...] = ()  # the header rows of one group, as printed
+    note: str = ""  # the 注： line under the table (the reader stops there)
+    sheet: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.sheet or f"公开{self.key}表"
+
+    def column(self, name: str) -> int:
+        return self.columns.index(name)
+
+
+Table = LineTable | FunctionTable | EconomicTable | RowTable
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section of 情况说明: the Jinja macro ``key`` of the format's narrative.j2, given the part
+    ``figures`` of the narrative's figures; ``label`` is how a clerk names it ("九（一）")."""
+
+    key: str
+    label: str
+    figures: str = ""
+
+    @property
+    def part(self) -> str:
+        return self.figures or self.key
+
+
+def table_rules(table: Table) -> set[str]:
+    """The rule names a table's declared identities give their findings."""
+    if isinstance(table, LineTable):
+        names = {r.rule or table.rule for r in table.rows if r.sum}
+        names |= {s.rule for r in table.rows for s in r.sources}
+        names |= {side.total.rule for side in table.sides if side.total and side.total.rule}
+        if any(r.blank for r in table.rows):
+            names.add("空行不填数")
+        return names
+    if isinstance(table, FunctionTable):
+        names = {"类=Σ下级", "款=Σ下级", "合计=Σ类"}
+        if table.identities:
+            names.add(f"{table.name}行内关系")
+        return names
+    if isinstance(table, EconomicTable):
+        return {table.class_rule, table.total_rule, *(["空行不填数"] if table.no_basic else [])}
+    return {s.rule for s in table.identities}
+
+
+def function_parent(code: str) -> str | None:
+    """The 类 of a 款, the 款 of a 项; None for a 类."""
+    return code[:-2] if len(code) > 3 else None
+
+
+@dataclass(frozen=True)
+class Sheets:
+    """The labels of the workbook's other sheets, which every format has: 单位信息, 概况, 情况说明
+    (the figures and texts the tables do not hold), 分类预算, 项目综述, 名词解释 and the
+    项目支出绩效自评表 sheets."""
+
+    unit_labels: tuple[str, ...]
+    overview_sections: tuple[str, str]  # 职责, 机构设置
+    inputs: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (heading, ((label, kind), …)); kind amount/count/text
+    percent_inputs: frozenset[str]  # amounts typed as 100 or as 100% (1 in a % cell)
+    class_budget_headers: tuple[str, ...]
+    summary_headers: tuple[str, ...]
+    summary_amount_headers: tuple[str, ...]
+    terms_header: str
+    project_title_suffix: str
+    fund_headers: tuple[str, ...]
+    indicator_headers: tuple[str, ...]
+    analysis_labels: dict[str, str]  # label → the distinctive part it is matched by
+    project_notes: tuple[str, ...]
+    input_kinds: dict[str, str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "input_kinds", {label: kind for _, items in self.inputs for label, kind in items})
