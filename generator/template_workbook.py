@@ -8,6 +8,8 @@ layout mirrors the published tables so that the 决算 software's export can be 
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import spec
@@ -151,10 +153,13 @@ def _widths(s: _Sheet, widths: Sequence[int]) -> None:
 
 
 def _sum(cells: list[str]) -> str:
-    """=SUM(C9:C16) over a run of cells of one column, =C9+C12 otherwise."""
-    col = "".join(ch for ch in cells[0] if ch.isalpha())
-    rows = [int(c[len(col):]) for c in cells]
-    if len(rows) > 2 and all(c.startswith(col) for c in cells) and rows == list(range(rows[0], rows[-1] + 1)):
+    """=SUM(C9:C16) over a run of three or more cells of one column or one row, =C9+C12 otherwise."""
+    split = [re.fullmatch(r"([A-Z]+)(\d+)", c).groups() for c in cells]
+    cols = [column_index_from_string(c) for c, _ in split]
+    rows = [int(r) for _, r in split]
+    run = (len({c for c, _ in split}) == 1 and rows == list(range(rows[0], rows[0] + len(rows)))) or \
+          (len(set(rows)) == 1 and cols == list(range(cols[0], cols[0] + len(cols))))
+    if len(cells) > 2 and run:
         return f"=SUM({cells[0]}:{cells[-1]})"
     return "=" + "+".join(cells)
 

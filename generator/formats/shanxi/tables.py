@@ -163,7 +163,7 @@ _T06_BLOCKS = (
 )
 
 T06 = EconomicTable(
-    "06", "一般公共预算财政拨款支出明细表", _T06_BLOCKS,
+    "06", "一般公共预算财政拨款支出决算明细表", _T06_BLOCKS,
     (EconomicTotal("人员经费合计", "personnel", ("301", "303")), EconomicTotal("公用经费合计", "public")),
     no_basic=frozenset(("309", "311", "313")),  # capital items are never basic: printed ——
     headings=("人员经费", "", "", "", "公用经费"),
