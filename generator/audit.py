@@ -211,9 +211,12 @@ class AuditResult:
         return [f for f in self.findings if f.severity == WARNING]
 
 
-def audit(wb: Workbook, fmt) -> AuditResult:
-    """Recompute the workbook as ``fmt`` declares it and run every rule of ``fmt``; returns the
-    figures and all findings."""
+def audit(wb: Workbook, fmt=None) -> AuditResult:
+    """Recompute the workbook as ``fmt`` (the default format when None) declares it and run every
+    rule of ``fmt``; returns the figures and all findings."""
+    from .formats import load_format
+
+    fmt = fmt or load_format()
     fig = recompute(wb, fmt)
     findings = list(fig.findings)
     projects = []

@@ -20,9 +20,15 @@ from .money import fmt_money
 _SHOWN_CELLS = 6  # a total's 27 parts help no one: the first few and the count
 
 
-def title(rule: str, fmt) -> str:
-    """The clerk's name of ``rule`` (as the format declares it)."""
-    declared = fmt.rule(rule)
+def _format(fmt):
+    from .formats import load_format
+
+    return fmt or load_format()
+
+
+def title(rule: str, fmt=None) -> str:
+    """The clerk's name of ``rule`` (as the format, the default one when None, declares it)."""
+    declared = _format(fmt).rule(rule)
     return declared.title if declared else rule
 
 
@@ -40,8 +46,9 @@ class Section:
     findings: tuple[Finding, ...]
 
 
-def sections(findings: list[Finding], fmt) -> list[Section]:
+def sections(findings: list[Finding], fmt=None) -> list[Section]:
     """Groups one cell explains first, each under that cell, then the others by sheet."""
+    fmt = _format(fmt)
     caused, alone = [], {}
     for group in by_cause(findings):
         if group.cause is not None:
@@ -67,7 +74,8 @@ def summary_line(result: AuditResult) -> str:
     return f"共 {len(result.errors)} 个错误、{len(result.warnings)} 个警告"
 
 
-def write_audit_report(result: AuditResult, wb: Workbook, target: Path, fmt) -> Path:
+def write_audit_report(result: AuditResult, wb: Workbook, target: Path, fmt=None) -> Path:
+    fmt = _format(fmt)
     rows = []
     for section in sections(result.findings, fmt):
         rows.append(f"<tr><th colspan='4'>{html.escape(section.heading)}</th></tr>")

@@ -32,6 +32,7 @@ from .model import (
 )
 from .money import parse_decimal
 from . import spec
+from .formats import load_format
 
 _SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
@@ -148,9 +149,10 @@ class Grid:
         return row, col + 1
 
 
-def read_workbook(path: str, fmt) -> Workbook:
-    """Read ``path`` into a :class:`Workbook` of the format ``fmt`` (see :mod:`generator.formats`);
-    raises :class:`WorkbookError` with sheet!cell."""
+def read_workbook(path: str, fmt=None) -> Workbook:
+    """Read ``path`` into a :class:`Workbook` of the format ``fmt`` (see :mod:`generator.formats`;
+    the default format when None); raises :class:`WorkbookError` with sheet!cell."""
+    fmt = fmt or load_format()
     grids = _load(path, fmt)
     unreadable: list[CellError] = []
     for grid in grids.values():
@@ -203,8 +205,9 @@ def _year_cells(grids: list[Grid], rows: int, pattern: re.Pattern) -> list[Text]
             if r <= rows and pattern.search(text)]
 
 
-def read_unit(path: str, fmt) -> tuple[str, int]:
+def read_unit(path: str, fmt=None) -> tuple[str, int]:
     """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
+    fmt = fmt or load_format()
     grids = _grids(load(path, want=lambda title: norm(title) == norm("单位信息")), fmt)
     unit = _unit(_sheet(grids, "单位信息"), fmt.sheets)
     return unit["单位名称"].value, int(unit["年度"].value)

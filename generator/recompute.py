@@ -283,9 +283,13 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function, spec.Econo
           spec.RowTable: _grouped_row}
 
 
-def recompute(wb: Workbook, fmt) -> Figures:
-    """Every table of ``fmt`` recomputed: the function tables first (the others take their 合计
-    and 类 figures), then the others in declared order (a source names an earlier one)."""
+def recompute(wb: Workbook, fmt=None) -> Figures:
+    """Every table of ``fmt`` (the default format when None) recomputed: the function tables first
+    (the others take their 合计 and 类 figures), then the others in declared order (a source names
+    an earlier one)."""
+    from .formats import load_format
+
+    fmt = fmt or load_format()
     findings = _Log()
     figures: dict = {}
     ordered = sorted(fmt.tables, key=lambda t: not isinstance(t, spec.FunctionTable))

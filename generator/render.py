@@ -382,10 +382,14 @@ def _draft_findings(findings: list[Finding], fmt) -> list[str]:
     return lines
 
 
-def report_context(fmt, wb: Workbook, fig: Figures, projects: list[ProjectFigures],
-                   findings: list[Finding] | None = None) -> dict:
+def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
+                   findings: list[Finding] | None = None, fmt=None) -> dict:
     """The docx template's context; every figure already formatted for its place. Each table
-    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md)."""
+    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``fmt``: the default
+    format when None."""
+    from .formats import load_format
+
+    fmt = fmt or load_format()
     return {
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},

@@ -84,7 +84,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
                               f"（审核报告：{audit_path}）", result.findings)
         target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
-        context = report_context(fmt, wb, result.figures, result.projects, result.findings if blocking else None)
+        context = report_context(wb, result.figures, result.projects, result.findings if blocking else None, fmt)
         try:
             backup = _protect_hand_edits(target, overwrite, outputs)
         except ReportEdited:

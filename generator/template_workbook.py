@@ -85,14 +85,17 @@ def _numeric(value: object) -> object:
     return Decimal(text)
 
 
-def write_workbook(source: Source, path: str, fmt, *, formulas: bool = False) -> None:
-    """Write the standard workbook of ``fmt`` for ``source`` (a transcript dict; ``{}`` for a
-    blank one).
+def write_workbook(source: Source, path: str, fmt=None, *, formulas: bool = False) -> None:
+    """Write the standard workbook of ``fmt`` (the default format when None) for ``source`` (a
+    transcript dict; ``{}`` for a blank one).
 
     With ``formulas`` (the workbook a clerk starts from), every total is an Excel formula so the
     sheets add up while the clerk types, count cells only accept whole numbers, and a 填表说明
     sheet comes first. The tool itself still recomputes every total from the leaves.
     """
+    from .formats import load_format
+
+    fmt = fmt or load_format()
     wb = Workbook()
     wb.remove(wb.active)
     unit = source.get("unit", {})

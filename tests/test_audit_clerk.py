@@ -31,7 +31,7 @@ def _by_rule(result, rule):
 
 
 def test_a_negative_carried_over_balance_is_an_error_naming_its_cell(workbook_copy):
-    path, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb.t01[29].ref: -0.01})
+    path, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb["01"].cells[29][0].ref: -0.01})
     [finding] = _by_rule(result, "金额不为负")
     assert finding.severity == ERROR
     assert finding.cells == ("公开01表!C36",)
@@ -39,13 +39,13 @@ def test_a_negative_carried_over_balance_is_an_error_naming_its_cell(workbook_co
 
 
 def test_a_negative_leaf_of_a_function_table_is_an_error(workbook_copy):
-    _, result = _changed(workbook_copy, XINZHOU, lambda wb: {wb.t05.rows[-1].values[2].ref: -5})
+    _, result = _changed(workbook_copy, XINZHOU, lambda wb: {wb["05"].rows[-1].values[2].ref: -5})
     [finding] = _by_rule(result, "金额不为负")
     assert finding.cells[0].startswith("公开05表!E")
 
 
 def test_a_negative_year_end_surplus_is_only_a_warning(workbook_copy):
-    _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb.t01[60].ref: -3})
+    _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb["01"].cells[60][0].ref: -3})
     assert not _by_rule(result, "金额不为负")
     [finding] = _by_rule(result, "结余为负请核实")
     assert finding.severity == WARNING and "年末结转和结余" in finding.message
@@ -120,7 +120,7 @@ def test_a_workbook_of_words_lists_twenty_cells_and_counts_the_rest(runner, work
 
     path = workbook_copy(JINCHENG)
     wb = read_workbook(str(path))
-    leaves = [v.ref for r in wb.t03.rows for v in r.values if v.value][:25]
+    leaves = [v.ref for r in wb["03"].rows for v in r.values if v.value][:25]
     set_cells(path, {ref: "若干" for ref in leaves})
     result = runner.invoke(main, ["check", str(path)])
     assert result.exit_code == 2
@@ -132,7 +132,7 @@ def test_a_workbook_of_words_lists_twenty_cells_and_counts_the_rest(runner, work
 def _d11_typo(workbook_copy):
     """A 基本支出 leaf of 公开05表 typed 100 too high: every total above it and 04 disagree."""
     def bump(wb):
-        leaf = next(r for r in wb.t05.rows if r.code == "2080101").values[1]
+        leaf = next(r for r in wb["05"].rows if r.code == "2080101").values[1]
         return {leaf.ref: float(leaf.amount + 100)}
     path, result = _changed(workbook_copy, JINCHENG, bump)
     return path, result
@@ -163,7 +163,7 @@ def test_an_unsaved_formula_comes_first_in_its_group(workbook_copy):
     from generator.auditlog import sections
 
     path = workbook_copy(JINCHENG)
-    leaf = next(r for r in read_workbook(str(path)).t05.rows if r.code == "2080101").values[1]
+    leaf = next(r for r in read_workbook(str(path))["05"].rows if r.code == "2080101").values[1]
     set_cells(path, {leaf.ref: "=1+1"})
     [section] = sections(_new_findings(path, JINCHENG).findings)
     assert section.cause == leaf.ref and section.findings[0].rule == "公式有计算结果"
@@ -172,7 +172,7 @@ def test_an_unsaved_formula_comes_first_in_its_group(workbook_copy):
 def test_unrelated_mistakes_stay_apart(workbook_copy):
     from generator.auditlog import sections
 
-    _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb.t10[1].ref: 1, wb.t07.actual[2].ref: 1})
+    _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb["10"].cells[1][0].ref: 1, wb["07"].groups["决算数"][2].ref: 1})
     assert [s.cause for s in sections(result.findings)] == [None, None]
     assert [s.heading for s in sections(result.findings)] == ["公开07表", "公开10表"]
 

@@ -3,13 +3,14 @@
 from decimal import Decimal
 
 from generator.narrative import Change, clause
+from generator.formats import load_format
 from generator.render import narrative_env
 
 D = Decimal
 
 
 def _change(current, prior, flat="与上年持平"):
-    module = narrative_env().get_template("narrative.j2").make_module()
+    module = narrative_env(load_format().templates).get_template("narrative.j2").make_module()
     return str(module.change(Change(D(current), D(prior)), flat))
 
 
@@ -31,14 +32,14 @@ def test_typed_text_loses_trailing_punctuation():
 
 
 def test_annex_numbers_in_chinese():
-    from generator.layout import chinese_number
+    from generator.money import chinese_number
 
     assert [chinese_number(n) for n in (1, 10, 13, 26, 40, 105, 110, 115, 200, 1010)] == [
         "一", "十", "十三", "二十六", "四十", "一百零五", "一百一十", "一百一十五", "二百", "一千零一十"]
 
 
 def test_blank_prior_says_nothing_and_a_tiny_change_is_not_zero_percent():
-    module = narrative_env().get_template("narrative.j2").make_module()
+    module = narrative_env(load_format().templates).get_template("narrative.j2").make_module()
     assert str(module.change(Change(D("100"), None))) == ""
     assert str(module.vs_last_year(Change(D("100"), None))) == ""
     assert _change("1000000.01", "1000000") == "增加0.01元，增长不足0.01%"

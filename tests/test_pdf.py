@@ -15,7 +15,9 @@ from pypdf import PdfReader
 
 from conftest import JINCHENG, XINZHOU
 from generator.cli import main
-from generator.layout import PROJECT_NOTES
+from generator.formats import load_format
+
+PROJECT_NOTES = load_format().sheets.project_notes
 from generator.pdf import find_soffice
 
 pytestmark = pytest.mark.skipif(find_soffice() is None, reason="LibreOffice is not installed: no PDF to check")

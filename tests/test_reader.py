@@ -24,8 +24,8 @@ def test_samples_read_completely():
     wb = read_workbook(str(JINCHENG))
     assert wb.name == "晋城市人力资源和社会保障局" and wb.year == 2022
     assert len(wb.duties) == 11 and len(wb.organization) == 34
-    assert [len(t.rows) for t in (wb.t02, wb.t03, wb.t05)] == [22, 22, 22]
-    assert wb.t06.personnel_total[0].value == D("46638830.63")
+    assert [len(t.rows) for t in (wb["02"], wb["03"], wb["05"])] == [22, 22, 22]
+    assert wb["06"].totals["人员经费合计"][0].value == D("46638830.63")
     assert len(wb.projects) == 13
     assert wb.projects[6].indicators[-1].score.value == D("6.32")
     assert len(read_workbook(str(XINZHOU)).projects) == 3
@@ -54,16 +54,16 @@ def test_layout_changes_read_the_same(workbook_copy):
     wb = read_workbook(str(path))
     after = recompute(wb)
     assert after.findings == []
-    assert after.t01 == before.t01 and after.t05 == before.t05 and after.t06 == before.t06
-    assert [line.values for line in after.t03] == [line.values for line in before.t03]
-    assert wb.t03.rows[1].name == "人力资源和社会保障管理事务"
+    assert after.tables == before.tables
+    assert [line.values for line in after["03"]] == [line.values for line in before["03"]]
+    assert wb["03"].rows[1].name == "人力资源和社会保障管理事务"
     assert len(wb.projects) == 13
 
 
 def test_a_renamed_table_sheet_is_found_by_its_label(workbook_copy):
     path = workbook_copy()
     _edit(path, lambda wb: setattr(wb["公开07表"], "title", "三公"))
-    assert read_workbook(str(path)).t07.actual[0].value == D("20288.2")
+    assert read_workbook(str(path))["07"].groups["决算数"][0].value == D("20288.2")
 
 
 @pytest.mark.parametrize("ref,value,message", [
@@ -83,7 +83,7 @@ def test_bad_cells_name_sheet_and_cell(workbook_copy, ref, value, message):
 def test_duplicate_code_and_missing_parent(workbook_copy):
     path = workbook_copy(XINZHOU)
     wb = read_workbook(str(path))
-    first, second = wb.t05.rows[1], wb.t05.rows[2]
+    first, second = wb["05"].rows[1], wb["05"].rows[2]
     set_cells(path, {second.ref: first.code})
     with pytest.raises(WorkbookError, match=f"科目编码 {first.code} 重复"):
         read_workbook(str(path))
@@ -124,7 +124,7 @@ def test_blank_project_texts_and_supervisor_read_as_empty(workbook_copy):
     assert again.projects[0].supervisor == "" and again.projects[0].unit == p.unit
     assert again.projects[0].target == "" and again.projects[0].achieved == ""
     assert again.projects[0].indicators == p.indicators
-    assert all(v.value is None for v in again.t07.actual)
+    assert all(v.value is None for v in again["07"].groups["决算数"])
 
 
 def _delete_line(path, sheet, line_col, line):

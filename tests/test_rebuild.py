@@ -27,7 +27,7 @@ def test_a_corrected_figure_is_listed_with_the_sentences_it_changed(runner, work
     assert "与上次生成相比：数字和文字都没有变化。" in same.output
 
     wb = read_workbook(str(path))
-    set_cells(path, {wb.t10[2].ref: 66683.00, wb.t10[1].ref: 2141853.36})  # 货物 +100, and its 合计
+    set_cells(path, {wb["10"].cells[2][0].ref: 66683.00, wb["10"].cells[1][0].ref: 2141853.36})  # 货物 +100, and its 合计
     again = runner.invoke(main, ["build", str(path), "-o", str(tmp_path)])
     assert again.exit_code == 0, again.output
     lines = again.output.splitlines()

@@ -28,18 +28,18 @@ def _context(path):
 def test_a_05_leaf_changes_its_totals_04_and_every_sentence(workbook_copy):
     path = workbook_copy()
     before_wb, before, before_ctx = _context(path)
-    leaf = _row(before_wb.t05, "2080101").values[1]  # 行政运行 基本支出, 7,518,127.01
+    leaf = _row(before_wb["05"], "2080101").values[1]  # 行政运行 基本支出, 7,518,127.01
     assert leaf.value == D("7518127.01")
     set_cells(path, {leaf.ref: 7518227.01})
 
     wb, result, ctx = _context(path)
     fig = result.figures
-    assert _line(fig.t05, "20801").values[:2] == (D("11899061.21"), D("7518227.01"))
-    assert _line(fig.t05, "208").values[0] == D("61443764.55")
-    assert fig.t05[0].values[:2] == (D("62281277.64"), D("8714263.94"))
+    assert _line(fig["05"], "20801").values[:2] == (D("11899061.21"), D("7518227.01"))
+    assert _line(fig["05"], "208").values[0] == D("61443764.55")
+    assert fig["05"][0].values[:2] == (D("62281277.64"), D("8714263.94"))
     # 04: the 类 row and the totals follow 05.
-    assert fig.t04_expense[40][:2] == (D("61443764.55"), D("61443764.55"))
-    assert fig.t04_expense[59][0] == fig.t04_expense[64][0] == D("62281277.64")
+    assert fig["04"].values[40][:2] == (D("61443764.55"), D("61443764.55"))
+    assert fig["04"].values[59][0] == fig["04"].values[64][0] == D("62281277.64")
     # The printed tables carry the recomputed figures.
     t05_total = ctx["t05"]["rows"][0]["v"]
     assert t05_total[:2] == ["62281277.64", "8714263.94"]
@@ -56,17 +56,17 @@ def test_a_05_leaf_changes_its_totals_04_and_every_sentence(workbook_copy):
     # The stated 款, 类 and 合计 no longer add up: each is reported with the changed cell.
     cells = {c for f in result.findings for c in f.cells}
     assert leaf.ref in cells
-    stated_kuan = _row(wb.t05, "20801").values[1].ref
+    stated_kuan = _row(wb["05"], "20801").values[1].ref
     assert any(f.cells[0] == stated_kuan and leaf.ref in f.cells for f in result.findings)
 
 
 def test_a_03_leaf_changes_01_totals_and_sentences(workbook_copy):
     path = workbook_copy()
     wb0, _, ctx0 = _context(path)
-    leaf = _row(wb0.t03, "2080102").values[2]  # 一般行政管理事务 项目支出
+    leaf = _row(wb0["03"], "2080102").values[2]  # 一般行政管理事务 项目支出
     set_cells(path, {leaf.ref: 1424421.20})
     wb, result, ctx = _context(path)
-    t01 = result.figures.t01
+    t01 = {n: v[0] for n, v in result.figures["01"].values.items()}
     assert t01[39] == D("61449764.55")
     assert t01[58] == D("62287277.64")
     assert t01[62] == D("62373282.64")
@@ -81,11 +81,11 @@ def test_a_03_leaf_changes_01_totals_and_sentences(workbook_copy):
 def test_stated_total_is_replaced_by_the_recomputed_one(workbook_copy):
     path = workbook_copy(XINZHOU)
     wb0 = read_workbook(str(path))
-    total = wb0.t02.total[0]
+    total = wb0["02"].total[0]
     set_cells(path, {total.ref: 1})
     wb = read_workbook(str(path))
     fig = recompute(wb)
-    assert fig.t02[0].values[0] == D("14250607.65")
+    assert fig["02"][0].values[0] == D("14250607.65")
     finding = next(f for f in fig.findings if f.cells[0] == total.ref)
     assert finding.message == ("公开02表 合计“本年收入合计”：填列 1.00，按明细重算 14,250,607.65，"
                                "前者比后者少 14,250,606.65")
