@@ -44,7 +44,7 @@ def _print_findings(findings, fmt) -> None:
 
 WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
 SPEC = click.option("--spec", default="shanxi", metavar="格式",
-                    help="报告格式：内置格式的名称（默认 shanxi，山西省单位决算公开），或格式文件夹（见 docs/formats.md）。")
+                    help="报告格式：内置格式的名称（默认 shanxi，即山西省单位决算公开），或格式文件夹的路径。")
 
 
 @main.command()

@@ -30,7 +30,7 @@ from .model import (
     Text,
     Workbook,
 )
-from .money import parse_decimal
+from .money import chinese_number, parse_decimal
 from . import spec
 from .formats import load_format
 
@@ -432,7 +432,7 @@ def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
             header = r, code_cols
             break
     if header is None:
-        raise WorkbookError(f"{grid.title}：找不到{blocks_n}组“科目编码 / 科目名称 / 金额 / 其中：基本支出”表头")
+        raise WorkbookError(f"{grid.title}：找不到{chinese_number(blocks_n)}组“科目编码 / 科目名称 / 金额 / 其中：基本支出”表头")
     head_r, code_cols = header
     blocks = []
     for code_col in code_cols:

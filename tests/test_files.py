@@ -93,10 +93,10 @@ def _crash_on(name):
 
     real = report.audit
 
-    def audit(wb):
+    def audit(wb, fmt=None):
         if Path(wb.path).name == name:
             raise KeyError(1)
-        return real(wb)
+        return real(wb, fmt)
 
     return audit
 

@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from generator import render
+from generator.formats import load_format
 from generator.audit import audit
 from generator.reader import read_workbook
 from generator.template_workbook import write_workbook
@@ -25,7 +26,7 @@ def context():
 
 
 def _document_xml(context, path) -> bytes:
-    render.write_docx(context, path)
+    render.write_docx(context, path, load_format().template)
     with zipfile.ZipFile(path) as archive:
         return archive.read("word/document.xml")
 

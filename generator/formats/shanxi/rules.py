@@ -12,7 +12,7 @@ from ...money import ZERO, wan_to_yuan
 from ...projects import ProjectFigures
 from ...recompute import total
 from ...spec import Rule
-from .tables import T05, T06, T07
+from .tables import T01, T04, T05, T06, T07, T10
 
 # The identities of tables.py, by the rule names they declare.
 IDENTITIES = (
@@ -49,7 +49,7 @@ def _current_year_present(c: Context):
 
 def _t01_balance(c: Context):
     t01, stated = c.fig["01"], c.wb["01"]
-    yield from equal("01收支平衡", "公开01表 收入总计（行31）与支出总计（行62）", t01["收入总计"], t01["支出总计"],
+    yield from equal("01收支平衡", f"公开01表 收入总计（行{T01.row('收入总计').line}）与支出总计（行{T01.row('支出总计').line}）", t01["收入总计"], t01["支出总计"],
                      (stated.get("收入总计").ref, stated.get("支出总计").ref), "收入总计", "支出总计")
 
 
@@ -70,7 +70,7 @@ def _t01_vs_t02_appropriation(c: Context):
 
 def _t04_balance(c: Context):
     t04, stated = c.fig["04"], c.wb["04"]
-    yield from equal("04收支平衡", "公开04表 收入总计（行32）与总计（行64）", t04["收入总计"], t04["支出总计"],
+    yield from equal("04收支平衡", f"公开04表 收入总计（行{T04.row('收入总计').line}）与总计（行{T04.row('支出总计').line}）", t04["收入总计"], t04["支出总计"],
                      (stated.get("收入总计").ref, stated.get("支出总计").ref), "收入总计", "支出总计")
 
 
@@ -112,7 +112,7 @@ _RUNNING_COSTS = ("（一）行政单位", "（二）参照公务员法管理事
 
 def _t10_vs_t06(c: Context):
     t10, stated = c.fig["10"], c.wb["10"]
-    yield from equal("10机关运行经费=06公用经费基本", "公开10表 机关运行经费（行5+行6）与公开06表 公用经费合计“基本支出”",
+    yield from equal("10机关运行经费=06公用经费基本", f"公开10表 机关运行经费（{'+'.join(f'行{T10.row(n).line}' for n in _RUNNING_COSTS)}）与公开06表 公用经费合计“基本支出”",
                      sum((t10[name] for name in _RUNNING_COSTS), ZERO), c.fig["06"].totals["公用经费合计"][1],
                      (*(stated.get(name).ref for name in _RUNNING_COSTS), c.wb["06"].totals["公用经费合计"][1].ref),
                      "公开10表为", "公开06表按明细为")
@@ -129,7 +129,7 @@ def _micro_within_sme(c: Context):
 def _sme_within_procurement(c: Context):
     sme, procurement = c.wb.figure("授予中小企业合同金额"), c.fig["10"]["政府采购合计"]
     if sme.amount > procurement:
-        yield mismatch("中小企业≤采购合计", "授予中小企业合同金额超过政府采购支出总额（公开10表行1）",
+        yield mismatch("中小企业≤采购合计", f"授予中小企业合同金额超过政府采购支出总额（公开10表行{T10.row('政府采购合计').line}）",
                        sme.amount, procurement, (sme.ref, c.wb["10"].get("政府采购合计").ref), stated_label="中小企业",
                        computed_label="采购合计")
 
