@@ -28,7 +28,8 @@ def _wheel(tmp_path: Path) -> Path:
 def test_the_wheel_carries_the_templates(tmp_path):
     names = set(zipfile.ZipFile(_wheel(tmp_path)).namelist())
     for name in ("report.docx", "narrative.j2", "workbook-guide.txt"):
-        assert f"generator/templates/{name}" in names
+        assert f"generator/templates/shanxi/{name}" in names
+    assert "generator/formats/shanxi/format.py" in names
 
 
 def test_an_installed_copy_writes_a_workbook_and_a_report(tmp_path):
