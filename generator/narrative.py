@@ -60,6 +60,29 @@ def share(part: Decimal, whole: Decimal) -> Decimal | None:
     return percent(part, whole) if whole else None
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What a section's figures are computed from: the workbook, its recomputed tables and
+    自评表 sheets, and the 情况说明 sheet's inputs."""
+
+    wb: Workbook
+    fig: object  # recompute.Figures
+    projects: list  # of projects.ProjectFigures
+
+    @property
+    def inp(self) -> "Inputs":
+        return Inputs(self.wb)
+
+
+def narrative_figures(fmt, wb: Workbook, fig, projects) -> dict:
+    """Every figure the 情况说明 sentences of ``fmt`` need, by part, with the unit and years:
+    had without rendering (``check``, the change record)."""
+    facts = Facts(wb, fig, projects)
+    parts = dict.fromkeys(section.part for section in fmt.sections)
+    return {"unit": wb.name, "year": wb.year, "prior_year": wb.year - 1,
+            **{part: fmt.figures[part](facts) for part in parts}}
+
+
 class Inputs:
     """Typed access to the 情况说明 sheet; a label left out reads as 0 or ""."""
 

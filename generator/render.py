@@ -37,6 +37,7 @@ from .auditlog import cells_text, sections
 from .findings import Finding
 from .model import Workbook
 from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
+from .narrative import narrative_figures
 from .projects import ProjectFigures
 from .recompute import EconomicFigures, Figures, Line, LineFigures
 
@@ -394,7 +395,7 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},
         **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key]) for table in fmt.tables},
-        "narrative": render_narrative(fmt, fmt.narrative(wb, fig, projects)),
+        "narrative": render_narrative(fmt, narrative_figures(fmt, wb, fig, projects)),
         "extra_terms": wb.extra_terms,
         "projects": [_project_context(i, pf, fmt.sheets) for i, pf in enumerate(projects, start=1)],
         "project_notes": fmt.sheets.project_notes,

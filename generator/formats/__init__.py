@@ -25,9 +25,9 @@ _HERE = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Format:
-    """One report format. ``narrative(wb, fig, projects)`` gives the 情况说明 sections their
-    figures (a dict by section part); ``prior_year(wb, fig)`` gives next year's 情况说明 inputs
-    of last year's figures (``disclose init --from``)."""
+    """One report format. ``figures`` are the 情况说明 computations by name, each given a
+    :class:`narrative.Facts` (each section names the one it is rendered with); ``prior_year(fig)``
+    gives next year's 情况说明 inputs of last year's figures (``disclose init --from``)."""
 
     name: str
     title: str  # as a clerk knows it: 山西省单位决算公开
@@ -37,7 +37,7 @@ class Format:
     checks: tuple[Rule, ...]  # the format's own rules with a check
     identities: tuple[Rule, ...]  # the names of its tables' identities (no check: recompute checks them)
     sections: tuple[Section, ...]
-    narrative: Callable
+    figures: dict[str, Callable]
     prior_year: Callable
     carried_texts: tuple[str, ...] = ()  # 情况说明 texts that stay from year to year
     class_budget_table: str = ""  # the function table whose 类 the 分类预算 sheet lists
@@ -51,9 +51,10 @@ class Format:
         names = [r.name for r in rules]
         doubled = {n for n in names if names.count(n) > 1}
         undeclared = {n for t in self.tables for n in table_rules(t)} - set(names)
-        if doubled or undeclared:
+        uncomputed = {s.part for s in self.sections} - set(self.figures)
+        if doubled or undeclared or uncomputed:
             raise ValueError(f"format {self.name}: rules declared twice {sorted(doubled)}, "
-                             f"used but not declared {sorted(undeclared)}")
+                             f"used but not declared {sorted(undeclared)}, sections without figures {sorted(uncomputed)}")
         object.__setattr__(self, "rules", rules)
 
     def table(self, key: str) -> Table:

@@ -25,7 +25,7 @@ FORMAT = Format(
         Section("s10_1", "十（一）"), Section("s10_2", "十（二）"), Section("s10_3", "十（三）"),
         *(Section(f"s10_4_{i}", f"十（四）（{i}）", "s10_4") for i in range(1, 6)),
     ),
-    narrative=narrative.narrative_context,
+    figures=narrative.FIGURES,
     prior_year=carryover.prior_year,
     carried_texts=("其他用车主要用途", "人员经费主要包括", "公用经费主要包括"),
     class_budget_table="05",

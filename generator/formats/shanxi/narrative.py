@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ...model import Workbook
 from ...money import ZERO, chinese_number, wan_to_yuan
-from ...narrative import Change, Inputs, clause, share
+from ...narrative import Change, Facts, Inputs, clause, share
 from ...projects import ProjectFigures
 from ...recompute import Figures, class_totals, total
 from .tables import EXPENSE_CLASSES, T03, T05, T06, T07, T08, T09, T10
@@ -20,72 +19,92 @@ def running_costs(fig: Figures) -> Decimal:
     return fig["10"]["（一）行政单位"] + fig["10"]["（二）参照公务员法管理事业单位"]
 
 
-def narrative_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures]) -> dict:
-    """Everything the 情况说明 sentences need, as Decimals, counts, Changes and texts."""
-    inp = Inputs(wb)
-    t01, t04, t06 = fig["01"], fig["04"], fig["06"]
-    income_total = t01["本年收入合计"]
-    expense_total = total(fig["03"], len(T03.columns))
-    g = total(fig["05"], len(T05.columns))
-    personnel_basic, public_basic = t06.totals["人员经费合计"][1], t06.totals["公用经费合计"][1]
+def _s1(f: Facts) -> dict:
+    t01, inp = f.fig["01"], f.inp
+    return {
+        "income": t01["收入总计"], "expense": t01["支出总计"],
+        "income_change": Change(t01["收入总计"], inp.value("上年收入总计")),
+        "expense_change": Change(t01["支出总计"], inp.value("上年支出总计")),
+        "reason": inp.text("收支总体变动原因"),
+    }
 
+
+def _s2(f: Facts) -> dict:
+    t01 = f.fig["01"]
     incomes = [
         ("财政拨款收入", sum((t01[name] for name in _APPROPRIATION_ROWS), ZERO)),
         *((kind, t01[f"{chinese_number(n)}、{kind}"])
           for n, kind in enumerate(("上级补助收入", "事业收入", "经营收入", "附属单位上缴收入", "其他收入"), start=4)),
     ]
-    expenses = list(zip(T03.columns[1:], expense_total[1:]))
-    class_names = dict(EXPENSE_CLASSES)
-    classes = [(line.name or class_names.get(line.code, ""), line.values[0]) for line in fig["05"]
-               if line.level == "类" and line.values[0]]
+    income_total = t01["本年收入合计"]
+    return {"total": income_total, "items": [(n, v, share(v, income_total)) for n, v in incomes]}
 
+
+def _s3(f: Facts) -> dict:
+    expense_total = total(f.fig["03"], len(T03.columns))
+    return {"total": expense_total[0],
+            "items": [(n, v, share(v, expense_total[0])) for n, v in zip(T03.columns[1:], expense_total[1:])]}
+
+
+def _s4(f: Facts) -> dict:
+    t04, inp = f.fig["04"], f.inp
     return {
-        "unit": wb.name, "year": wb.year, "prior_year": wb.year - 1,
-        "s1": {
-            "income": t01["收入总计"], "expense": t01["支出总计"],
-            "income_change": Change(t01["收入总计"], inp.value("上年收入总计")),
-            "expense_change": Change(t01["支出总计"], inp.value("上年支出总计")),
-            "reason": inp.text("收支总体变动原因"),
-        },
-        "s2": {"total": income_total,
-               "items": [(n, v, share(v, income_total)) for n, v in incomes]},
-        "s3": {"total": expense_total[0],
-               "items": [(n, v, share(v, expense_total[0])) for n, v in expenses]},
-        "s4": {
-            "income": t04["收入总计"], "expense": t04["支出总计"],
-            "income_change": Change(t04["收入总计"], inp.value("上年财政拨款收入总计")),
-            "expense_change": Change(t04["支出总计"], inp.value("上年财政拨款支出总计")),
-            "reason": inp.text("财政拨款收支变动原因"),
-        },
-        "s5_1": {
-            "total": g[0], "share": share(g[0], t04["本年支出合计"]),
-            "change": Change(g[0], inp.value("上年一般公共预算财政拨款支出")),
-            "reason": inp.text("一般公共预算财政拨款支出变动原因"),
-            "personnel": personnel_basic, "personnel_share": share(personnel_basic, g[0]),
-            "public": public_basic, "public_share": share(public_basic, g[0]),
-        },
-        "s5_2": {"total": g[0], "items": [(n, v, share(v, g[0])) for n, v in classes]},
-        "s5_3": _class_budget(wb, fig, inp),
-        "s6": {
-            "basic": g[1], "personnel": personnel_basic, "public": public_basic,
-            "personnel_items": inp.text("人员经费主要包括") or _t06_names(fig, personnel=True),
-            "public_items": inp.text("公用经费主要包括") or _t06_names(fig, personnel=False),
-        },
-        "s7": _fund_table(fig["08"], T08, ("小计", "基本支出", "项目支出", "年初结转和结余", "本年收入", "年末结转和结余")),
-        "s8": _fund_table(fig["09"], T09, ("合计", "基本支出", "项目支出")),
-        "s9": _three_public(fig, inp),
-        "s10_1": {"total": running_costs(fig),
-                  "change": Change(running_costs(fig), inp.value("上年机关运行经费")),
-                  "reason": inp.text("机关运行经费变动原因")},
-        "s10_2": _procurement(fig, inp),
-        "s10_3": {"vehicles": fig["10"]["车辆数合计"],
-                  "kinds": [fig["10"][T10.at(n).key] for n in T10.row("车辆数合计").parts],
-                  "other_use": inp.text("其他用车主要用途"), "equipment": fig["10"]["大型设备"]},
-        "s10_4": _performance(wb, inp, projects),
+        "income": t04["收入总计"], "expense": t04["支出总计"],
+        "income_change": Change(t04["收入总计"], inp.value("上年财政拨款收入总计")),
+        "expense_change": Change(t04["支出总计"], inp.value("上年财政拨款支出总计")),
+        "reason": inp.text("财政拨款收支变动原因"),
     }
 
 
-def _class_budget(wb: Workbook, fig: Figures, inp: Inputs) -> dict:
+def _basic(fig: Figures) -> tuple[Decimal, Decimal]:
+    """公开06表's 人员经费 and 公用经费 基本支出."""
+    totals = fig["06"].totals
+    return totals["人员经费合计"][1], totals["公用经费合计"][1]
+
+
+def _s5_1(f: Facts) -> dict:
+    g = total(f.fig["05"], len(T05.columns))[0]
+    personnel, public = _basic(f.fig)
+    return {
+        "total": g, "share": share(g, f.fig["04"]["本年支出合计"]),
+        "change": Change(g, f.inp.value("上年一般公共预算财政拨款支出")),
+        "reason": f.inp.text("一般公共预算财政拨款支出变动原因"),
+        "personnel": personnel, "personnel_share": share(personnel, g),
+        "public": public, "public_share": share(public, g),
+    }
+
+
+def _s5_2(f: Facts) -> dict:
+    g = total(f.fig["05"], len(T05.columns))[0]
+    names = dict(EXPENSE_CLASSES)
+    classes = [(line.name or names.get(line.code, ""), line.values[0]) for line in f.fig["05"]
+               if line.level == "类" and line.values[0]]
+    return {"total": g, "items": [(n, v, share(v, g)) for n, v in classes]}
+
+
+def _s6(f: Facts) -> dict:
+    personnel, public = _basic(f.fig)
+    return {
+        "basic": total(f.fig["05"], len(T05.columns))[T05.column("基本支出")], "personnel": personnel,
+        "public": public,
+        "personnel_items": f.inp.text("人员经费主要包括") or _t06_names(f.fig, personnel=True),
+        "public_items": f.inp.text("公用经费主要包括") or _t06_names(f.fig, personnel=False),
+    }
+
+
+def _s10_1(f: Facts) -> dict:
+    return {"total": running_costs(f.fig), "change": Change(running_costs(f.fig), f.inp.value("上年机关运行经费")),
+            "reason": f.inp.text("机关运行经费变动原因")}
+
+
+def _s10_3(f: Facts) -> dict:
+    t10 = f.fig["10"]
+    return {"vehicles": t10["车辆数合计"], "kinds": [t10[T10.at(n).key] for n in T10.row("车辆数合计").parts],
+            "other_use": f.inp.text("其他用车主要用途"), "equipment": t10["大型设备"]}
+
+
+def _s5_3(f: Facts) -> dict:
+    wb, fig, inp = f.wb, f.fig, f.inp
     g = total(fig["05"], len(T05.columns))[0]
     actual = class_totals(fig["05"], 0)
     names = dict(EXPENSE_CLASSES)
@@ -126,7 +145,8 @@ def _fund_table(lines, table, order) -> dict:
     return {"empty": False, "values": [lines[0].values[table.column(c)] for c in order]}
 
 
-def _three_public(fig: Figures, inp: Inputs) -> dict:
+def _s9(f: Facts) -> dict:
+    fig, inp = f.fig, f.inp
     budget, actual = (dict(zip(T07.columns, fig["07"][group])) for group in T07.groups)
     items = []
     for label in ("因公出国（境）费", "公务用车购置费", "公务用车运行维护费", "公务接待费"):
@@ -159,7 +179,8 @@ def _three_public(fig: Figures, inp: Inputs) -> dict:
     }
 
 
-def _procurement(fig: Figures, inp: Inputs) -> dict:
+def _s10_2(f: Facts) -> dict:
+    fig, inp = f.fig, f.inp
     t10 = fig["10"]
     procured = t10["政府采购合计"]
     sme, micro = inp.amount("授予中小企业合同金额"), inp.amount("授予小微企业合同金额")
@@ -191,7 +212,8 @@ def _typed_or(inp: Inputs, label: str, computed: Decimal) -> Decimal:
     return computed if value is None else value
 
 
-def _performance(wb: Workbook, inp: Inputs, projects: list[ProjectFigures]) -> dict:
+def _s10_4(f: Facts) -> dict:
+    wb, inp, projects = f.wb, f.inp, f.projects
     summaries = {s.name: s for s in wb.summaries}
     per_project = []
     for number, p in enumerate(projects, start=1):
@@ -235,3 +257,14 @@ def _performance(wb: Workbook, inp: Inputs, projects: list[ProjectFigures]) -> d
         "review_results": inp.paragraphs("部门评价项目绩效评价结果"),
         "other": inp.paragraphs("其他需要说明的事项"),
     }
+
+
+# Each part of the 情况说明 figures by name (a Section's ``figures``), computed only where a
+# section of the format uses it.
+FIGURES = {
+    "s1": _s1, "s2": _s2, "s3": _s3, "s4": _s4, "s5_1": _s5_1, "s5_2": _s5_2, "s5_3": _s5_3, "s6": _s6,
+    "s7": lambda f: _fund_table(f.fig["08"], T08, ("小计", "基本支出", "项目支出", "年初结转和结余", "本年收入",
+                                                  "年末结转和结余")),
+    "s8": lambda f: _fund_table(f.fig["09"], T09, ("合计", "基本支出", "项目支出")),
+    "s9": _s9, "s10_1": _s10_1, "s10_2": _s10_2, "s10_3": _s10_3, "s10_4": _s10_4,
+}
