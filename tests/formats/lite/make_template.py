@@ -73,7 +73,8 @@ replace(note11, text(note11), "注：本表反映部门年末资产情况。")
 replace(table11, "in t10", "in t11")
 # A fourth column: the value cell of each row copied; 项目 narrowed so the four keep the text
 # width (9411 twips, what 10's merged part row already spans).
-WIDTHS = (4535, 1134, 2871, 2871)
+WIDTHS = (3969, 1134, 2154, 2154)
+assert sum(WIDTHS) == 9411
 grid = table11.find(qn("w:tblGrid"))
 for col in list(grid):
     grid.remove(col)
