@@ -20,6 +20,7 @@ from ..errors import FormatError
 from ..spec import FunctionTable, Rule, Section, Sheets, Table, table_rules
 
 DEFAULT = "shanxi"
+TEMPLATE_FILES = ("report.docx", "narrative.j2", "workbook-guide.txt")  # in each format's templates folder
 _HERE = Path(__file__).resolve().parent
 
 
@@ -56,6 +57,9 @@ class Format:
             raise ValueError(f"format {self.name}: rules declared twice {sorted(doubled)}, "
                              f"used but not declared {sorted(undeclared)}, sections without figures {sorted(uncomputed)}")
         object.__setattr__(self, "rules", rules)
+        missing = [name for name in TEMPLATE_FILES if not (self.templates / name).is_file()]
+        if missing:
+            raise FormatError(f"报告格式“{self.name}”的文件夹 {self.templates} 缺少 {'、'.join(missing)}")
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)
@@ -68,7 +72,8 @@ class Format:
         """How the build names the tables it read: 公开01–10表."""
         names = [t.name for t in self.tables]
         keys = [t.key for t in self.tables]
-        if all(n == f"公开{k}表" for n, k in zip(names, keys)) and keys == sorted(keys) and len(keys) > 2:
+        numbered = all(n == f"公开{k}表" and k.isdigit() for n, k in zip(names, keys))
+        if numbered and len(keys) > 2 and [int(k) for k in keys] == list(range(int(keys[0]), int(keys[0]) + len(keys))):
             return f"公开{keys[0]}–{keys[-1]}表"
         return "、".join(names)
 
@@ -81,7 +86,7 @@ class Format:
 def load_format(name_or_folder: str | Path = DEFAULT) -> Format:
     """The format called ``name_or_folder`` among the shipped ones, or the one in that folder."""
     text = str(name_or_folder)
-    if (_HERE / text / "format.py").is_file():
+    if text.isidentifier() and (_HERE / text / "format.py").is_file():
         return importlib.import_module(f"{__name__}.{text}.format").FORMAT
     folder = Path(text)
     module_file = folder / "format.py"

@@ -2,7 +2,7 @@
 
 The lite format exists to prove that a report format is data (#13): Shanxi without 公开10表,
 情况说明 before the tables, one extra table (公开11表 资产情况表, two value columns) and one extra
-section (十一、资产情况说明). Deriving it from templates/report.docx keeps its styles, header,
+section (十一、资产情况说明). Deriving it from templates/shanxi/report.docx keeps its styles, header,
 footer and page set-up identical, so a difference in a built report comes from the format only.
 A fixture maker: run once from the repository root, commit its output; templates/ is only read.
 """
@@ -16,7 +16,7 @@ from docx.oxml.ns import qn
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 
-doc = Document(str(ROOT / "templates" / "report.docx"))
+doc = Document(str(ROOT / "templates" / "shanxi" / "report.docx"))
 body = doc.element.body
 
 

@@ -1,0 +1,143 @@
+"""A second format, declared wholly in tests/formats/lite/, builds through the same engine.
+
+It is Shanxi's without 公开10表, with its 决算表 after 情况说明, one more table (公开11表 资产情况表,
+资产总计 = the three kinds of asset, two columns) and one more sentence (十一、资产情况说明).
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from docx import Document
+
+from conftest import JINCHENG, ROOT
+from generator.audit import audit
+from generator.cli import main
+from generator.formats import load_format
+from generator.reader import read_workbook
+
+LITE = ROOT / "tests" / "formats" / "lite"
+sys.path.insert(0, str(LITE))
+from workbook import lite_workbook  # noqa: E402
+
+
+@pytest.fixture
+def lite(tmp_path):
+    return lite_workbook(tmp_path / "lite.xlsx")
+
+
+def _build(runner, workbook, out, *extra):
+    return runner.invoke(main, ["build", str(workbook), "-o", str(out), "--spec", str(LITE), *extra])
+
+
+def _report(out: Path) -> Document:
+    return Document(str(next(p for p in out.glob("*.docx"))))
+
+
+def test_the_second_format_builds_its_own_report(runner, lite, tmp_path):
+    result = _build(runner, lite, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "已读取公开01表、公开02表" in result.output and "公开11表" in result.output  # not "公开01–11表"
+    document = _report(tmp_path / "out")
+    parts = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert parts[:4] == ["第一部分 概况", "第二部分 情况说明", "第三部分 2022年部门决算表", "第四部分 名词解释"]
+    titles = [p.text for p in document.paragraphs if p.style.name == "表标题"][:10]
+    assert titles[-1] == "资产情况表" and "部门决算公开相关信息统计表" not in titles
+    text = "\n".join(p.text for p in document.paragraphs)
+    sections = [p.text for p in document.paragraphs if p.style.name == "Heading 3"]
+    assert "（一）机关运行经费支出情况说明" not in sections and "（一）预算绩效情况说明" in sections
+    assert ("2022年末，本部门资产总计4,345,678.90元，其中固定资产2,845,678.40元，占资产总计的65.48%；"
+            "与年初相比，资产总计增加145,678.90元，增长3.47%。") in text
+    table = next(t for t in document.tables if "资产总计" in t._element.xml)
+    assert [c.text for c in table.rows[1].cells] == ["资产总计", "1", "4200000.00", "4345678.90"]
+    # What the two formats share prints the same: 一、 of 情况说明 is Shanxi's sentence.
+    assert "2022年度收入总计62,373,182.64元、支出总计62,373,182.64元。" in text
+
+
+def test_its_extra_table_is_recomputed_and_audited_as_declared(runner, tmp_path):
+    # 流动资产 年末 typed 100 too high: 资产总计 no longer adds up, and the sentence uses the sum.
+    wrong = lite_workbook(tmp_path / "wrong.xlsx", {2: ("1200000.00", "1500100.50")})
+    fmt = load_format(LITE)
+    result = audit(read_workbook(str(wrong), fmt), fmt)
+    found = [f for f in result.errors if f.rule == "11资产合计"]
+    assert len(found) == 1
+    assert found[0].message.startswith("公开11表 行1资产总计“年末数”：填列 4,345,678.90，按明细重算 4,345,778.90")
+    sheet = openpyxl.load_workbook(wrong)["公开11表"]
+    stated = next(r for r in sheet.iter_rows() if r[1].value == 1)[3].coordinate
+    growth = next(r for r in sheet.iter_rows() if r[1].value == 2)[3].coordinate
+    assert found[0].cells[0] == f"公开11表!{stated}" and f"公开11表!{growth}" in found[0].cells
+    checked = runner.invoke(main, ["check", str(wrong), "--spec", str(LITE)])
+    assert checked.exit_code == 1
+    assert "公开11表资产总计不等于各项资产之和" in checked.output  # the rule's clerk name, from lite's folder
+
+
+def test_its_rules_and_no_others_are_listed_in_the_audit_report(runner, lite, tmp_path):
+    assert _build(runner, lite, tmp_path / "out").exit_code == 0
+    page = next((tmp_path / "out").glob("*审核报告.html")).read_text("utf-8")
+    assert "公开11表资产总计不等于各项资产之和" in page
+    assert "公开10表" not in page
+
+
+def test_init_writes_the_second_formats_workbook(runner, tmp_path):
+    blank = tmp_path / "空白.xlsx"
+    result = runner.invoke(main, ["init", str(blank), "--spec", str(LITE)])
+    assert result.exit_code == 0, result.output
+    sheets = openpyxl.load_workbook(blank).sheetnames
+    assert "公开11表" in sheets and "公开10表" not in sheets
+    sheet = openpyxl.load_workbook(blank)["公开11表"]
+    total = next(r for r in sheet.iter_rows() if r[1].value == 1)
+    assert total[2].value == f"=SUM(C{total[0].row + 1}:C{total[0].row + 3})"
+    book = openpyxl.load_workbook(blank)
+    unit = book["单位信息"]
+    for row in unit.iter_rows():
+        if row[0].value in ("单位名称", "年度"):
+            row[1].value = "某单位" if row[0].value == "单位名称" else 2023
+    book.save(blank)
+    wb = read_workbook(str(blank), load_format(LITE))  # the reader finds what the writer wrote
+    assert set(wb.tables) == {"01", "02", "03", "04", "05", "06", "07", "08", "09", "11"}
+
+
+def test_the_default_format_is_unchanged_by_the_second(runner, tmp_path):
+    """Shanxi's workbook read as lite would lack 公开11表: each format reads its own tables."""
+    result = runner.invoke(main, ["check", str(JINCHENG), "--spec", str(LITE)])
+    assert result.exit_code == 2
+    assert result.output.strip() == "错误：工作簿缺少工作表“公开11表”"
+    assert runner.invoke(main, ["check", str(JINCHENG)]).exit_code == 0
+
+
+def test_a_format_that_is_not_there_is_one_chinese_line(runner, tmp_path):
+    result = runner.invoke(main, ["check", str(JINCHENG), "--spec", str(tmp_path / "没有")])
+    assert result.exit_code == 2
+    assert result.output.startswith("错误：找不到报告格式") and "shanxi" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_nothing_outside_its_folder_names_the_second_format():
+    """The engine knows no format by heart: neither lite nor its table appears in the package."""
+    package = ROOT / "generator"
+    hits = [str(p.relative_to(ROOT)) for p in package.rglob("*.py")
+            if re.search(r"lite|公开11表|资产情况", p.read_text("utf-8"))]
+    assert hits == []
+
+
+def test_no_table_row_number_outside_the_formats_declaration():
+    """Rows are named (fig["01"]["收入总计"]), never numbered, outside generator/formats/."""
+    pattern = re.compile(r"\b(?:t0\d|t10|fig(?:ures)?\[\"\d\d\"\])\[\d+\]|\.values\[\d{2,}\]|行\d+")
+    package = ROOT / "generator"
+    hits = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in package.rglob("*.py")
+            if "formats" not in p.parts for m in pattern.finditer(p.read_text("utf-8"))]
+    assert hits == []
+
+
+def test_an_installed_format_folder_is_enough(tmp_path):
+    """A copy of the folder anywhere is the format: it needs nothing but the package."""
+    copy = tmp_path / "别的格式"
+    subprocess.run(["cp", "-r", str(LITE), str(copy)], check=True)
+    workbook = lite_workbook(tmp_path / "lite.xlsx")
+    out = subprocess.run([sys.executable, "-m", "generator", "check", str(workbook), "--spec", str(copy)],
+                         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stdout + out.stderr
