@@ -138,8 +138,21 @@ class Side:
     total: Sum | None = None
 
 
+class _Table:
+    """What every kind of table has: its worksheet's name (公开{key}表 unless ``sheet`` says)."""
+
+    @property
+    def name(self) -> str:
+        return self.sheet or f"公开{self.key}表"
+
+
+class _Columns(_Table):
+    def column(self, name: str) -> int:
+        return self.columns.index(name)
+
+
 @dataclass(frozen=True)
-class LineTable:
+class LineTable(_Table):
     key: str  # "01"
     title: str
     sides: tuple[Side, ...]
@@ -149,9 +162,6 @@ class LineTable:
     sheet: str = ""  # the worksheet's name; 公开{key}表 unless given
     value_header: str = ""  # the one-sided blank sheet's value column heading
 
-    @property
-    def name(self) -> str:
-        return self.sheet or f"公开{self.key}表"
 
     def row(self, name: str) -> Row:
         for row in self.rows:
@@ -167,20 +177,13 @@ class LineTable:
 
 
 @dataclass(frozen=True)
-class FunctionTable:
+class FunctionTable(_Columns):
     key: str
     title: str
     columns: tuple[str, ...]
     identities: tuple[Sum, ...] = ()
     note: str = ""  # the 注： line under the table (the reader stops there)
     sheet: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.sheet or f"公开{self.key}表"
-
-    def column(self, name: str) -> int:
-        return self.columns.index(name)
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ class EconomicTotal:
 
 
 @dataclass(frozen=True)
-class EconomicTable:
+class EconomicTable(_Table):
     key: str
     title: str
     blocks: tuple[tuple[tuple[str, str], ...], ...]  # side-by-side (code, name) lists
@@ -210,9 +213,6 @@ class EconomicTable:
     def __post_init__(self):
         object.__setattr__(self, "names", {code: name for block in self.blocks for code, name in block})
 
-    @property
-    def name(self) -> str:
-        return self.sheet or f"公开{self.key}表"
 
     @property
     def classes(self) -> list[str]:
@@ -234,7 +234,7 @@ class EconomicTable:
 
 
 @dataclass(frozen=True)
-class RowTable:
+class RowTable(_Columns):
     key: str
     title: str
     groups: tuple[str, ...]  # e.g. 预算数, 决算数: each group has every column
@@ -243,13 +243,6 @@ class RowTable:
     header: tuple[tuple[str, ...], ...] = ()  # the header rows of one group, as printed
     note: str = ""  # the 注： line under the table (the reader stops there)
     sheet: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.sheet or f"公开{self.key}表"
-
-    def column(self, name: str) -> int:
-        return self.columns.index(name)
 
 
 Table = LineTable | FunctionTable | EconomicTable | RowTable

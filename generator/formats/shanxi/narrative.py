@@ -19,14 +19,19 @@ def running_costs(fig: Figures) -> Decimal:
     return fig["10"]["（一）行政单位"] + fig["10"]["（二）参照公务员法管理事业单位"]
 
 
-def _s1(f: Facts) -> dict:
-    t01, inp = f.fig["01"], f.inp
+def _totals(f: Facts, key: str, prior: str, reason: str) -> dict:
+    """收入总计 and 支出总计 of a table against last year's (``prior`` + 收入总计 / 支出总计)."""
+    table, inp = f.fig[key], f.inp
     return {
-        "income": t01["收入总计"], "expense": t01["支出总计"],
-        "income_change": Change(t01["收入总计"], inp.value("上年收入总计")),
-        "expense_change": Change(t01["支出总计"], inp.value("上年支出总计")),
-        "reason": inp.text("收支总体变动原因"),
+        "income": table["收入总计"], "expense": table["支出总计"],
+        "income_change": Change(table["收入总计"], inp.value(f"{prior}收入总计")),
+        "expense_change": Change(table["支出总计"], inp.value(f"{prior}支出总计")),
+        "reason": inp.text(reason),
     }
+
+
+def _s1(f: Facts) -> dict:
+    return _totals(f, "01", "上年", "收支总体变动原因")
 
 
 def _s2(f: Facts) -> dict:
@@ -47,13 +52,7 @@ def _s3(f: Facts) -> dict:
 
 
 def _s4(f: Facts) -> dict:
-    t04, inp = f.fig["04"], f.inp
-    return {
-        "income": t04["收入总计"], "expense": t04["支出总计"],
-        "income_change": Change(t04["收入总计"], inp.value("上年财政拨款收入总计")),
-        "expense_change": Change(t04["支出总计"], inp.value("上年财政拨款支出总计")),
-        "reason": inp.text("财政拨款收支变动原因"),
-    }
+    return _totals(f, "04", "上年财政拨款", "财政拨款收支变动原因")
 
 
 def _basic(fig: Figures) -> tuple[Decimal, Decimal]:
