@@ -162,7 +162,6 @@ class LineTable(_Table):
     sheet: str = ""  # the worksheet's name; 公开{key}表 unless given
     value_header: str = ""  # the one-sided blank sheet's value column heading
 
-
     def row(self, name: str) -> Row:
         for row in self.rows:
             if row.key == name:
@@ -309,3 +308,31 @@ class Sheets:
 
     def __post_init__(self):
         object.__setattr__(self, "input_kinds", {label: kind for _, items in self.inputs for label, kind in items})
+
+
+def problems(tables: tuple[Table, ...]) -> list[str]:
+    """What is wrong with a format's tables as declared (a format must not load with any):
+    rows named twice, sums of rows that are not there, sources in tables, rows or columns that
+    are not there or not declared before the table that takes them."""
+    found: list[str] = []
+    by_key: dict[str, Table] = {}
+    for table in sorted(tables, key=lambda t: not isinstance(t, FunctionTable)):  # the order recompute runs
+        if isinstance(table, LineTable):
+            keys = [row.key for row in table.rows]
+            found += [f"{table.name}: row name {k!r} twice" for k in sorted({k for k in keys if keys.count(k) > 1})]
+            lines = {row.line for row in table.rows}
+            for row in table.rows:
+                found += [f"{table.name} 行{row.line}: sums 行{p}, not declared" for p in row.parts if p not in lines]
+                columns = table.sides[row.side].columns
+                for source in row.sources:
+                    if source.target and source.target not in columns:
+                        found.append(f"{table.name} 行{row.line}: no column {source.target!r}")
+                    other = by_key.get(source.table)
+                    if other is None:
+                        found.append(f"{table.name} 行{row.line}: takes from {source.table!r}, not a table before it")
+                    elif isinstance(source, LineOf) and source.row not in {r.key for r in other.rows}:
+                        found.append(f"{table.name} 行{row.line}: {other.name} has no row {source.row!r}")
+                    elif not isinstance(source, LineOf) and source.column not in getattr(other, "columns", ()):
+                        found.append(f"{table.name} 行{row.line}: {other.name} has no column {source.column!r}")
+        by_key[table.key] = table
+    return found

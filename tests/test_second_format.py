@@ -141,3 +141,20 @@ def test_an_installed_format_folder_is_enough(tmp_path):
     out = subprocess.run([sys.executable, "-m", "generator", "check", str(workbook), "--spec", str(copy)],
                          capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_declaration_with_a_mistake_does_not_load():
+    """A maintainer's slip in a format is said on loading it, not at a clerk's build."""
+    from dataclasses import replace
+
+    from generator.spec import LineOf, LineTable, Row, Side, problems
+
+    shanxi = load_format()
+    with pytest.raises(ValueError, match="used but not declared.*01合计行"):
+        replace(shanxi, identities=())  # the tables' sums name rules nobody declared
+    with pytest.raises(ValueError, match="sections without figures.*s1"):
+        replace(shanxi, figures={})
+    broken = LineTable("12", "表", (Side("", ("金额",)),),
+                       (Row(1, "合计", sum="2..3"), Row(2, "甲"), Row(3, "甲", sources=(LineOf("01", "没有", "r"),))))
+    assert problems((*shanxi.tables, broken)) == [
+        "公开12表: row name '甲' twice", "公开12表 行3: 公开01表 has no row '没有'"]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import FormatError
-from ..spec import FunctionTable, Rule, Section, Sheets, Table, table_rules
+from ..spec import FunctionTable, Rule, Section, Sheets, Table, problems, table_rules
 
 DEFAULT = "shanxi"
 TEMPLATE_FILES = ("report.docx", "narrative.j2", "workbook-guide.txt")  # in each format's templates folder
@@ -53,9 +53,12 @@ class Format:
         doubled = {n for n in names if names.count(n) > 1}
         undeclared = {n for t in self.tables for n in table_rules(t)} - set(names)
         uncomputed = {s.part for s in self.sections} - set(self.figures)
-        if doubled or undeclared or uncomputed:
+        wrong = problems(self.tables)
+        if doubled or undeclared or uncomputed or wrong:
+            # A maintainer's mistake in the declaration: said in full, on loading, not at a clerk's build.
             raise ValueError(f"format {self.name}: rules declared twice {sorted(doubled)}, "
-                             f"used but not declared {sorted(undeclared)}, sections without figures {sorted(uncomputed)}")
+                             f"used but not declared {sorted(undeclared)}, sections without figures "
+                             f"{sorted(uncomputed)}; {'; '.join(wrong)}")
         object.__setattr__(self, "rules", rules)
         missing = [name for name in TEMPLATE_FILES if not (self.templates / name).is_file()]
         if missing:
