@@ -1,28 +1,13 @@
-"""Render the report: figures → context → narrative (Jinja) → docx (docxtpl).
+"""Render the report's content: figures → the template's context, and 情况说明's sentences (Jinja).
 
-This is the only module that touches docxtpl and WordprocessingML.
+What is printed lives here; how it becomes a .docx (docxtpl, WordprocessingML, the zip) is
+``oxml``'s, so that the content and the file format change apart.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import itertools
-import marshal
-import os
-import re
-import sys
-import zipfile
-from datetime import datetime
 from decimal import Decimal
-from pathlib import Path
 
-import jinja2
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.oxml.parser import element_class_lookup
-from docxtpl import DocxTemplate
-from lxml import etree
 from jinja2 import (
     Environment,
     FileSystemBytecodeCache,
@@ -31,13 +16,13 @@ from jinja2 import (
 )
 
 from . import layout
-from .errors import OutputError
-from .files import TEMPLATES, write_atomically
+from .files import TEMPLATES
 from .auditlog import cells_text, sections
 from .findings import Finding
 from .model import Workbook
 from .money import fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
 from .narrative import narrative_context
+from .oxml import _cache_dir  # the compiled narrative is cached beside the compiled template
 from .projects import ProjectFigures
 from .recompute import Figures, Line
 
@@ -64,46 +49,6 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in _END else text + "。"
 
 
-def _cache_dir() -> Path | None:
-    """Where compiled templates are kept between runs (None: compile every time)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "disclose" / f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return path
-
-
-def _cached(kind: str, source: str, make, dump, load):
-    """``make()`` once per distinct ``source`` on this machine; a broken cache is ignored."""
-    directory = _cache_dir()
-    if directory is None:
-        return make()
-    path = directory / f"{kind}-{hashlib.sha256(source.encode('utf-8')).hexdigest()}"
-    try:
-        return load(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    value = make()
-    try:
-        write_atomically(path, dump(value), "缓存")
-    except OutputError:
-        pass  # an unwritable cache only costs the compile next time
-    return value
-
-
-class _CachingEnvironment(Environment):
-    """Compiles each template source once per machine: the report template's XML is large and
-    the same on every build, and compiling it would cost more than rendering it."""
-
-    def from_string(self, source, globals=None, template_class=None):
-        code = _cached(f"code{int(bool(self.autoescape))}", source, lambda: self.compile(source),
-                       marshal.dumps, marshal.loads)
-        cls = template_class or self.template_class
-        return cls.from_code(self, code, self.make_globals(globals), None)
-
-
 def narrative_env() -> Environment:
     # Plain text: the docx stage escapes it. Workbook text is data in the context,
     # never part of a template, so it cannot run as template code.
@@ -124,162 +69,6 @@ def render_narrative(context: dict) -> dict[str, list[str]]:
         text = str(getattr(module, key)(context[part], context))
         sections[key] = [line.strip() for line in text.splitlines() if line.strip()]
     return sections
-
-
-class _Template(DocxTemplate):
-    """docxtpl plus ``{% vmerge expr %}``: a cell merged with the one above when ``expr``
-    is "continue", starting a merge when it is "restart" (groups of 一级/二级指标)."""
-
-    _VMERGE = re.compile(r"(<w:tc[ >](?:(?!<w:tc[ >]).)*?)\{%\s*vmerge\s+([^%]*?)\s*%\}", re.DOTALL)
-
-    _LISTING = re.compile(r"<w:t(?: [^>]*)?>[^<]*[\t\a\n\f]")
-
-    def resolve_listing(self, xml: str) -> str:
-        # docxtpl turns tabs and newlines inside texts into <w:tab/> and <w:br/> by re-scanning
-        # every paragraph; only do that when some text has one.
-        if not any(c in xml for c in "\t\a\n\f") or not self._LISTING.search(xml):
-            return xml
-        return super().resolve_listing(xml)
-
-    _COLUMN_LOOP = re.compile(r"\{%-?\s*tc\s")
-
-    _XMLNS = re.compile(r'\sxmlns(?::\w+)?="[^"]*"')
-    _XMLNS_BYTES = re.compile(_XMLNS.pattern.encode())
-
-    _PARAGRAPH = re.compile(r"<w:p([ >])")
-    _BATCH = 10000  # pieces of Jinja's output post-processed and parsed at a time (about 1 MB)
-    # Characters of XML parsed before the finished part of the body is serialized and freed (a
-    # report of a few projects is serialized whole, at once, which is quicker).
-    _HELD = 2 << 20
-
-    def build_xml(self, context, jinja_env=None):
-        # A 1,000-project body is 56 MB of XML: as one string, copied by each post-processing
-        # step, and then as one lxml tree it took 850 MB. Without {%tc %} column loops (which
-        # re-grid whole tables) it is rendered, parsed and serialized piece by piece instead.
-        self.body_parts: list[bytes] = []  # see fix_tables
-        src_xml = self.patch_xml(self.get_xml())
-        if self._COLUMN_LOOP.search(src_xml):
-            return self.render_xml_part(src_xml, self.docx._part, context, jinja_env)
-        return self._rendered_pieces(src_xml, context, jinja_env)
-
-    def _rendered_pieces(self, src_xml: str, context: dict, jinja_env: Environment):
-        """docxtpl's render_xml_part, streamed: Jinja's output is cut just before a paragraph
-        (every one starts with the newline docxtpl puts there), so each post-processing step,
-        paragraph by paragraph, gives what it gives on the whole."""
-        self.current_rendering_part = self.docx._part
-        template = jinja_env.from_string(self._PARAGRAPH.sub(r"\n<w:p\1", src_xml))
-        rendered, text = template.generate(context), ""
-        while batch := list(itertools.islice(rendered, self._BATCH)):
-            text += "".join(batch)
-            cut = text.rfind("\n<w:p")
-            if cut > 0:
-                yield self._post_processed(text[:cut])
-                text = text[cut:]
-        yield self._post_processed(text)
-
-    def _post_processed(self, xml: str) -> str:
-        # docxtpl's re.sub(r"\n<w:p([ >])", r"<w:p\1"), without a Python call for each paragraph
-        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        return self.resolve_listing(xml)
-
-    # Stands in the parsed body for its children already serialized (see fix_tables).
-    BODY_MARK = b"<!--disclose-body-->"
-
-    def fix_tables(self, xml):
-        # docxtpl re-counts every row's cells to re-grid tables after {%tc %} column loops; without
-        # such loops in the template the grids stand as designed and parsing is all there is to do.
-        if isinstance(xml, str):
-            return super().fix_tables(xml)
-        # docxtpl parses the body alone and moves it into the document, which makes lxml visit
-        # every node again. Parsed in place of the old body, inside the document's own start tag,
-        # it needs no move; the body's copies of the document's namespace declarations go, as
-        # the move would have dropped them.
-        root = etree.tostring(self.docx.element, encoding="unicode")
-        head, tail = root[:root.index("<w:body")], root[root.rindex("</w:body>") + len("</w:body>"):]
-        declared = self._XMLNS.findall(head[:head.index(">")])
-        parser = etree.XMLPullParser(events=("start",), tag=qn("w:body"), recover=True)
-        parser.set_element_class_lookup(element_class_lookup)  # python-docx's element classes
-        parser.feed(head)
-        pieces = iter(xml)
-        first = next(pieces)
-        start = first.index(">") + 1
-        tag = self._XMLNS.sub(lambda m: "" if m.group(0) in declared else m.group(0), first[:start])
-        # lxml writes a child of the body alone with a declaration of every namespace in scope
-        # (the body's own, then the document's) after its name (see _serialize_finished).
-        kept = self._XMLNS.findall(tag)
-        prefixes = {d.split("=")[0] for d in kept}
-        in_scope = {d.encode() for d in kept + [d for d in declared if d.split("=")[0] not in prefixes]}
-        body, streaming, parsed = None, True, 0
-        # A child declaring a namespace of its own would keep it among those taken out.
-        for own, piece in itertools.chain([(first[start:], tag + first[start:])], ((p, p) for p in pieces)):
-            streaming = streaming and "xmlns" not in own
-            parser.feed(piece)
-            parsed += len(piece)
-            if body is None:
-                body = next((element for _, element in parser.read_events()), None)
-            if streaming and body is not None and parsed >= self._HELD:
-                streaming, parsed = self._serialize_finished(body, in_scope), 0
-        parser.feed(tail)
-        tree = parser.close()
-        if self.body_parts:
-            body.insert(0, etree.Comment(self.BODY_MARK[4:-3].decode()))
-        return tree
-
-    def _serialize_finished(self, body, in_scope: set[bytes]) -> bool:
-        """Serialize each finished child of ``body`` as python-docx would within the document,
-        into ``body_parts``, and free it; False (and nothing done) when one does not serialize so."""
-        declarations = re.compile(rb'(?:\sxmlns(?::\w+)?="[^"]*"){%d}' % len(in_scope))
-        numbered, parts = self.docx_ids_index, []
-        children = body[:-1]  # the parser may still be inside the last child
-        for child in children:
-            xml = etree.tostring(child, encoding="UTF-8")
-            if b"docPr" in xml:
-                self._number_drawings(child)
-                xml = etree.tostring(child, encoding="UTF-8")
-            name_end = xml.index(b" ")
-            added = declarations.match(xml, name_end)
-            if added is None or set(self._XMLNS_BYTES.findall(added.group(0))) != in_scope:
-                self.docx_ids_index = numbered  # fix_docpr_ids numbers them again
-                return False
-            parts.append(xml[:name_end] + xml[added.end():])
-        self.body_parts += parts
-        children = child = None  # without a Python reference, lxml frees a subtree without walking it
-        del body[:len(parts)]
-        return True
-
-    def fix_docpr_ids(self, tree) -> None:
-        # As docxtpl numbers drawings, through python-docx's xpath (which knows the prefixes); the
-        # body's children serialized before were numbered then, in document order.
-        if tree.tag != qn("w:document"):
-            return super().fix_docpr_ids(tree)
-        self._number_drawings(tree)
-
-    def _number_drawings(self, tree) -> None:
-        for element in tree.xpath(".//wp:docPr"):
-            self.docx_ids_index += 1
-            element.attrib["id"] = str(self.docx_ids_index)
-
-    def map_tree(self, tree) -> None:
-        if tree.tag != qn("w:document"):
-            return super().map_tree(tree)
-        self.docx.part._element = tree
-        self.docx = self.docx.part.document
-
-    def patch_xml(self, src_xml: str) -> str:
-        self._source = src_xml
-
-        def add(m: re.Match) -> str:
-            cell = m.group(1)
-            tag = '<w:vMerge w:val="{{ %s }}"/>' % m.group(2)
-            return re.sub(r"(<w:tcW [^>]*/>(?:<w:gridSpan [^>]*/>)?)", r"\1" + tag, cell, count=1)
-
-        def patch() -> str:
-            return super(_Template, self).patch_xml(self._VMERGE.sub(add, src_xml))
-
-        # The same template XML patches to the same Jinja source every time.
-        return _cached("patched", src_xml, patch, lambda text: text.encode("utf-8"),
-                       lambda data: data.decode("utf-8"))
 
 
 def _function_rows(lines: list[Line], key: str) -> list[dict]:
@@ -414,126 +203,3 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
     }
 
 
-# CT_Settings is a sequence: w:updateFields must come before these elements.
-_AFTER_UPDATE_FIELDS = frozenset((
-    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
-    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
-    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown", "smartTagType",
-    "schemaLibrary", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator",
-))
-
-
-def _update_fields_on_open(settings, on: bool) -> None:
-    """Ask Word/WPS to refresh fields (the 目录) on opening, when we could not fill it."""
-    for el in settings.findall(qn("w:updateFields")):
-        settings.remove(el)
-    if not on:
-        return
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    later = next((el for el in settings if el.tag.rsplit("}", 1)[-1] in _AFTER_UPDATE_FIELDS), None)
-    if later is None:
-        settings.append(update)
-    else:
-        later.addprevious(update)
-
-
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip's epoch: the same bytes for the same report
-
-
-FINGERPRINT = "disclose-sha256"
-_CUSTOM_PART = "docProps/custom.xml"
-_CUSTOM_XML = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
-    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
-    '<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" name="%s"><vt:lpwstr>%s</vt:lpwstr>'
-    "</property></Properties>"
-)
-_CUSTOM_TYPE = ('<Override PartName="/docProps/custom.xml" '
-                'ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>')
-_CUSTOM_REL = ('<Relationship Id="rIdDiscloseCustom" Target="docProps/custom.xml" '
-               'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"/>')
-
-
-def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
-    """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and a
-    custom property holding the hash of its body, so a later build can tell a hand edit. The
-    body's children serialized apart (``body_parts``) go in place of their mark."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        parts = {info.filename: [src.read(info.filename)] for info in src.infolist()}
-        document = parts["word/document.xml"][0]
-        if body_parts:
-            before, after = document.split(_Template.BODY_MARK)
-            parts["word/document.xml"] = [before, *body_parts, after]
-        digest = hashlib.sha256()
-        for piece in parts["word/document.xml"]:
-            digest.update(piece)
-        parts[_CUSTOM_PART] = [(_CUSTOM_XML % (FINGERPRINT, digest.hexdigest())).encode("utf-8")]
-        parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
-            b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
-        parts["_rels/.rels"] = [parts["_rels/.rels"][0].replace(
-            b"</Relationships>", _CUSTOM_REL.encode() + b"</Relationships>")]
-        for name, content in parts.items():
-            entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            with dst.open(entry, "w") as stream:  # the same bytes as writestr, piece by piece
-                for piece in content:
-                    stream.write(piece)
-    return out.getvalue()
-
-
-def edited_since_built(report: Path) -> bool:
-    """True when ``report`` is not as this tool wrote it: its body no longer matches the hash
-    recorded when it was built (or it has none: a document made some other way)."""
-    digest = hashlib.sha256()
-    try:
-        with zipfile.ZipFile(report) as archive:
-            with archive.open("word/document.xml") as body:  # in pieces: a large body is 56 MB
-                while piece := body.read(1 << 20):
-                    digest.update(piece)
-            custom = archive.read(_CUSTOM_PART).decode("utf-8")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return True
-    found = re.search(r'name="%s"><vt:lpwstr>([0-9a-f]{64})<' % FINGERPRINT, custom)
-    return found is None or found.group(1) != digest.hexdigest()
-
-
-def write_docx(context: dict, target: Path) -> None:
-    """Render the template with ``context`` into ``target``, atomically and reproducibly."""
-    template = _Template(str(TEMPLATES / "report.docx"))
-    template.render(context, _CachingEnvironment(), autoescape=True)
-    document = template.docx
-    _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
-    unit = context["unit"]
-    props = document.core_properties
-    # Core properties hold at most 255 characters (python-docx refuses more); the page says it all.
-    props.title = f"{unit['name']}{unit['year']}年度单位决算公开"[-255:]
-    props.author = props.last_modified_by = unit["name"][:255]
-    # Dated by the report's year, not the clock: the same workbook gives the same file.
-    props.created = props.modified = datetime(unit["year"], 12, 31)
-    props.revision = 1
-    buffer = io.BytesIO()
-    template.save(buffer)
-    write_atomically(target, _stable_zip(buffer.getvalue(), template.body_parts), "报告")
-
-
-def headings(docx: Path) -> list[tuple[int, str, str]]:
-    """(level, text, entry) of the report's part and section headings: the text as printed on
-    its page, the entry as the 目录 lists it (the ten tables numbered 一、… 十、, as published)."""
-    from docx import Document
-
-    levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
-    found, tables = [], 0
-    for paragraph in Document(str(docx)).paragraphs:
-        style = paragraph.style.name if paragraph.style is not None else ""
-        text = paragraph.text.strip()
-        if levels.get(style) and text and "项目支出绩效自评表" not in text:
-            if style == "表标题":
-                tables += 1
-                found.append((2, text, f"{layout.chinese_number(tables)}、{text}"))
-            else:
-                found.append((levels[style], text, text))
-    return found

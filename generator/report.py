@@ -8,21 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import changes
+from . import changes, layout
 from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
-from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
+from .files import TEMPLATES, WORK_PREFIX, Outputs, safe_stem, sibling, sweep
+from .oxml import edited_since_built, headings, write_docx
 from .reader import read_workbook
-from .render import (
-    SECTION_LABELS,
-    edited_since_built,
-    headings,
-    report_context,
-    write_docx,
-)
+from .render import SECTION_LABELS, report_context
 
 DRAFT = "（草稿）"
+TEMPLATE = TEMPLATES / "report.docx"  # the report's one source: styles, wording and tags
 
 
 def report_name(unit: str, year: int) -> str:
@@ -90,7 +86,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             raise
         built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
         docx = outputs.path(target, "报告")
-        write_docx(context, docx)
+        write_docx(context, docx, TEMPLATE)
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None
         if pdf:
@@ -135,9 +131,9 @@ def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, 
     from . import pdf as libreoffice
     with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
         draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
-        entries = headings(docx)
+        entries = headings(docx, number=layout.chinese_number)
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                       for (level, _, entry), page in zip(entries, pages)]
-    write_docx(context, docx)
+    write_docx(context, docx, TEMPLATE)
     libreoffice.convert(soffice, docx, pdf_path, dated)

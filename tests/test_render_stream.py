@@ -9,8 +9,9 @@ import zipfile
 
 import pytest
 
-from generator import render
+from generator import oxml, render
 from generator.audit import audit
+from generator.report import TEMPLATE
 from generator.reader import read_workbook
 from generator.template_workbook import write_workbook
 
@@ -25,7 +26,7 @@ def context():
 
 
 def _document_xml(context, path) -> bytes:
-    render.write_docx(context, path)
+    oxml.write_docx(context, path, TEMPLATE)
     with zipfile.ZipFile(path) as archive:
         return archive.read("word/document.xml")
 
@@ -38,11 +39,11 @@ def _document_xml(context, path) -> bytes:
 def test_streamed_body_is_the_whole_body_rendered(context, typed, shown, tmp_path, monkeypatch):
     context = {**context, "overview": {**context["overview"],
                                        "duties": [typed, *context["overview"]["duties"]]}}
-    monkeypatch.setattr(render._Template, "_BATCH", 1)  # a cut wherever Jinja's output allows one
-    monkeypatch.setattr(render._Template, "_HELD", 0)  # and what is finished serialized at each
+    monkeypatch.setattr(oxml._Template, "_BATCH", 1)  # a cut wherever Jinja's output allows one
+    monkeypatch.setattr(oxml._Template, "_HELD", 0)  # and what is finished serialized at each
     streamed = _document_xml(context, tmp_path / "streamed.docx")
     # A {%tc %} column loop makes the body render whole, through docxtpl's own path.
-    monkeypatch.setattr(render._Template, "_COLUMN_LOOP", re.compile(""))
+    monkeypatch.setattr(oxml._Template, "_COLUMN_LOOP", re.compile(""))
     whole = _document_xml(context, tmp_path / "whole.docx")
     assert streamed == whole
     assert shown.encode() in streamed
