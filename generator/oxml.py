@@ -344,7 +344,6 @@ def write_docx(context: dict, target: Path, template: Path) -> None:
 
 _UNDEFINED = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'|has no element (.+)$")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-_SOLUTION = "请改回模板中的这个标签，或换回原模板"
 
 
 def _mismatch(exc: Exception, template: Path, source: str) -> TemplateMismatch:
@@ -356,11 +355,11 @@ def _mismatch(exc: Exception, template: Path, source: str) -> TemplateMismatch:
         line = lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else ""
         text = re.sub(r"<[^>]+>", "", line).strip()
         where = f"（在“{text[:60]}”处）" if text else ""
-        return TemplateMismatch(f"报告模板 {template.name} 中有标签写错了{where}：{_SOLUTION}")
+        return TemplateMismatch(f"报告模板 {template.name} 中有标签写错了{where}：请改正这个标签，或换回原模板")
     found = _UNDEFINED.search(exc.message or "")
     name = next((g for g in found.groups() if g), "") if found else (exc.message or "")
     return TemplateMismatch(f"报告模板 {template.name} 中的标签“{_tag_of(name, lines, exc)}”没有数据"
-                            f"（模板与程序不匹配）：{_SOLUTION}")
+                            "（模板与程序不匹配）：请改回模板中的这个标签，或换回原模板")
 
 
 def _tag_of(name: str, lines: list[str], exc: Exception) -> str:

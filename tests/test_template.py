@@ -112,7 +112,7 @@ def test_a_malformed_tag_is_one_chinese_line_quoting_it(context, tmp_path):
     with pytest.raises(TemplateMismatch) as raised:
         oxml.write_docx(context, tmp_path / "out.docx", copy)
     assert raised.value.message == ("报告模板 report.docx 中有标签写错了（在“合计 {{ unit.name }”处）："
-                                    "请改回模板中的这个标签，或换回原模板")
+                                    "请改正这个标签，或换回原模板")
 
 
 def test_through_the_cli_a_missing_key_is_exit_2_and_nothing_is_written(runner, tmp_path, monkeypatch):
