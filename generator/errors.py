@@ -46,3 +46,7 @@ class OutputError(DiscloseError):
 
 class ReportEdited(OutputError):
     """The report to be replaced was edited by hand since it was built; --overwrite replaces it."""
+
+
+class TemplateMismatch(DiscloseError):
+    """The report template does not fit the program: a tag without data, or a malformed tag."""

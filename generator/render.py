@@ -1,6 +1,11 @@
-"""Render the report: figures → context → narrative (Jinja) → docx (docxtpl).
+"""The .docx mechanics: docxtpl, WordprocessingML and the zip package.
 
-This is the only module that touches docxtpl and WordprocessingML.
+Kept apart from ``render`` (which only builds the context and the 情况说明 sentences) so that the
+report's content and its file format change independently: a format brings its own template file
+and context, and this module turns any such pair into a reproducible .docx. It compiles templates
+once per machine (``_CachingEnvironment``), streams a large body (``_Template``), renders strictly
+(a tag the context lacks is an error naming it, never a blank), and writes the package with fixed
+entry times and a fingerprint of its body (``_stable_zip``, ``edited_since_built``).
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ import os
 import re
 import sys
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import jinja2
@@ -22,35 +27,14 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.parser import element_class_lookup
 from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, UndefinedError
 from lxml import etree
-from jinja2 import (
-    Environment,
-    FileSystemBytecodeCache,
-    FileSystemLoader,
-    StrictUndefined,
-)
 
-from . import spec
-from .errors import OutputError
-from .files import TEMPLATES, write_atomically
-from .auditlog import cells_text, sections
-from .findings import Finding
-from .model import Workbook
-from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
-from .narrative import narrative_figures
-from .projects import ProjectFigures
-from .recompute import EconomicFigures, Figures, Line, LineFigures
-
-_END = "。！？；：”」）)"
+from .errors import OutputError, TemplateMismatch
+from .files import write_atomically
 
 
-def _sentence(text: str) -> str:
-    """A typed paragraph printed as a sentence: ends with one full stop."""
-    text = text.strip()
-    return text if not text or text[-1] in _END else text + "。"
-
-
-def _cache_dir() -> Path | None:
+def cache_dir() -> Path | None:
     """Where compiled templates are kept between runs (None: compile every time)."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = Path(base) / "disclose" / f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}"
@@ -63,7 +47,7 @@ def _cache_dir() -> Path | None:
 
 def _cached(kind: str, source: str, make, dump, load):
     """``make()`` once per distinct ``source`` on this machine; a broken cache is ignored."""
-    directory = _cache_dir()
+    directory = cache_dir()
     if directory is None:
         return make()
     path = directory / f"{kind}-{hashlib.sha256(source.encode('utf-8')).hexdigest()}"
@@ -88,28 +72,6 @@ class _CachingEnvironment(Environment):
                        marshal.dumps, marshal.loads)
         cls = template_class or self.template_class
         return cls.from_code(self, code, self.make_globals(globals), None)
-
-
-def narrative_env(templates: Path) -> Environment:
-    # Plain text: the docx stage escapes it. Workbook text is data in the context,
-    # never part of a template, so it cannot run as template code.
-    cache = _cache_dir()
-    env = Environment(loader=FileSystemLoader(str(templates)), autoescape=False,
-                      undefined=StrictUndefined, keep_trailing_newline=False,
-                      bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None)
-    env.filters.update(money=fmt_money, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
-                       chinese=chinese_number, sentence=_sentence)
-    return env
-
-
-def render_narrative(fmt, context: dict) -> dict[str, list[str]]:
-    """Each 情况说明 section of ``fmt`` as its list of paragraphs, from the section's figures."""
-    module = narrative_env(fmt.templates).get_template("narrative.j2").make_module()
-    sections = {}
-    for section in fmt.sections:
-        text = str(getattr(module, section.key)(context[section.part], context))
-        sections[section.key] = [line.strip() for line in text.splitlines() if line.strip()]
-    return sections
 
 
 class _Template(DocxTemplate):
@@ -253,7 +215,6 @@ class _Template(DocxTemplate):
         self.docx = self.docx.part.document
 
     def patch_xml(self, src_xml: str) -> str:
-        self._source = src_xml
 
         def add(m: re.Match) -> str:
             cell = m.group(1)
@@ -264,145 +225,9 @@ class _Template(DocxTemplate):
             return super(_Template, self).patch_xml(self._VMERGE.sub(add, src_xml))
 
         # The same template XML patches to the same Jinja source every time.
-        return _cached("patched", src_xml, patch, lambda text: text.encode("utf-8"),
-                       lambda data: data.decode("utf-8"))
-
-
-def _function_table(declared: spec.FunctionTable, lines: list[Line]) -> dict:
-    """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计, which
-    it then prints empty."""
-    if not lines:
-        rows = [{"code": "合计", "name": "", "v": [""] * len(declared.columns)}]
-    else:
-        rows = [{"code": line.code or "合计", "name": line.name if line.code else "",
-                 "v": [fmt_table(v) for v in line.values]} for line in lines]
-    return {"rows": rows, "empty": len(lines) <= 1}
-
-
-def _line_value(row: spec.Row, value: Decimal | None) -> str:
-    if row.count:
-        return fmt_count(value) if value else ""
-    return fmt_table(value)
-
-
-def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
-    """Two sides: one printed row per 行次 pair, ``{ll, ln, lv, rl, rn, rv}`` (left/right label,
-    行次, figure — a list where the side has several columns). One side: its rows in order,
-    ``{kind, label, line, value, v}``, each part heading (kind ``part``) and column header
-    (``head``) before its first row."""
-    def shown(row: spec.Row):
-        values = fig.values.get(row.line)
-        width = len(declared.sides[row.side].columns)
-        cells = [_line_value(row, None if values is None else values[c]) for c in range(width)]
-        return cells[0] if width == 1 else cells
-
-    if len(declared.sides) == 2:
-        left, right = declared.side_rows(0), declared.side_rows(1)
-        return [{"ll": a.label, "ln": str(a.line), "lv": shown(a), "rl": b.label, "rn": str(b.line), "rv": shown(b)}
-                for a, b in zip(left, right)]
-    rows = []
-    for row in declared.rows:
-        if row.blank:
-            continue
-        if row.part:
-            rows.append({"kind": "part", "label": row.part, "line": "", "value": "", "v": []})
-        if row.head:
-            label, line, *heads = row.head
-            rows.append({"kind": "head", "label": label, "line": line, "value": heads[0], "v": heads})
-        values = fig.values.get(row.line)
-        cells = [_line_value(row, None if values is None else v) for v in values or (None,)]
-        rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": cells[0], "v": cells})
-    return rows
-
-
-def _economic_table(declared: spec.EconomicTable, fig: EconomicFigures) -> dict:
-    rows = []
-    for pairs in declared.grid():
-        cells: list[str] = []
-        for pair in pairs:
-            if pair is None:
-                cells += ["", "", "", ""]
-                continue
-            code, name = pair
-            amount, basic = fig.rows[code]
-            cells += [code, name, fmt_table(amount), "——" if basic is None else fmt_table(basic)]
-        rows.append({"c": cells})
-    return {"rows": rows, **{t.key: [fmt_table(v) for v in fig.totals[t.label]] for t in declared.totals}}
-
-
-def _grouped_row(declared: spec.RowTable, fig: dict) -> list[str]:
-    return [fmt_table(v) for group in declared.groups for v in fig[group]]
-
-
-_KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec.EconomicTable: _economic_table,
-          spec.RowTable: _grouped_row}
-
-
-def _project_context(number: int, pf: ProjectFigures, sheets) -> dict:
-    p = pf.project
-    indicators, previous = [], ("", "")
-    for ind in p.indicators:
-        first1 = ind.level1 != previous[0]
-        first2 = first1 or ind.level2 != previous[1]
-        indicators.append({
-            "m1": "restart" if first1 else "continue", "l1": ind.level1 if first1 else "",
-            "m2": "restart" if first2 else "continue", "l2": ind.level2 if first2 else "",
-            "l3": ind.level3, "initial": ind.initial, "adjusted": ind.adjusted, "actual": ind.actual,
-            "weight": fmt_plain(ind.weight.value), "score": fmt_plain(ind.score.value),
-            "deviation": ind.deviation.value,
-        })
-        previous = (ind.level1, ind.level2)
-    amounts = [v for f in pf.funds for v in (f.declared, f.planned, f.budget, f.spent, f.balance) if v is not None]
-    # One format for the 万元 cells: two decimals, or as many as the most precise figure has
-    # (18.451 stays exact, and 50 beside it prints 50.000).
-    places = max([2, *(-v.normalize().as_tuple().exponent for v in amounts)])
-
-    def wan(value: Decimal | None) -> str:
-        return "" if value is None else f"{value:.{places}f}"
-
-    funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
-              "declared": wan(f.declared), "planned": wan(f.planned), "budget": wan(f.budget),
-              "spent": wan(f.spent), "balance": wan(f.balance),
-              "rate": fmt_percent(f.rate), "score": fmt_percent(f.score)} for f in pf.funds]
-    weight = sum((i.weight.amount for i in p.indicators), Decimal(10))
-    analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
-                 "label": label, "text": p.analysis.get(label, "")}
-                for i, label in enumerate(sheets.analysis_labels)]
-    return {"annex": f"附件{chinese_number(number)}", "name": pf.name, "supervisor": p.supervisor,
-            "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
-            "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
-            "grade": pf.grade, "analysis": analysis}
-
-
-def _draft_findings(findings: list[Finding], fmt) -> list[str]:
-    lines = []
-    for section in sections(findings, fmt):
-        if section.cause:
-            lines.append(section.heading)
-        lines += [f"【{f.severity}】{f.message}（{cells_text(f)}）" for f in section.findings]
-    return lines
-
-
-def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
-                   findings: list[Finding] | None = None, fmt=None) -> dict:
-    """The docx template's context; every figure already formatted for its place. Each table
-    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``fmt``: the default
-    format when None."""
-    from .formats import load_format
-
-    fmt = fmt or load_format()
-    return {
-        "unit": {"name": wb.name, "year": wb.year},
-        "overview": {"duties": wb.duties, "organization": wb.organization},
-        **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key]) for table in fmt.tables},
-        "narrative": render_narrative(fmt, narrative_figures(fmt, wb, fig, projects)),
-        "extra_terms": wb.extra_terms,
-        "projects": [_project_context(i, pf, fmt.sheets) for i, pf in enumerate(projects, start=1)],
-        "project_notes": fmt.sheets.project_notes,
-        "toc": [],
-        "draft": bool(findings),
-        "draft_findings": _draft_findings(findings or [], fmt),
-    }
+        self.patched = _cached("patched", src_xml, patch, lambda text: text.encode("utf-8"),
+                               lambda data: data.decode("utf-8"))
+        return self.patched  # the Jinja source of the part being rendered (see _mismatch)
 
 
 # CT_Settings is a sequence: w:updateFields must come before these elements.
@@ -492,11 +317,17 @@ def edited_since_built(report: Path) -> bool:
     return found is None or found.group(1) != digest.hexdigest()
 
 
-def write_docx(context: dict, target: Path, template_file: Path) -> None:
-    """Render ``template_file`` with ``context`` into ``target``, atomically and reproducibly."""
-    template = _Template(str(template_file))
-    template.render(context, _CachingEnvironment(), autoescape=True)
-    document = template.docx
+def write_docx(context: dict, target: Path, template: Path) -> None:
+    """Render ``template`` with ``context`` into ``target``, atomically and reproducibly.
+
+    Strictly: a tag of the template that the context lacks raises :class:`TemplateMismatch`
+    naming it (a restyled or edited template must never print a blank where a figure was)."""
+    document_template = _Template(str(template))
+    try:
+        document_template.render(context, _CachingEnvironment(undefined=StrictUndefined), autoescape=True)
+    except (UndefinedError, TemplateSyntaxError) as exc:
+        raise _mismatch(exc, template, getattr(document_template, "patched", "")) from exc
+    document = document_template.docx
     _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
     unit = context["unit"]
     props = document.core_properties
@@ -507,13 +338,78 @@ def write_docx(context: dict, target: Path, template_file: Path) -> None:
     props.created = props.modified = datetime(unit["year"], 12, 31)
     props.revision = 1
     buffer = io.BytesIO()
-    template.save(buffer)
-    write_atomically(target, _stable_zip(buffer.getvalue(), template.body_parts), "报告")
+    document_template.save(buffer)
+    write_atomically(target, _stable_zip(buffer.getvalue(), document_template.body_parts), "报告")
 
 
-def headings(docx: Path) -> list[tuple[int, str, str]]:
+_UNDEFINED = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'|has no element (.+)$")
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+
+
+def _mismatch(exc: Exception, template: Path, source: str) -> TemplateMismatch:
+    """The clerk's line for a template that does not fit the context: the tag without data (as
+    written in the template, e.g. ``narrative.s10_4_3``), or the text where a tag is malformed."""
+    # Jinja's line numbers count the paragraphs of the part (docxtpl starts each on a new line).
+    lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
+    if isinstance(exc, TemplateSyntaxError):
+        line = lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else ""
+        text = re.sub(r"<[^>]+>", "", line).strip()
+        where = f"（在“{text[:60]}”处）" if text else ""
+        return TemplateMismatch(f"报告模板 {template.name} 中有标签写错了{where}：请改正这个标签，或换回原模板")
+    found = _UNDEFINED.search(exc.message or "")
+    name = next((g for g in found.groups() if g), "") if found else (exc.message or "")
+    return TemplateMismatch(f"报告模板 {template.name} 中的标签“{_tag_of(name, lines, exc)}”没有数据"
+                            "（模板与程序不匹配）：请改回模板中的这个标签，或换回原模板")
+
+
+def _tag_of(name: str, lines: list[str], exc: Exception) -> str:
+    """The dotted name ending in ``name`` in the tags of the failing line (or else of the part)."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            frames.append(tb.tb_lineno)
+        tb = tb.tb_next
+    failing = [lines[n - 1] for n in frames[-1:] if 0 < n <= len(lines)]
+    dotted = re.compile(r"[\w.]*(?<!\w)%s(?!\w)" % re.escape(name.strip("'")))
+    for line in [*failing, *lines]:
+        for tag in _TAG.finditer(line):
+            if found := dotted.search(tag.group(0)):
+                return found.group(0)
+    return name
+
+
+def template_tags(template: Path) -> dict[str, set[str]]:
+    """Every name the template takes from the context, each with the attributes its tags read
+    directly off it (``narrative`` → ``{"s1", …, "s10_4_5"}``): the document, its headers and
+    footers, patched as they are for rendering."""
+    from jinja2 import meta, nodes
+
+    document = _Template(str(template))
+    document.init_docx()
+    sources = [document.patch_xml(document.get_xml())]
+    for uri in (document.HEADER_URI, document.FOOTER_URI):
+        sources += [document.patch_xml(document.get_part_xml(part))
+                    for _, part in document.get_headers_footers(uri)]
+    names: dict[str, set[str]] = {}
+    environment = Environment()
+    for source in sources:
+        tree = environment.parse(source)
+        used = meta.find_undeclared_variables(tree)
+        for name in used:
+            names.setdefault(name, set())
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+            if isinstance(node.node, nodes.Name) and node.node.name in used:
+                key = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
+                if isinstance(key, str):
+                    names[node.node.name].add(key)
+    return names
+
+
+def headings(docx: Path, *, number: Callable[[int], str]) -> list[tuple[int, str, str]]:
     """(level, text, entry) of the report's part and section headings: the text as printed on
-    its page, the entry as the 目录 lists it (the ten tables numbered 一、… 十、, as published)."""
+    its page, the entry as the 目录 lists it (the tables numbered ``number(1)``、… as published:
+    一、… 十、)."""
     from docx import Document
 
     levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
@@ -524,7 +420,7 @@ def headings(docx: Path) -> list[tuple[int, str, str]]:
         if levels.get(style) and text and "项目支出绩效自评表" not in text:
             if style == "表标题":
                 tables += 1
-                found.append((2, text, f"{chinese_number(tables)}、{text}"))
+                found.append((2, text, f"{number(tables)}、{text}"))
             else:
                 found.append((levels[style], text, text))
     return found

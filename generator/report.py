@@ -12,15 +12,12 @@ from . import changes
 from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
+from .context import report_context
 from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
 from .formats import DEFAULT, load_format
+from .money import chinese_number
 from .reader import read_workbook
-from .render import (
-    edited_since_built,
-    headings,
-    report_context,
-    write_docx,
-)
+from .render import edited_since_built, headings, write_docx
 
 DRAFT = "（草稿）"
 
@@ -139,7 +136,7 @@ def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, 
     from . import pdf as libreoffice
     with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
         draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
-        entries = headings(docx)
+        entries = headings(docx, number=chinese_number)
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                       for (level, _, entry), page in zip(entries, pages)]

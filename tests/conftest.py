@@ -1,5 +1,8 @@
+import atexit
+import os
 import re
 import shutil
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +16,12 @@ SAMPLES = ROOT / "sample_inputs"
 SEEDS = ROOT / "tests" / "seeds"
 JINCHENG = SAMPLES / "jincheng-2022.xlsx"
 XINZHOU = SAMPLES / "xinzhou-2022.xlsx"
+# Builds cache compiled templates under $XDG_CACHE_HOME (else ~/.cache/disclose, see
+# generator.render): the tests' go to a directory of this session, set at import so that every
+# process a test starts inherits it, and removed at the end. ~/.cache is never written.
+CACHE = Path(tempfile.mkdtemp(prefix="disclose-test-cache-"))
+os.environ["XDG_CACHE_HOME"] = str(CACHE)
+atexit.register(shutil.rmtree, CACHE, ignore_errors=True)
 PARTS = ("第一部分", "第二部分", "第三部分", "第四部分", "第五部分")
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
 

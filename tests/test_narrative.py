@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from generator.narrative import Change, clause
 from generator.formats import load_format
-from generator.render import narrative_env
+from generator.context import narrative_env
 
 D = Decimal
 

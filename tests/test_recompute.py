@@ -6,7 +6,7 @@ from conftest import XINZHOU, set_cells
 from generator.audit import audit
 from generator.reader import read_workbook
 from generator.recompute import recompute
-from generator.render import report_context
+from generator.context import report_context
 
 D = Decimal
 

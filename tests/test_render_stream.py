@@ -9,9 +9,9 @@ import zipfile
 
 import pytest
 
-from generator import render
-from generator.formats import load_format
+from generator import context as content, render
 from generator.audit import audit
+from generator.formats import load_format
 from generator.reader import read_workbook
 from generator.template_workbook import write_workbook
 
@@ -22,7 +22,7 @@ from conftest import JINCHENG, ROOT
 def context():
     wb = read_workbook(str(JINCHENG))
     result = audit(wb)
-    return render.report_context(wb, result.figures, result.projects)
+    return content.report_context(wb, result.figures, result.projects)
 
 
 def _document_xml(context, path) -> bytes:

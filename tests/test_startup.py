@@ -8,7 +8,8 @@ import pytest
 
 from conftest import JINCHENG
 
-HEAVY = ("docx", "docxtpl", "jinja2", "lxml", "openpyxl", "generator.pdf", "generator.render")
+HEAVY = ("docx", "docxtpl", "jinja2", "lxml", "openpyxl", "generator.pdf", "generator.render",
+         "generator.context")
 BATCH = ("generator.batch", "concurrent.futures", "multiprocessing")
 
 _PROBE = """

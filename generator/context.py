@@ -1,0 +1,194 @@
+"""The report's content: figures → the template's context, and 情况说明's sentences (Jinja).
+
+What is printed is made here, from the format's declaration; how it becomes a .docx (docxtpl,
+WordprocessingML, the zip) is :mod:`render`'s, so that the content and the file format change apart.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+)
+
+from . import spec
+from .auditlog import cells_text, sections
+from .findings import Finding
+from .model import Workbook
+from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
+from .narrative import narrative_figures
+from .projects import ProjectFigures
+from .recompute import EconomicFigures, Figures, Line, LineFigures
+from .render import cache_dir  # the compiled narrative is cached beside the compiled template
+
+_END = "。！？；：”」）)"
+
+
+def _sentence(text: str) -> str:
+    """A typed paragraph printed as a sentence: ends with one full stop."""
+    text = text.strip()
+    return text if not text or text[-1] in _END else text + "。"
+
+
+def narrative_env(templates: Path) -> Environment:
+    # Plain text: the docx stage escapes it. Workbook text is data in the context,
+    # never part of a template, so it cannot run as template code.
+    cache = cache_dir()
+    env = Environment(loader=FileSystemLoader(str(templates)), autoescape=False,
+                      undefined=StrictUndefined, keep_trailing_newline=False,
+                      bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None)
+    env.filters.update(money=fmt_money, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
+                       chinese=chinese_number, sentence=_sentence)
+    return env
+
+
+def render_narrative(fmt, context: dict) -> dict[str, list[str]]:
+    """Each 情况说明 section of ``fmt`` as its list of paragraphs, from the section's figures."""
+    module = narrative_env(fmt.templates).get_template("narrative.j2").make_module()
+    sections = {}
+    for section in fmt.sections:
+        text = str(getattr(module, section.key)(context[section.part], context))
+        sections[section.key] = [line.strip() for line in text.splitlines() if line.strip()]
+    return sections
+
+
+def _function_table(declared: spec.FunctionTable, lines: list[Line]) -> dict:
+    """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计, which
+    it then prints empty."""
+    if not lines:
+        rows = [{"code": "合计", "name": "", "v": [""] * len(declared.columns)}]
+    else:
+        rows = [{"code": line.code or "合计", "name": line.name if line.code else "",
+                 "v": [fmt_table(v) for v in line.values]} for line in lines]
+    return {"rows": rows, "empty": len(lines) <= 1}
+
+
+def _line_value(row: spec.Row, value: Decimal | None) -> str:
+    if row.count:
+        return fmt_count(value) if value else ""
+    return fmt_table(value)
+
+
+def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
+    """Two sides: one printed row per 行次 pair, ``{ll, ln, lv, rl, rn, rv}`` (left/right label,
+    行次, figure — a list where the side has several columns). One side: its rows in order,
+    ``{kind, label, line, value, v}``, each part heading (kind ``part``) and column header
+    (``head``) before its first row."""
+    def shown(row: spec.Row):
+        values = fig.values.get(row.line)
+        width = len(declared.sides[row.side].columns)
+        cells = [_line_value(row, None if values is None else values[c]) for c in range(width)]
+        return cells[0] if width == 1 else cells
+
+    if len(declared.sides) == 2:
+        left, right = declared.side_rows(0), declared.side_rows(1)
+        return [{"ll": a.label, "ln": str(a.line), "lv": shown(a), "rl": b.label, "rn": str(b.line), "rv": shown(b)}
+                for a, b in zip(left, right)]
+    rows = []
+    for row in declared.rows:
+        if row.blank:
+            continue
+        if row.part:
+            rows.append({"kind": "part", "label": row.part, "line": "", "value": "", "v": []})
+        if row.head:
+            label, line, *heads = row.head
+            rows.append({"kind": "head", "label": label, "line": line, "value": heads[0], "v": heads})
+        values = fig.values.get(row.line)
+        cells = [_line_value(row, None if values is None else v) for v in values or (None,)]
+        rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": cells[0], "v": cells})
+    return rows
+
+
+def _economic_table(declared: spec.EconomicTable, fig: EconomicFigures) -> dict:
+    rows = []
+    for pairs in declared.grid():
+        cells: list[str] = []
+        for pair in pairs:
+            if pair is None:
+                cells += ["", "", "", ""]
+                continue
+            code, name = pair
+            amount, basic = fig.rows[code]
+            cells += [code, name, fmt_table(amount), "——" if basic is None else fmt_table(basic)]
+        rows.append({"c": cells})
+    return {"rows": rows, **{t.key: [fmt_table(v) for v in fig.totals[t.label]] for t in declared.totals}}
+
+
+def _grouped_row(declared: spec.RowTable, fig: dict) -> list[str]:
+    return [fmt_table(v) for group in declared.groups for v in fig[group]]
+
+
+_KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec.EconomicTable: _economic_table,
+          spec.RowTable: _grouped_row}
+
+
+def _project_context(number: int, pf: ProjectFigures, sheets) -> dict:
+    p = pf.project
+    indicators, previous = [], ("", "")
+    for ind in p.indicators:
+        first1 = ind.level1 != previous[0]
+        first2 = first1 or ind.level2 != previous[1]
+        indicators.append({
+            "m1": "restart" if first1 else "continue", "l1": ind.level1 if first1 else "",
+            "m2": "restart" if first2 else "continue", "l2": ind.level2 if first2 else "",
+            "l3": ind.level3, "initial": ind.initial, "adjusted": ind.adjusted, "actual": ind.actual,
+            "weight": fmt_plain(ind.weight.value), "score": fmt_plain(ind.score.value),
+            "deviation": ind.deviation.value,
+        })
+        previous = (ind.level1, ind.level2)
+    amounts = [v for f in pf.funds for v in (f.declared, f.planned, f.budget, f.spent, f.balance) if v is not None]
+    # One format for the 万元 cells: two decimals, or as many as the most precise figure has
+    # (18.451 stays exact, and 50 beside it prints 50.000).
+    places = max([2, *(-v.normalize().as_tuple().exponent for v in amounts)])
+
+    def wan(value: Decimal | None) -> str:
+        return "" if value is None else f"{value:.{places}f}"
+
+    funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
+              "declared": wan(f.declared), "planned": wan(f.planned), "budget": wan(f.budget),
+              "spent": wan(f.spent), "balance": wan(f.balance),
+              "rate": fmt_percent(f.rate), "score": fmt_percent(f.score)} for f in pf.funds]
+    weight = sum((i.weight.amount for i in p.indicators), Decimal(10))
+    analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
+                 "label": label, "text": p.analysis.get(label, "")}
+                for i, label in enumerate(sheets.analysis_labels)]
+    return {"annex": f"附件{chinese_number(number)}", "name": pf.name, "supervisor": p.supervisor,
+            "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
+            "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
+            "grade": pf.grade, "analysis": analysis}
+
+
+def _draft_findings(findings: list[Finding], fmt) -> list[str]:
+    lines = []
+    for section in sections(findings, fmt):
+        if section.cause:
+            lines.append(section.heading)
+        lines += [f"【{f.severity}】{f.message}（{cells_text(f)}）" for f in section.findings]
+    return lines
+
+
+def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
+                   findings: list[Finding] | None = None, fmt=None) -> dict:
+    """The docx template's context; every figure already formatted for its place. Each table
+    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``fmt``: the default
+    format when None."""
+    from .formats import load_format
+
+    fmt = fmt or load_format()
+    return {
+        "unit": {"name": wb.name, "year": wb.year},
+        "overview": {"duties": wb.duties, "organization": wb.organization},
+        **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key]) for table in fmt.tables},
+        "narrative": render_narrative(fmt, narrative_figures(fmt, wb, fig, projects)),
+        "extra_terms": wb.extra_terms,
+        "projects": [_project_context(i, pf, fmt.sheets) for i, pf in enumerate(projects, start=1)],
+        "project_notes": fmt.sheets.project_notes,
+        "toc": [],
+        "draft": bool(findings),
+        "draft_findings": _draft_findings(findings or [], fmt),
+    }
