@@ -179,7 +179,7 @@ def printed(tmp_path_factory) -> set[str]:
         run("build", "晋城2022.xlsx", "-o", "报告", "--pdf")
         monkeypatch.setattr(libreoffice, "find_soffice", lambda: "soffice")
         monkeypatch.setattr(report, "_with_page_numbers",
-                            lambda soffice, context, docx, pdf, dated: Path(pdf).write_bytes(b"%PDF-1.7\n"))
+                            lambda soffice, context, docx, pdf, *_: Path(pdf).write_bytes(b"%PDF-1.7\n"))
         run("build", "晋城2022.xlsx", "-o", "报告", "--pdf")
         monkeypatch.undo()
         run("build", "晋城2022.xlsx", "-o", "报告")

@@ -158,3 +158,16 @@ def test_a_declaration_with_a_mistake_does_not_load():
                        (Row(1, "合计", sum="2..3"), Row(2, "甲"), Row(3, "甲", sources=(LineOf("01", "没有", "r"),))))
     assert problems((*shanxi.tables, broken)) == [
         "公开12表: row name '甲' twice", "公开12表 行3: 公开01表 has no row '没有'"]
+
+
+def test_its_template_and_its_context_name_the_same_things(lite):
+    from generator.context import report_context
+    from generator.render import template_tags
+
+    fmt = load_format(LITE)
+    wb = read_workbook(str(lite), fmt)
+    result = audit(wb, fmt)
+    context = report_context(wb, result.figures, result.projects, None, fmt)
+    tags = template_tags(fmt.template)
+    assert set(tags) == set(context)
+    assert tags["narrative"] == set(context["narrative"]) == {s.key for s in fmt.sections}
