@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import layout  # noqa: E402
+from generator.formats.shanxi.tables import EXPENSE_CLASSES, T01, T04  # noqa: E402
 from generator.template_workbook import write_workbook  # noqa: E402
 
 SAMPLE = ROOT / "sample_inputs" / "jincheng-2022.xlsx"
@@ -100,7 +100,7 @@ def synthetic(projects: int) -> dict:
     data = copy.deepcopy(source)
     leaves = []
     n = 0
-    for code, _ in layout.EXPENSE_CLASSES[:10]:
+    for code, _ in EXPENSE_CLASSES[:10]:
         for k in range(1, 6):
             for x in range(1, 10):
                 n += 1
@@ -124,11 +124,11 @@ def synthetic(projects: int) -> dict:
     data["t05"] = table(lambda b, p: [str(b + p), str(b), str(p)])
     t01 = {"1": str(total), "27": str(total), "31": str(total), "58": str(total), "62": str(total)}
     t04 = {"1": str(total), "27": str(total), "32": str(total)}
-    for i, (code, _) in enumerate(layout.EXPENSE_CLASSES):
+    for code, name in EXPENSE_CLASSES:
         if code in rows:
             value = str(sum(rows[code]))
-            t01[str(layout.T01_EXPENSE_FIRST + i)] = value
-            t04[str(layout.T04_EXPENSE_FIRST + i)] = [value, value, "", ""]
+            t01[str(T01.row(name).line)] = value
+            t04[str(T04.row(name).line)] = [value, value, "", ""]
     t04["59"] = t04["64"] = [str(total), str(total), "", ""]
     data["t01"], data["t04"] = t01, t04
     data["t06"] = {"30101": [str(total), str(total_b)], "301": [str(total), str(total_b)],
