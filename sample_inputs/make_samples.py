@@ -1,12 +1,16 @@
 """Regenerate sample_inputs/*.xlsx from their transcripts in sample_inputs/source/.
 
 A transcript may be split in several files (``name.json`` plus ``name-*.json``); their
-keys are merged. Run from the repository root: ``python scripts/make_samples.py``.
+keys are merged. Run from the repository root: ``python sample_inputs/make_samples.py`` (``--check`` compares
+instead of writing: the committed workbooks hold what the writer writes).
 """
 
 import json
 import pathlib
 import sys
+import tempfile
+
+from openpyxl import load_workbook
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -14,6 +18,11 @@ sys.path.insert(0, str(ROOT))
 from generator.template_workbook import write_workbook  # noqa: E402
 
 SOURCE = ROOT / "sample_inputs" / "source"
+
+
+def _values(path: pathlib.Path) -> dict:
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in load_workbook(path)}
+
 
 for main in sorted(SOURCE.glob("*.json")):
     if main.stem.count("-") > 1:
@@ -24,5 +33,12 @@ for main in sorted(SOURCE.glob("*.json")):
             if value:
                 data[key] = value
     target = ROOT / "sample_inputs" / f"{main.stem}.xlsx"
+    if "--check" in sys.argv:
+        with tempfile.TemporaryDirectory() as work:
+            written = pathlib.Path(work) / target.name
+            write_workbook(data, str(written))
+            same = _values(target) == _values(written)
+        print(target.relative_to(ROOT), "same" if same else "DIFFERENT")
+        continue
     write_workbook(data, str(target))
     print(target.relative_to(ROOT))
