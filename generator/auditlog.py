@@ -85,12 +85,12 @@ def write_audit_report(result: AuditResult, wb: Workbook, target: Path, fmt=None
     body = "\n".join(rows) or "<tr><td colspan='4'>未发现问题。</td></tr>"
     rules = "".join(f"<li>{html.escape(r.title)}：{html.escape(r.description)}</li>" for r in fmt.rules)
     page = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(wb.name)}{wb.year}年度决算公开审核报告</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(wb.name)}{wb.year}年度{fmt.document}审核报告</title>
 <style>body{{font-family:"SimSun","Songti SC",serif;margin:2em}}table{{border-collapse:collapse;width:100%}}
 td,th{{border:1px solid #444;padding:4px 6px;vertical-align:top;font-size:10.5pt}}th{{background:#eee;text-align:left}}
 .level{{white-space:nowrap;width:3em}}</style>
 </head><body>
-<h1>{html.escape(wb.name)}{wb.year}年度决算公开审核报告</h1>
+<h1>{html.escape(wb.name)}{wb.year}年度{fmt.document}审核报告</h1>
 <p>工作簿：{html.escape(os.path.basename(wb.path))}。{summary_line(result)}。错误须改正后才能生成报告；警告请核实。
 “填列”是工作簿里填的数，“按明细重算”是本工具由明细加总得到的数；先改“最可能需要修改”的单元格，再重新审核。</p>
 <table><tr><th class='level'>级别</th><th>问题</th><th>说明</th><th>涉及单元格</th></tr>

@@ -52,7 +52,8 @@ def _crashed(workbook: Path, exc: BaseException) -> Outcome:
 
 def _peek(workbook: Path, spec: str) -> str | Outcome:
     try:
-        return report_name(*read_unit(str(workbook), load_format(spec)))
+        fmt = load_format(spec)
+        return report_name(*read_unit(str(workbook), fmt), fmt)
     except DiscloseError as exc:
         return Outcome(str(workbook), "无法读取", "", exc.message, exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - one workbook's crash must not end the batch

@@ -317,8 +317,9 @@ def edited_since_built(report: Path) -> bool:
     return found is None or found.group(1) != digest.hexdigest()
 
 
-def write_docx(context: dict, target: Path, template: Path) -> None:
-    """Render ``template`` with ``context`` into ``target``, atomically and reproducibly.
+def write_docx(context: dict, target: Path, template: Path, title: str) -> None:
+    """Render ``template`` with ``context`` into ``target``, atomically and reproducibly; ``title``
+    is the document's (its properties), e.g. 某单位2022年度单位决算公开.
 
     Strictly: a tag of the template that the context lacks raises :class:`TemplateMismatch`
     naming it (a restyled or edited template must never print a blank where a figure was)."""
@@ -332,7 +333,7 @@ def write_docx(context: dict, target: Path, template: Path) -> None:
     unit = context["unit"]
     props = document.core_properties
     # Core properties hold at most 255 characters (python-docx refuses more); the page says it all.
-    props.title = f"{unit['name']}{unit['year']}年度单位决算公开"[-255:]
+    props.title = title[-255:]
     props.author = props.last_modified_by = unit["name"][:255]
     # Dated by the report's year, not the clock: the same workbook gives the same file.
     props.created = props.modified = datetime(unit["year"], 12, 31)

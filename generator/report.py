@@ -22,9 +22,10 @@ from .render import edited_since_built, headings, write_docx
 DRAFT = "（草稿）"
 
 
-def report_name(unit: str, year: int) -> str:
-    """``{单位名称}{年度}年度单位决算公开.docx``, made a safe file name (see :func:`safe_stem`)."""
-    return safe_stem(unit, tail=f"{year}年度单位决算公开") + ".docx"
+def report_name(unit: str, year: int, fmt) -> str:
+    """``{单位名称}{年度}年度{fmt.document}.docx`` (单位决算公开), made a safe file name (see
+    :func:`safe_stem`)."""
+    return safe_stem(unit, tail=f"{year}年度{fmt.document}") + ".docx"
 
 
 @dataclass
@@ -71,7 +72,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     sweep(outdir)
     wb = read_workbook(workbook, fmt)
     result = audit(wb, fmt)
-    stem = (name or report_name(wb.name, wb.year))[: -len(".docx")]
+    stem = (name or report_name(wb.name, wb.year, fmt))[: -len(".docx")]
     audit_path = outdir / f"{stem}审核报告.html"
     blocking = result.errors + (result.warnings if strict else [])
     with Outputs() as outputs:
@@ -89,7 +90,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             raise
         built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
         docx = outputs.path(target, "报告")
-        write_docx(context, docx, fmt.template)
+        write_docx(context, docx, fmt.template, f"{wb.name}{wb.year}年度{fmt.document}")
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None
         if pdf:
@@ -97,7 +98,8 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         if pdf and (soffice := libreoffice.find_soffice()) is not None:
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
-            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template)
+            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template,
+                               f"{wb.name}{wb.year}年度{fmt.document}")
             pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
             built.pdf = pdf_path
         elif pdf:
@@ -130,7 +132,7 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
 
 
 def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime,
-                       template: Path) -> None:
+                       template: Path, title: str) -> None:
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
     from . import pdf as libreoffice
@@ -140,5 +142,5 @@ def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, 
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                       for (level, _, entry), page in zip(entries, pages)]
-    write_docx(context, docx, template)
+    write_docx(context, docx, template, title)
     libreoffice.convert(soffice, docx, pdf_path, dated)

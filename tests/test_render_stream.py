@@ -26,7 +26,7 @@ def context():
 
 
 def _document_xml(context, path) -> bytes:
-    render.write_docx(context, path, load_format().template)
+    render.write_docx(context, path, load_format().template, "报告")
     with zipfile.ZipFile(path) as archive:
         return archive.read("word/document.xml")
 

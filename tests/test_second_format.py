@@ -171,3 +171,25 @@ def test_its_template_and_its_context_name_the_same_things(lite):
     tags = template_tags(fmt.template)
     assert set(tags) == set(context)
     assert tags["narrative"] == set(context["narrative"]) == {s.key for s in fmt.sections}
+
+
+def test_a_copy_of_the_shanxi_folder_is_a_format_as_it_stands(runner, tmp_path):
+    """docs/formats.md's way to a new province: copy the folder, then edit. Unedited, the copy
+    builds the same report, byte for byte."""
+    import shutil
+
+    copy = tmp_path / "新省份"
+    shutil.copytree(ROOT / "generator" / "formats" / "shanxi", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for spec, out in ((str(copy), "copy"), ("shanxi", "shipped")):
+        assert runner.invoke(main, ["build", str(JINCHENG), "-o", str(tmp_path / out), "--spec", spec]).exit_code == 0
+    built = [next((tmp_path / out).glob("*.docx")).read_bytes() for out in ("copy", "shipped")]
+    assert built[0] == built[1]
+
+
+def test_a_format_folder_that_does_not_load_is_one_chinese_line(runner, tmp_path):
+    broken = tmp_path / "坏格式"
+    broken.mkdir()
+    (broken / "format.py").write_text("from . import 没有的模块\n", encoding="utf-8")
+    result = runner.invoke(main, ["check", str(JINCHENG), "--spec", str(broken)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"错误：报告格式文件夹 {broken} 无法载入（ImportError") and "format.py" in result.output

@@ -97,7 +97,7 @@ def test_rendering_without_a_key_names_its_tag(context, tmp_path, change, tag):
     smaller = {**context}
     change(smaller)
     with pytest.raises(TemplateMismatch) as raised:
-        render.write_docx(smaller, tmp_path / "report.docx", TEMPLATE)
+        render.write_docx(smaller, tmp_path / "report.docx", TEMPLATE, "报告")
     assert raised.value.message == f"报告模板 report.docx 中的标签“{tag}”没有数据{SOLUTION}"
     assert not list(tmp_path.iterdir())
 
@@ -105,14 +105,14 @@ def test_rendering_without_a_key_names_its_tag(context, tmp_path, change, tag):
 def test_a_tag_the_context_lacks_in_a_copy_of_the_template_is_named(context, tmp_path):
     copy = _with_paragraphs(tmp_path, "见{{ unit.name }}的{{ unit.code }}")
     with pytest.raises(TemplateMismatch) as raised:
-        render.write_docx(context, tmp_path / "out.docx", copy)
+        render.write_docx(context, tmp_path / "out.docx", copy, "报告")
     assert raised.value.message == f"报告模板 report.docx 中的标签“unit.code”没有数据{SOLUTION}"
 
 
 def test_a_malformed_tag_is_one_chinese_line_quoting_it(context, tmp_path):
     copy = _with_paragraphs(tmp_path, "合计 {{ unit.name }")
     with pytest.raises(TemplateMismatch) as raised:
-        render.write_docx(context, tmp_path / "out.docx", copy)
+        render.write_docx(context, tmp_path / "out.docx", copy, "报告")
     assert raised.value.message == ("报告模板 report.docx 中有标签写错了（在“合计 {{ unit.name }”处）："
                                     "请改正这个标签，或换回原模板")
 
@@ -147,7 +147,7 @@ def test_a_restyle_in_the_template_is_what_the_report_carries(context, tmp_path)
     document.styles["Heading 1"].font.name = "Restyled Serif"
     document.save(str(copy))
     built = tmp_path / "report.docx"
-    render.write_docx(context, built, copy)
+    render.write_docx(context, built, copy, "报告")
     with zipfile.ZipFile(built) as archive:
         styles = archive.read("word/styles.xml")
     normal, heading = _style(styles, "Normal"), _style(styles, "Heading1")

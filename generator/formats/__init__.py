@@ -9,9 +9,11 @@ folder can be given by its path (docs/formats.md).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import sys
+import types
 from functools import lru_cache
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +34,7 @@ class Format:
 
     name: str
     title: str  # as a clerk knows it: 山西省单位决算公开
+    document: str  # what a unit's report is called after its name and 年度: 单位决算公开
     templates: Path
     tables: tuple[Table, ...]
     sheets: Sheets
@@ -87,16 +90,25 @@ class Format:
 
 @lru_cache(maxsize=None)
 def load_format(name_or_folder: str | Path = DEFAULT) -> Format:
-    """The format called ``name_or_folder`` among the shipped ones, or the one in that folder."""
+    """The format called ``name_or_folder`` among the shipped ones, or the one in that folder.
+
+    A folder is loaded as a package of its own, so its modules import each other relatively
+    (``from . import tables``) wherever it lies: a copy of ``generator/formats/shanxi/`` is a
+    format as it stands."""
     text = str(name_or_folder)
     if text.isidentifier() and (_HERE / text / "format.py").is_file():
         return importlib.import_module(f"{__name__}.{text}.format").FORMAT
-    folder = Path(text)
-    module_file = folder / "format.py"
-    if not module_file.is_file():
+    folder = Path(text).resolve()
+    if not (folder / "format.py").is_file():
         shipped = "、".join(sorted(p.name for p in _HERE.iterdir() if (p / "format.py").is_file()))
         raise FormatError(f"找不到报告格式“{text}”：可用的格式有 {shipped}，或给出含 format.py 的格式文件夹")
-    spec = importlib.util.spec_from_file_location(f"disclose_format_{folder.resolve().name}", module_file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.FORMAT
+    package = f"disclose_format_{hashlib.sha256(str(folder).encode('utf-8')).hexdigest()[:12]}"
+    module = types.ModuleType(package)
+    module.__path__ = [str(folder)]
+    sys.modules[package] = module
+    try:
+        return importlib.import_module(f"{package}.format").FORMAT
+    except (ImportError, SyntaxError, AttributeError, ValueError) as exc:
+        # A maintainer's folder, not a clerk's workbook: still one line, with what Python said.
+        raise FormatError(f"报告格式文件夹 {folder} 无法载入（{type(exc).__name__}：{exc}）："
+                          "请检查其中的 format.py") from exc

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ...recompute import Figures, total
+from generator.recompute import Figures, total
 from .narrative import running_costs
 from .tables import T05, T07
 

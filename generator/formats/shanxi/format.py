@@ -3,14 +3,16 @@ one 项目支出绩效自评表 per project. Its templates are in templates/shan
 
 from __future__ import annotations
 
-from ...files import TEMPLATES
-from ...spec import Section
+from generator.files import TEMPLATES
+from generator.formats import Format
+from generator.spec import Section
+
 from . import carryover, narrative, rules, sheets, tables
-from .. import Format
 
 FORMAT = Format(
     name="shanxi",
     title="山西省单位决算公开",
+    document="单位决算公开",
     templates=TEMPLATES / "shanxi",
     tables=tables.TABLES,
     sheets=sheets.SHEETS,

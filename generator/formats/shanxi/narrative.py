@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ...money import ZERO, chinese_number, wan_to_yuan
-from ...narrative import Change, Facts, Inputs, clause, share
-from ...projects import ProjectFigures
-from ...recompute import Figures, class_totals, total
+from generator.money import ZERO, chinese_number, wan_to_yuan
+from generator.narrative import Change, Facts, Inputs, clause, share
+from generator.projects import ProjectFigures
+from generator.recompute import Figures, class_totals, total
 from .tables import EXPENSE_CLASSES, T03, T05, T06, T07, T08, T09, T10
 
 _APPROPRIATION_ROWS = ("一、一般公共预算财政拨款收入", "二、政府性基金预算财政拨款收入", "三、国有资本经营预算财政拨款收入")

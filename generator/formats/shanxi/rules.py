@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ...audit import Context, equal
-from ...findings import ERROR, WARNING, Finding, mismatch
-from ...model import MISSING
-from ...money import ZERO, wan_to_yuan
-from ...projects import ProjectFigures
-from ...recompute import total
-from ...spec import Rule
+from generator.audit import Context, equal
+from generator.findings import ERROR, WARNING, Finding, mismatch
+from generator.model import MISSING
+from generator.money import ZERO, wan_to_yuan
+from generator.projects import ProjectFigures
+from generator.recompute import total
+from generator.spec import Rule
 from .tables import T01, T04, T05, T06, T07, T10
 
 # The identities of tables.py, by the rule names they declare.

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ...spec import Sheets
+from generator.spec import Sheets
 
 _INPUTS = (
     ("一、收入支出决算总体情况", (

@@ -5,8 +5,8 @@ declaration alone; a new row, column or identity is an edit here (docs/formats.m
 
 from __future__ import annotations
 
-from ...money import chinese_number
-from ...spec import (
+from generator.money import chinese_number
+from generator.spec import (
     ClassOf,
     EconomicTable,
     EconomicTotal,

@@ -55,6 +55,7 @@ _PRIOR = (("上年收入总计", "一、收入支出决算总体情况"), ("上�
 FORMAT = Format(
     name="lite",
     title="测试用的第二种格式",
+    document="单位决算公开",
     templates=Path(__file__).resolve().parent,
     tables=TABLES,
     sheets=sheets.SHEETS,
