@@ -7,7 +7,7 @@ them) and its cross-table checks. :func:`audit` runs them all; nothing stops at 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal

@@ -49,7 +49,7 @@ class FunctionRow:
 
 
 @dataclass(frozen=True)
-class FunctionTable:
+class FunctionRows:
     key: str  # "02", "03", …
     rows: tuple[FunctionRow, ...]
     total: tuple[Stated, ...] | None  # the 合计 row as typed
@@ -152,7 +152,7 @@ class Workbook:
     unit: dict[str, Text]
     duties: list[str]
     organization: list[str]
-    tables: dict[str, Lines | FunctionTable | EconomicRows | GroupedRow]  # by the format's key, "01"…
+    tables: dict[str, Lines | FunctionRows | EconomicRows | GroupedRow]  # by the format's key, "01"…
     inputs: dict[str, Stated | Text] = field(default_factory=dict)
     class_budget: list[ClassBudget] = field(default_factory=list)
     summaries: list[ProjectSummary] = field(default_factory=list)

@@ -19,7 +19,7 @@ from .model import (
     ClassBudget,
     EconomicRows,
     FunctionRow,
-    FunctionTable,
+    FunctionRows,
     FundRow,
     GroupedRow,
     Indicator,
@@ -388,7 +388,7 @@ def _code(grid: Grid, row: int, col: int) -> str:
     return code
 
 
-def _function_table(grid: Grid, table: spec.FunctionTable) -> FunctionTable:
+def _function_table(grid: Grid, table: spec.FunctionTable) -> FunctionRows:
     width = len(table.columns)
     col_row, columns = _column_row(grid)
     missing = [n for n in range(1, width + 1) if n not in columns]
@@ -420,7 +420,7 @@ def _function_table(grid: Grid, table: spec.FunctionTable) -> FunctionTable:
         parent = spec.function_parent(row.code)
         if parent and parent not in seen:
             raise WorkbookError(f"{row.ref}：科目 {row.code} 的上级科目 {parent} 不在表中")
-    return FunctionTable(table.key, tuple(rows), total)
+    return FunctionRows(table.key, tuple(rows), total)
 
 
 def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:

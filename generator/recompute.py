@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from . import spec
 from .findings import ERROR, Finding, mismatch
-from .model import MISSING, EconomicRows, FunctionTable, GroupedRow, Lines, Stated, Workbook
+from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook
 from .money import fmt_money
 
 ZERO = Decimal(0)
@@ -101,7 +101,8 @@ def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decim
         findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
 
 
-def _function_table(declared: spec.FunctionTable, table: FunctionTable, figures, findings: _Log) -> list[Line]:
+def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, findings: _Log, wb,
+                    fmt) -> list[Line]:
     columns = declared.columns
     sheet = declared.name
     identities = [(declared.column(s.target), tuple(map(declared.column, s.plus)), tuple(map(declared.column, s.minus)))
@@ -158,7 +159,7 @@ def _source(source: spec.Source, wb: Workbook, figures: dict, fmt) -> tuple[Deci
         return figures[source.table][source.row], wb[source.table].get(source.row).ref
     declared = fmt.table(source.table)
     column = declared.column(source.column)
-    stated: FunctionTable = wb[source.table]
+    stated: FunctionRows = wb[source.table]
     if isinstance(source, spec.TotalOf):
         value = total(figures[source.table], len(declared.columns))[column]
         return value, stated.total[column].ref if stated.total else ""
@@ -275,11 +276,8 @@ def _grouped_row(declared: spec.RowTable, stated: GroupedRow, figures, findings:
     return result
 
 
-def _function(declared, stated, figures, findings, wb, fmt):
-    return _function_table(declared, stated, figures, findings)
-
-
-_KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function, spec.EconomicTable: _economic_table,
+# Each kind recomputed with (declaration, typed table, the figures so far, findings, workbook, format).
+_KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec.EconomicTable: _economic_table,
           spec.RowTable: _grouped_row}
 
 

@@ -179,8 +179,7 @@ def _line_table(s: _Sheet, table: spec.LineTable, data: Source, name: str, year:
         _widths(s, (44, 8, *[18] * widths[0]))
     s.heading(table, name, year, total_width)
     if two:
-        s.put(*[h for side, w in zip(table.sides, widths) for h in (side.heading, "", *[""] * w)][:1 + 2 + widths[0] + 1],
-              bold=True)
+        s.put(table.sides[0].heading, *[""] * (1 + widths[0]), table.sides[1].heading, bold=True)
         s.put(*[h for side in table.sides for h in ("项目", "行次", *side.columns)], bold=True)
         numbers = iter(range(1, sum(widths) + 1))
         s.put(*[h for w in widths for h in ("栏次", "", *[next(numbers) for _ in range(w)])])
