@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from generator.money import ZERO, chinese_number, wan_to_yuan
+from generator.money import ZERO, wan_to_yuan
 from generator.narrative import Change, Facts, Inputs, clause, share
 from generator.projects import ProjectFigures
 from generator.recompute import Figures, class_totals, total
-from .tables import EXPENSE_CLASSES, T03, T05, T06, T07, T08, T09, T10
+from .tables import EXPENSE_CLASSES, T01, T03, T05, T06, T07, T08, T09, T10
 
 _APPROPRIATION_ROWS = ("一、一般公共预算财政拨款收入", "二、政府性基金预算财政拨款收入", "三、国有资本经营预算财政拨款收入")
 
@@ -36,10 +36,10 @@ def _s1(f: Facts) -> dict:
 
 def _s2(f: Facts) -> dict:
     t01 = f.fig["01"]
+    # 财政拨款 together, then each income 01 takes from 02, named by its 02 column.
     incomes = [
         ("财政拨款收入", sum((t01[name] for name in _APPROPRIATION_ROWS), ZERO)),
-        *((kind, t01[f"{chinese_number(n)}、{kind}"])
-          for n, kind in enumerate(("上级补助收入", "事业收入", "经营收入", "附属单位上缴收入", "其他收入"), start=4)),
+        *((row.sources[0].column, t01[row.key]) for row in T01.side_rows(0) if row.sources),
     ]
     income_total = t01["本年收入合计"]
     return {"total": income_total, "items": [(n, v, share(v, income_total)) for n, v in incomes]}
