@@ -17,7 +17,7 @@ from .findings import Finding, by_cause
 from .model import Workbook
 from .money import fmt_money
 
-_SHOWN_CELLS = 6  # a total's 27 parts help no one: the first few and the count
+_SHOWN_CELLS = 6  # a total's dozens of parts help no one: the first few and the count
 
 
 def _format(fmt):

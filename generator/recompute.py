@@ -203,7 +203,8 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
             _check(findings, side.total.rule, what(row, target), typed[target], row_values[target],
                    [typed[c].ref for c in parts])
         values[row.line] = row_values
-    # Sum rows, each once the rows it adds are known (04's 28 adds 29–31, below it).
+    # Sum rows, each once the rows it adds are known (a total may stand above its parts, as 04's
+    # 年初财政拨款结转和结余 does).
     pending = [row for row in declared.rows if row.sum]
     while pending:
         ready = [row for row in pending if all(p in values or not declared.at(p).sum for p in row.parts)]
