@@ -97,8 +97,7 @@ td,th{{border:1px solid #444;padding:4px 6px;vertical-align:top;font-size:10.5pt
 {body}
 </table>
 <h2>本次审核的内容</h2>
-<p>另有：各表的合计、小计与明细重算一致（合计等于各类之和，类等于各款之和，款等于各项之和，同一行各栏相符），
-自评表的结（转）余、执行率、得分、总分、等级。</p>
+<p>下列每一条都已逐一核对（合计、小计都由明细重新加总后比较）：</p>
 <ul>{rules}</ul>
 </body></html>
 """
