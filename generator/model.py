@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .errors import undeclared
 from .spec import LineTable
 
 
@@ -161,7 +162,10 @@ class Workbook:
     year_cells: list[Text] = field(default_factory=list)  # each table's and 自评表's stated 年度
 
     def __getitem__(self, key: str):
-        return self.tables[key]
+        try:
+            return self.tables[key]
+        except KeyError:
+            raise undeclared(key) from None
 
     @property
     def name(self) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import spec
+from .errors import undeclared
 from .findings import ERROR, Finding, mismatch
 from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook
 from .money import fmt_money
@@ -81,7 +82,10 @@ class Figures:
     total_refs: set[str] = field(default_factory=set)  # stated totals, replaced by recomputation
 
     def __getitem__(self, key: str):
-        return self.tables[key]
+        try:
+            return self.tables[key]
+        except KeyError:
+            raise undeclared(key) from None
 
 
 class _Log(list):

@@ -34,6 +34,7 @@ class Rule:
     check: Callable | None = None
     severity: str = ERROR
     is_sum: bool = False
+    reads: tuple[str, ...] = ()  # the tables its check reads, by key: a format must declare them
 
 
 @dataclass(frozen=True)

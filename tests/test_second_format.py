@@ -193,3 +193,28 @@ def test_a_format_folder_that_does_not_load_is_one_chinese_line(runner, tmp_path
     result = runner.invoke(main, ["check", str(JINCHENG), "--spec", str(broken)])
     assert result.exit_code == 2
     assert result.output.startswith(f"错误：报告格式文件夹 {broken} 无法载入（ImportError") and "format.py" in result.output
+
+
+def test_a_format_without_a_table_its_parts_read_is_said_plainly(runner, tmp_path):
+    """A copy of Shanxi's format with 公开10表 taken out of its tables: its checks say they read
+    it (on loading), and a 情况说明 part that reads it says so (one line, exit 2), not a crash."""
+    import shutil
+
+    copy = tmp_path / "无10表"
+    shutil.copytree(ROOT / "generator" / "formats" / "shanxi", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    tables = copy / "tables.py"
+    tables.write_text(tables.read_text("utf-8").replace("T08, T09, T10)", "T08, T09)"), "utf-8")
+    result = runner.invoke(main, ["check", str(JINCHENG), "--spec", str(copy)])
+    assert result.exit_code == 2
+    assert "reads table 10, which the format does not declare" in result.output
+    assert "10机关运行经费=06公用经费基本" in result.output and "Traceback" not in result.output
+    # The checks go, its 情况说明 sections stay (a fresh copy: Python keeps what it once imported).
+    second = tmp_path / "无10表的检查"
+    shutil.copytree(copy, second)
+    rules = second / "rules.py"
+    rules.write_text(rules.read_text("utf-8") + "\nCHECKS = tuple(r for r in CHECKS if '10' not in r.reads)\n", "utf-8")
+    result = runner.invoke(main, ["build", str(JINCHENG), "-o", str(tmp_path / "out"), "--spec", str(second)])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith("报告格式用到了表“10”，但格式中没有声明这张表：请在格式的 tables.py 中声明它，"
+                                          "或去掉用到它的规则和情况说明部分")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.docx"))

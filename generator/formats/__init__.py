@@ -56,7 +56,9 @@ class Format:
         doubled = {n for n in names if names.count(n) > 1}
         undeclared = {n for t in self.tables for n in table_rules(t)} - set(names)
         uncomputed = {s.part for s in self.sections} - set(self.figures)
-        wrong = problems(self.tables)
+        keys = {t.key for t in self.tables}
+        wrong = problems(self.tables) + [f"rule {r.name} reads table {k}, which the format does not declare"
+                                         for r in self.checks for k in r.reads if k not in keys]
         if doubled or undeclared or uncomputed or wrong:
             # A maintainer's mistake in the declaration: said in full, on loading, not at a clerk's build.
             raise ValueError(f"format {self.name}: rules declared twice {sorted(doubled)}, "
