@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from . import spec
 from .findings import ERROR, WARNING, Finding, mismatch
+from .formats import chosen
 from .model import Lines, Stated, Text, Workbook
 from .money import fmt_money, fmt_plain, wan_to_yuan
 from .projects import ProjectFigures, project_figures
@@ -193,7 +194,7 @@ def function_rules(table: spec.FunctionTable) -> tuple[Rule, ...]:
     if not table.identities:
         return ()
     relation = "；".join(f"{s.target} = {' + '.join(s.plus)}{''.join(' − ' + m for m in s.minus)}" for s in table.identities)
-    return (Rule(f"{table.name}行内关系", "同一行的各栏对不上", f"{table.name} 每行 {relation}", is_sum=True),)
+    return (Rule(table.row_rule, "同一行的各栏对不上", f"{table.name} 每行 {relation}", is_sum=True),)
 
 
 @dataclass
@@ -214,9 +215,7 @@ class AuditResult:
 def audit(wb: Workbook, fmt=None) -> AuditResult:
     """Recompute the workbook as ``fmt`` (the default format when None) declares it and run every
     rule of ``fmt``; returns the figures and all findings."""
-    from .formats import load_format
-
-    fmt = fmt or load_format()
+    fmt = chosen(fmt)
     fig = recompute(wb, fmt)
     findings = list(fig.findings)
     projects = []

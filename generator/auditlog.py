@@ -14,21 +14,16 @@ from pathlib import Path
 from .audit import AuditResult
 from .files import write_atomically
 from .findings import Finding, by_cause
+from .formats import chosen
 from .model import Workbook
 from .money import fmt_money
 
 _SHOWN_CELLS = 6  # a total's dozens of parts help no one: the first few and the count
 
 
-def _format(fmt):
-    from .formats import load_format
-
-    return fmt or load_format()
-
-
 def title(rule: str, fmt=None) -> str:
     """The clerk's name of ``rule`` (as the format, the default one when None, declares it)."""
-    declared = _format(fmt).rule(rule)
+    declared = chosen(fmt).rule(rule)
     return declared.title if declared else rule
 
 
@@ -48,7 +43,7 @@ class Section:
 
 def sections(findings: list[Finding], fmt=None) -> list[Section]:
     """Groups one cell explains first, each under that cell, then the others by sheet."""
-    fmt = _format(fmt)
+    fmt = chosen(fmt)
     caused, alone = [], {}
     for group in by_cause(findings):
         if group.cause is not None:
@@ -75,7 +70,7 @@ def summary_line(result: AuditResult) -> str:
 
 
 def write_audit_report(result: AuditResult, wb: Workbook, target: Path, fmt=None) -> Path:
-    fmt = _format(fmt)
+    fmt = chosen(fmt)
     rows = []
     for section in sections(result.findings, fmt):
         rows.append(f"<tr><th colspan='4'>{html.escape(section.heading)}</th></tr>")

@@ -11,6 +11,7 @@ import click
 
 from .clickzh import Count, ExistingPath, Group, debug_option
 from .errors import AuditFailed, DiscloseError, OutputError
+from .formats import DEFAULT, load_format
 
 # Each command imports what it needs inside itself (reader and audit; the report renderer; the
 # batch's process pool; openpyxl for init): --version and --help start with click alone, and
@@ -43,7 +44,7 @@ def _print_findings(findings, fmt) -> None:
 
 
 WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
-SPEC = click.option("--spec", default="shanxi", metavar="格式",
+SPEC = click.option("--spec", default=DEFAULT, metavar="格式",
                     help="报告格式：内置格式的名称（默认 shanxi，即山西省单位决算公开），或格式文件夹的路径。")
 
 
@@ -68,7 +69,6 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
         disclose build sample_inputs/jincheng-2022.xlsx -o output
         disclose build 各单位/ -j 4
     """
-    from .formats import load_format
 
     load_format(spec)  # a wrong --spec is said once, before any workbook
     options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite, "spec": spec}
@@ -94,7 +94,6 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     from .auditlog import summary_line
-    from .formats import load_format
     from .report import build as build_report
 
     fmt = load_format(options["spec"])
@@ -154,7 +153,6 @@ def init(path: Path | None, last_year: Path | None, spec: str) -> None:
         disclose init --from 本单位2022.xlsx
     """
     from .carryover import next_year_source
-    from .formats import load_format
     from .reader import read_workbook
     from .recompute import recompute
     from .template_workbook import write_new_workbook
@@ -188,7 +186,6 @@ def check(workbook: Path, fmt: str, spec: str) -> None:
     """
     from .audit import audit
     from .auditlog import sections, summary_line, title
-    from .formats import load_format
     from .reader import read_workbook
 
     report_format = load_format(spec)

@@ -19,11 +19,12 @@ from jinja2 import (
 from . import spec
 from .auditlog import cells_text, sections
 from .findings import Finding
+from .formats import chosen
 from .model import Workbook
 from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
 from .narrative import narrative_figures
 from .projects import ProjectFigures
-from .recompute import EconomicFigures, Figures, Line, LineFigures
+from .recompute import EconomicFigures, Figures, FunctionLines, LineFigures
 from .render import cache_dir  # the compiled narrative is cached beside the compiled template
 
 _END = "。！？；：”」）)"
@@ -50,14 +51,14 @@ def narrative_env(templates: Path) -> Environment:
 def render_narrative(fmt, context: dict) -> dict[str, list[str]]:
     """Each 情况说明 section of ``fmt`` as its list of paragraphs, from the section's figures."""
     module = narrative_env(fmt.templates).get_template("narrative.j2").make_module()
-    sections = {}
+    paragraphs = {}
     for section in fmt.sections:
         text = str(getattr(module, section.key)(context[section.part], context))
-        sections[section.key] = [line.strip() for line in text.splitlines() if line.strip()]
-    return sections
+        paragraphs[section.key] = [line.strip() for line in text.splitlines() if line.strip()]
+    return paragraphs
 
 
-def _function_table(declared: spec.FunctionTable, lines: list[Line]) -> dict:
+def _function_table(declared: spec.FunctionTable, lines: FunctionLines) -> dict:
     """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计, which
     it then prints empty."""
     if not lines:
@@ -79,11 +80,13 @@ def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
     行次, figure — a list where the side has several columns). One side: its rows in order,
     ``{kind, label, line, value, v}``, each part heading (kind ``part``) and column header
     (``head``) before its first row."""
-    def shown(row: spec.Row):
+    def cells(row: spec.Row) -> list[str]:
         values = fig.values.get(row.line)
         width = len(declared.sides[row.side].columns)
-        cells = [_line_value(row, None if values is None else values[c]) for c in range(width)]
-        return cells[0] if width == 1 else cells
+        return [_line_value(row, None if values is None else values[c]) for c in range(width)]
+
+    def shown(row: spec.Row):
+        return cells(row)[0] if len(declared.sides[row.side].columns) == 1 else cells(row)
 
     if len(declared.sides) == 2:
         left, right = declared.side_rows(0), declared.side_rows(1)
@@ -98,9 +101,8 @@ def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
         if row.head:
             label, line, *heads = row.head
             rows.append({"kind": "head", "label": label, "line": line, "value": heads[0], "v": heads})
-        values = fig.values.get(row.line)
-        cells = [_line_value(row, None if values is None else v) for v in values or (None,)]
-        rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": cells[0], "v": cells})
+        printed = cells(row)
+        rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": printed[0], "v": printed})
     return rows
 
 
@@ -177,9 +179,7 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
     """The docx template's context; every figure already formatted for its place. Each table
     is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``fmt``: the default
     format when None."""
-    from .formats import load_format
-
-    fmt = fmt or load_format()
+    fmt = chosen(fmt)
     return {
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},

@@ -15,16 +15,6 @@ class WorkbookError(DiscloseError):
     """The workbook cannot be read: wrong file, missing sheet or label, bad cell."""
 
 
-class FormatError(DiscloseError):
-    """The report format asked for is not there (a wrong --spec name or folder)."""
-
-
-def undeclared(key: str) -> FormatError:
-    """A rule or a 情况说明 computation of the format reads a table the format does not declare."""
-    return FormatError(f"报告格式用到了表“{key}”，但格式中没有声明这张表：请在格式的 tables.py 中声明它，"
-                       "或去掉用到它的规则和情况说明部分")
-
-
 class CellError(WorkbookError):
     """One cell holds something other than what its label asks for."""
 
@@ -34,6 +24,17 @@ class CellError(WorkbookError):
             shown = shown[:30] + "…"
         super().__init__(f"{ref}：应为{expected}，实际为“{shown}”")
         self.ref = ref
+
+
+class FormatError(DiscloseError):
+    """The report format cannot be used: a wrong --spec name or folder, a folder that does not load,
+    or a format whose parts read a table it does not declare."""
+
+
+def undeclared(key: str) -> FormatError:
+    """A rule or a 情况说明 computation of the format reads a table the format does not declare."""
+    return FormatError(f"报告格式用到了表“{key}”，但格式中没有声明这张表：请在格式的 tables.py 中声明它，"
+                       "或去掉用到它的规则和情况说明部分")
 
 
 class AuditFailed(DiscloseError):

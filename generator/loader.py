@@ -222,19 +222,23 @@ def _xlsx_sheet(xml: bytes, title: str, extent: _Extent) -> set[str]:
             if _FORMULA.search(body) and not _SAVED_VALUE.search(body)}
 
 
-def _xlsx_sheet_members(path: str, archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title → its XML member, from workbook.xml and its relationships."""
+def _parsed(path: str, archive: zipfile.ZipFile, name: str):
+    """An XML member as an element tree (defusedxml, after :func:`_member`'s checks)."""
     from defusedxml.ElementTree import fromstring
 
-    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    xml = _member(path, archive, name)
     try:
-        book = fromstring(_member(path, archive, "xl/workbook.xml"))
-        rels = fromstring(_member(path, archive, "xl/_rels/workbook.xml.rels"))
-    except WorkbookError:
-        raise
+        return fromstring(xml)
     except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
         raise _unreadable(path, f"内容无法解析：{type(exc).__name__} {exc}") from None
+
+
+def _xlsx_sheet_members(path: str, archive: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title → its XML member, from workbook.xml and its relationships."""
+    ns_main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    ns_rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    book = _parsed(path, archive, "xl/workbook.xml")
+    rels = _parsed(path, archive, "xl/_rels/workbook.xml.rels")
     targets = {r.get("Id"): r.get("Target", "") for r in rels}
     members = {}
     for sheet in book.iter(f"{ns_main}sheet"):
@@ -244,20 +248,27 @@ def _xlsx_sheet_members(path: str, archive: zipfile.ZipFile) -> dict[str, str]:
     return members
 
 
-def _xlsx_facts(path: str, archive: zipfile.ZipFile, want: Callable[[str], bool] | None) -> dict[str, set[str]]:
+def _xlsx_facts(path: str, archive: zipfile.ZipFile,
+                want: Callable[[str], bool] | None) -> tuple[dict[str, set[str]], dict[str, dict[str, int]]]:
+    """Per sheet, its formulas without a saved result and its numbers formatted as a percentage
+    (see :class:`Sheet`), each sheet's XML read once."""
     members = _xlsx_sheet_members(path, archive)
     for name in archive.namelist():
         if name.endswith((".xml", ".rels")) and name not in members.values():
             _member(path, archive, name)  # shared strings, styles …: the DTD check only
+    styles = _percent_styles(path, archive)
     extent = _Extent(path)
-    uncached = {}
+    uncached, percent = {}, {}
     for title, member in members.items():
         if want is not None and not want(title):
             continue
         if member not in archive.namelist():
             continue  # a chart sheet or a broken link: the parser reports what it cannot read
-        uncached[title] = _xlsx_sheet(_member(path, archive, member), title, extent)
-    return uncached
+        xml = _member(path, archive, member)
+        uncached[title] = _xlsx_sheet(xml, title, extent)
+        if styles and any(int(n) in styles for n in set(_CELL_STYLE.findall(xml))):
+            percent[title] = _percent_cells(xml, styles)
+    return uncached, percent
 
 
 _BUILTIN_PERCENT = {9: 0, 10: 2}  # 0% and 0.00%
@@ -267,17 +278,10 @@ _CELL_TYPE = re.compile(rb'\bt="([a-z]+)"')
 
 def _percent_styles(path: str, archive: zipfile.ZipFile) -> dict[int, int]:
     """Cell style index → decimals, for the styles whose number format is a percentage."""
-    from defusedxml.ElementTree import fromstring
-
     if "xl/styles.xml" not in archive.namelist():
         return {}
     ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    try:
-        styles = fromstring(_member(path, archive, "xl/styles.xml"))
-    except WorkbookError:
-        raise
-    except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
-        raise _unreadable(path, f"内容无法解析：{type(exc).__name__} {exc}") from None
+    styles = _parsed(path, archive, "xl/styles.xml")
     formats = dict(_BUILTIN_PERCENT)
     for fmt in styles.iter(f"{ns}numFmt"):
         code = re.sub(r'"[^"]*"|\\.', "", fmt.get("formatCode", ""))
@@ -289,28 +293,18 @@ def _percent_styles(path: str, archive: zipfile.ZipFile) -> dict[int, int]:
             if int(xf.get("numFmtId", "0")) in formats}
 
 
-def _xlsx_percent(path: str, archive: zipfile.ZipFile, want: Callable[[str], bool] | None) -> dict[str, dict[str, int]]:
-    """Per sheet, the numbers formatted as a percentage (see :attr:`Sheet.percent`)."""
-    styles = _percent_styles(path, archive)
-    if not styles:
-        return {}
-    found: dict[str, dict[str, int]] = {}
-    for title, member in _xlsx_sheet_members(path, archive).items():
-        if (want is not None and not want(title)) or member not in archive.namelist():
-            continue
-        xml = archive.read(member)
-        if not any(int(n) in styles for n in set(_CELL_STYLE.findall(xml))):
-            continue
-        cells = found.setdefault(title, {})
-        for m in _ROW_TAG.finditer(xml):
-            attrs = m.group(2)
-            style = _CELL_STYLE.search(attrs or b"")
-            kind = _CELL_TYPE.search(attrs or b"")
-            at = _CELL_R.search(attrs or b"")
-            if style and at and int(style.group(1)) in styles and (kind is None or kind.group(1) == b"n") \
-                    and _SAVED_VALUE.search(m.group(4) or b""):
-                cells[at.group(1).decode() + at.group(2).decode()] = styles[int(style.group(1))]
-    return found
+def _percent_cells(xml: bytes, styles: dict[int, int]) -> dict[str, int]:
+    """A sheet's numbers formatted as a percentage: A1 reference → decimals shown."""
+    cells: dict[str, int] = {}
+    for m in _ROW_TAG.finditer(xml):
+        attrs = m.group(2)
+        style = _CELL_STYLE.search(attrs or b"")
+        kind = _CELL_TYPE.search(attrs or b"")
+        at = _CELL_R.search(attrs or b"")
+        if style and at and int(style.group(1)) in styles and (kind is None or kind.group(1) == b"n") \
+                and _SAVED_VALUE.search(m.group(4) or b""):
+            cells[at.group(1).decode() + at.group(2).decode()] = styles[int(style.group(1))]
+    return cells
 
 
 # ---- .ods: content.xml, with repeated rows and columns -------------------------------------
@@ -520,8 +514,7 @@ def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
     # The checks come before calamine opens the file: it parses all of an .ods or .xls at once.
     percent: dict[str, dict[str, int]] = {}
     if kind == "xlsx":
-        uncached = _xlsx_facts(path, container, want)
-        percent = _xlsx_percent(path, container, want)
+        uncached, percent = _xlsx_facts(path, container, want)
     elif kind == "ods":
         uncached = _ods_facts(path, container)
     else:

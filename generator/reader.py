@@ -32,7 +32,7 @@ from .model import (
 )
 from .money import chinese_number, parse_decimal
 from . import spec
-from .formats import load_format
+from .formats import chosen
 
 _SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
@@ -152,7 +152,7 @@ class Grid:
 def read_workbook(path: str, fmt=None) -> Workbook:
     """Read ``path`` into a :class:`Workbook` of the format ``fmt`` (see :mod:`generator.formats`;
     the default format when None); raises :class:`WorkbookError` with sheet!cell."""
-    fmt = fmt or load_format()
+    fmt = chosen(fmt)
     grids = _load(path, fmt)
     unreadable: list[CellError] = []
     for grid in grids.values():
@@ -207,7 +207,7 @@ def _year_cells(grids: list[Grid], rows: int, pattern: re.Pattern) -> list[Text]
 
 def read_unit(path: str, fmt=None) -> tuple[str, int]:
     """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
-    fmt = fmt or load_format()
+    fmt = chosen(fmt)
     grids = _grids(load(path, want=lambda title: norm(title) == norm("单位信息")), fmt)
     unit = _unit(_sheet(grids, "单位信息"), fmt.sheets)
     return unit["单位名称"].value, int(unit["年度"].value)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from . import spec
 from .errors import undeclared
 from .findings import ERROR, Finding, mismatch
+from .formats import chosen
 from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook
 from .money import fmt_money
 
@@ -37,14 +38,22 @@ class Line:
         return LEVELS.get(len(self.code), "合计")
 
 
-def class_totals(lines: list[Line], column: int) -> dict[str, Decimal]:
-    """A function table's 类 figures in one column, by code."""
-    return {line.code: line.values[column] for line in lines if line.level == "类"}
+class FunctionLines(list):
+    """A function table as printed: its 合计 line, then its 类, 款 and 项; no line at all when the
+    table has no data (it then prints 说明：本表无数据)."""
 
+    def __init__(self, lines: list[Line], width: int):
+        super().__init__(lines)
+        self.width = width
 
-def total(lines: list[Line], width: int) -> tuple[Decimal, ...]:
-    """A function table's 合计 row (zeros for a table without rows)."""
-    return lines[0].values if lines else (ZERO,) * width
+    @property
+    def total(self) -> tuple[Decimal, ...]:
+        """The 合计 line's figures (zeros for a table without data)."""
+        return self[0].values if self else (ZERO,) * self.width
+
+    def class_totals(self, column: int) -> dict[str, Decimal]:
+        """The 类 figures in one column, by code."""
+        return {line.code: line.values[column] for line in self if line.level == "类"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ class EconomicFigures:
 class Figures:
     """The report's tables as printed, every total recomputed, by the format's table key."""
 
-    tables: dict[str, LineFigures | list[Line] | EconomicFigures | dict[str, tuple[Decimal, ...]]]
+    tables: dict[str, LineFigures | FunctionLines | EconomicFigures | dict[str, tuple[Decimal, ...]]]
     findings: list[Finding] = field(default_factory=list)
     total_refs: set[str] = field(default_factory=set)  # stated totals, replaced by recomputation
 
@@ -105,12 +114,18 @@ def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decim
         findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
 
 
+def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list[Decimal]) -> tuple[int, ...]:
+    """values[target] = Σ plus − Σ minus (a :meth:`spec.Sum.positions`); the parts' places."""
+    target, plus, minus = positions
+    values[target] = sum((values[i] for i in plus), ZERO) - sum((values[i] for i in minus), ZERO)
+    return (*plus, *minus)
+
+
 def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, findings: _Log, wb,
-                    fmt) -> list[Line]:
+                    fmt) -> FunctionLines:
     columns = declared.columns
     sheet = declared.name
-    identities = [(declared.column(s.target), tuple(map(declared.column, s.plus)), tuple(map(declared.column, s.minus)))
-                  for s in declared.identities]
+    identities = [s.positions(columns) for s in declared.identities]
     derived = {target for target, _, _ in identities}
     children: dict[str, list] = {}
     for row in table.rows:
@@ -128,8 +143,8 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
             sums = [sum((value(k)[i] for k in kids), ZERO) for i in range(len(columns))]
         else:
             sums = [v.amount for v in row.values]
-        for target, plus, minus in identities:
-            sums[target] = sum((sums[i] for i in plus), ZERO) - sum((sums[i] for i in minus), ZERO)
+        for positions in identities:
+            _apply(positions, sums)
         computed[row.code] = tuple(sums)
         for i, stated in enumerate(row.values):
             if kids and i not in derived:
@@ -140,7 +155,7 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
                 target = next(t for t in identities if t[0] == i)
                 parts = [row.values[j].ref for j in (*target[1], *target[2])]
                 parts += [k.values[i].ref for k in kids or ()]  # the figures it also totals
-                _check(findings, f"{sheet}行内关系", f"{sheet} {row.code}{row.name}“{columns[i]}”",
+                _check(findings, declared.row_rule, f"{sheet} {row.code}{row.name}“{columns[i]}”",
                        stated, sums[i], parts)
         return computed[row.code]
 
@@ -153,21 +168,19 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
             _check(findings, "合计=Σ类", f"{sheet} 合计“{columns[i]}”", stated, total[i],
                    [r.values[i].ref for r in class_rows])
     if not lines and (table.total is None or not any(v.value for v in table.total)):
-        return []
-    return [Line("", "合计", total), *lines]
+        return FunctionLines([], len(columns))
+    return FunctionLines([Line("", "合计", total), *lines], len(columns))
 
 
 def _source(source: spec.Source, wb: Workbook, figures: dict, fmt) -> tuple[Decimal, str]:
     """The figure a row takes from another table, and the cell it is typed in there."""
     if isinstance(source, spec.LineOf):
         return figures[source.table][source.row], wb[source.table].get(source.row).ref
-    declared = fmt.table(source.table)
-    column = declared.column(source.column)
+    column = fmt.table(source.table).column(source.column)
     stated: FunctionRows = wb[source.table]
     if isinstance(source, spec.TotalOf):
-        value = total(figures[source.table], len(declared.columns))[column]
-        return value, stated.total[column].ref if stated.total else ""
-    value = class_totals(figures[source.table], column).get(source.code, ZERO)
+        return figures[source.table].total[column], stated.total[column].ref if stated.total else ""
+    value = figures[source.table].class_totals(column).get(source.code, ZERO)
     ref = next((r.values[column].ref for r in stated.rows if r.code == source.code), "")
     return value, ref
 
@@ -201,9 +214,9 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
             row_values[column], ref = _source(source, wb, figures, fmt)
             _check(findings, source.rule, what(row, column), typed[column], row_values[column], [ref])
         if side.total is not None:
-            target = side.columns.index(side.total.target)
-            parts = [side.columns.index(c) for c in side.total.plus]
-            row_values[target] = sum((row_values[c] for c in parts), ZERO)
+            positions = side.total.positions(side.columns)
+            parts = _apply(positions, row_values)
+            target = positions[0]
             _check(findings, side.total.rule, what(row, target), typed[target], row_values[target],
                    [typed[c].ref for c in parts])
         values[row.line] = row_values
@@ -271,12 +284,11 @@ def _grouped_row(declared: spec.RowTable, stated: GroupedRow, figures, findings:
         typed = stated.groups[group]
         v = [s.amount for s in typed]
         for identity in declared.identities:
-            target = declared.column(identity.target)
-            plus = [declared.column(c) for c in identity.plus]
-            minus = [declared.column(c) for c in identity.minus]
-            v[target] = sum((v[c] for c in plus), ZERO) - sum((v[c] for c in minus), ZERO)
+            positions = identity.positions(declared.columns)
+            parts = _apply(positions, v)
+            target = positions[0]
             _check(findings, identity.rule, f"{declared.name} {group}“{identity.target}”", typed[target], v[target],
-                   [typed[c].ref for c in (*plus, *minus)])
+                   [typed[c].ref for c in parts])
         result[group] = tuple(v)
     return result
 
@@ -287,15 +299,10 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
 
 
 def recompute(wb: Workbook, fmt=None) -> Figures:
-    """Every table of ``fmt`` (the default format when None) recomputed: the function tables first
-    (the others take their 合计 and 类 figures), then the others in declared order (a source names
-    an earlier one)."""
-    from .formats import load_format
-
-    fmt = fmt or load_format()
+    """Every table of ``fmt`` (the default format when None) recomputed, in :func:`spec.in_order`."""
+    fmt = chosen(fmt)
     findings = _Log()
     figures: dict = {}
-    ordered = sorted(fmt.tables, key=lambda t: not isinstance(t, spec.FunctionTable))
-    for declared in ordered:
+    for declared in spec.in_order(fmt.tables):
         figures[declared.key] = _KINDS[type(declared)](declared, wb[declared.key], figures, findings, wb, fmt)
     return Figures({t.key: figures[t.key] for t in fmt.tables}, list(findings), findings.totals)

@@ -1,6 +1,6 @@
 """The .docx mechanics: docxtpl, WordprocessingML and the zip package.
 
-Kept apart from ``render`` (which only builds the context and the 情况说明 sentences) so that the
+Kept apart from ``context`` (which builds what the template prints) so that the
 report's content and its file format change independently: a format brings its own template file
 and context, and this module turns any such pair into a reproducible .docx. It compiles templates
 once per machine (``_CachingEnvironment``), streams a large body (``_Template``), renders strictly
@@ -18,7 +18,6 @@ import os
 import re
 import sys
 import zipfile
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from lxml import etree
 
 from .errors import OutputError, TemplateMismatch
 from .files import write_atomically
+from .money import chinese_number
 
 
 def cache_dir() -> Path | None:
@@ -351,7 +351,7 @@ def _mismatch(exc: Exception, template: Path, source: str) -> TemplateMismatch:
     """The clerk's line for a template that does not fit the context: the tag without data (as
     written in the template, e.g. ``narrative.s10_4_3``), or the text where a tag is malformed."""
     # Jinja's line numbers count the paragraphs of the part (docxtpl starts each on a new line).
-    lines = re.sub(r"<w:p([ >])", r"\n<w:p\1", source).splitlines()
+    lines = _Template._PARAGRAPH.sub(r"\n<w:p\1", source).splitlines()
     if isinstance(exc, TemplateSyntaxError):
         line = lines[exc.lineno - 1] if exc.lineno and exc.lineno <= len(lines) else ""
         text = re.sub(r"<[^>]+>", "", line).strip()
@@ -407,10 +407,9 @@ def template_tags(template: Path) -> dict[str, set[str]]:
     return names
 
 
-def headings(docx: Path, *, number: Callable[[int], str]) -> list[tuple[int, str, str]]:
+def headings(docx: Path) -> list[tuple[int, str, str]]:
     """(level, text, entry) of the report's part and section headings: the text as printed on
-    its page, the entry as the 目录 lists it (the tables numbered ``number(1)``、… as published:
-    一、… 十、)."""
+    its page, the entry as the 目录 lists it (the tables numbered 一、… 十、, as published)."""
     from docx import Document
 
     levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
@@ -421,7 +420,7 @@ def headings(docx: Path, *, number: Callable[[int], str]) -> list[tuple[int, str
         if levels.get(style) and text and "项目支出绩效自评表" not in text:
             if style == "表标题":
                 tables += 1
-                found.append((2, text, f"{number(tables)}、{text}"))
+                found.append((2, text, f"{chinese_number(tables)}、{text}"))
             else:
                 found.append((levels[style], text, text))
     return found

@@ -15,7 +15,6 @@ from .errors import AuditFailed, ReportEdited
 from .context import report_context
 from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
 from .formats import DEFAULT, load_format
-from .money import chinese_number
 from .reader import read_workbook
 from .render import edited_since_built, headings, write_docx
 
@@ -73,6 +72,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     wb = read_workbook(workbook, fmt)
     result = audit(wb, fmt)
     stem = (name or report_name(wb.name, wb.year, fmt))[: -len(".docx")]
+    title = f"{wb.name}{wb.year}年度{fmt.document}"
     audit_path = outdir / f"{stem}审核报告.html"
     blocking = result.errors + (result.warnings if strict else [])
     with Outputs() as outputs:
@@ -90,7 +90,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             raise
         built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
         docx = outputs.path(target, "报告")
-        write_docx(context, docx, fmt.template, f"{wb.name}{wb.year}年度{fmt.document}")
+        write_docx(context, docx, fmt.template, title)
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None
         if pdf:
@@ -98,8 +98,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         if pdf and (soffice := libreoffice.find_soffice()) is not None:
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
-            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template,
-                               f"{wb.name}{wb.year}年度{fmt.document}")
+            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title)
             pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
             built.pdf = pdf_path
         elif pdf:
@@ -132,15 +131,15 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
 
 
 def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime,
-                       template: Path, title: str) -> None:
+                       template: Path, document_title: str) -> None:
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
     from . import pdf as libreoffice
     with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
         draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
-        entries = headings(docx, number=chinese_number)
+        entries = headings(docx)
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                       for (level, _, entry), page in zip(entries, pages)]
-    write_docx(context, docx, template, title)
+    write_docx(context, docx, template, document_title)
     libreoffice.convert(soffice, docx, pdf_path, dated)

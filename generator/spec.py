@@ -46,6 +46,10 @@ class Sum:
     minus: tuple[str, ...] = ()
     rule: str = ""  # the finding's rule name; "" for the table kind's default
 
+    def positions(self, columns: tuple[str, ...]) -> tuple[int, tuple[int, ...], tuple[int, ...]]:
+        """(target, plus, minus) as places in ``columns``."""
+        return columns.index(self.target), tuple(map(columns.index, self.plus)), tuple(map(columns.index, self.minus))
+
 
 # ---- where a figure of one table comes from in another ----
 
@@ -185,6 +189,11 @@ class FunctionTable(_Columns):
     note: str = ""  # the 注： line under the table (the reader stops there)
     sheet: str = ""
 
+    @property
+    def row_rule(self) -> str:
+        """The rule of its in-row identities (``identities``), named after its sheet."""
+        return f"{self.name}行内关系"
+
 
 @dataclass(frozen=True)
 class EconomicTotal:
@@ -212,7 +221,6 @@ class EconomicTable(_Table):
 
     def __post_init__(self):
         object.__setattr__(self, "names", {code: name for block in self.blocks for code, name in block})
-
 
     @property
     def classes(self) -> list[str]:
@@ -274,7 +282,7 @@ def table_rules(table: Table) -> set[str]:
     if isinstance(table, FunctionTable):
         names = {"类=Σ下级", "款=Σ下级", "合计=Σ类"}
         if table.identities:
-            names.add(f"{table.name}行内关系")
+            names.add(table.row_rule)
         return names
     if isinstance(table, EconomicTable):
         return {table.class_rule, table.total_rule, *(["空行不填数"] if table.no_basic else [])}
@@ -311,13 +319,19 @@ class Sheets:
         object.__setattr__(self, "input_kinds", {label: kind for _, items in self.inputs for label, kind in items})
 
 
+def in_order(tables: tuple[Table, ...]) -> list[Table]:
+    """The order tables are recomputed in: the function tables first (the others take their 合计
+    and 类 figures), then the others as declared (a source names an earlier one)."""
+    return sorted(tables, key=lambda t: not isinstance(t, FunctionTable))
+
+
 def problems(tables: tuple[Table, ...]) -> list[str]:
     """What is wrong with a format's tables as declared (a format must not load with any):
     rows named twice, sums of rows that are not there, sources in tables, rows or columns that
     are not there or not declared before the table that takes them."""
     found: list[str] = []
     by_key: dict[str, Table] = {}
-    for table in sorted(tables, key=lambda t: not isinstance(t, FunctionTable)):  # the order recompute runs
+    for table in in_order(tables):
         if isinstance(table, LineTable):
             keys = [row.key for row in table.rows]
             found += [f"{table.name}: row name {k!r} twice" for k in sorted({k for k in keys if keys.count(k) > 1})]
@@ -331,7 +345,8 @@ def problems(tables: tuple[Table, ...]) -> list[str]:
                     other = by_key.get(source.table)
                     if other is None:
                         found.append(f"{table.name} 行{row.line}: takes from {source.table!r}, not a table before it")
-                    elif isinstance(source, LineOf) and source.row not in {r.key for r in other.rows}:
+                    elif isinstance(source, LineOf) and source.row not in {
+                            r.key for r in getattr(other, "rows", ())}:
                         found.append(f"{table.name} 行{row.line}: {other.name} has no row {source.row!r}")
                     elif not isinstance(source, LineOf) and source.column not in getattr(other, "columns", ()):
                         found.append(f"{table.name} 行{row.line}: {other.name} has no column {source.column!r}")

@@ -22,6 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import spec
 from .files import atomic_target
+from .formats import chosen
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)
@@ -36,6 +37,9 @@ class _Sheet:
     def __init__(self, wb: Workbook, title: str, widths: Sequence[int] = ()):
         self.ws = wb.create_sheet(title)
         self.row = 0
+        self.widths(widths)
+
+    def widths(self, widths: Sequence[int]) -> None:
         for i, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
 
@@ -69,8 +73,7 @@ class _Sheet:
         self.put(f"{year}年度", *[""] * (width - 2), "金额单位：元")
 
     def formula(self, row: int, col: int, formula: str) -> None:
-        cell = self.ws.cell(row, col, formula)
-        cell.fill = PatternFill()  # computed, not typed: not highlighted
+        _set(self.ws, f"{get_column_letter(col)}{row}", formula)
 
 
 def _numeric(value: object) -> object:
@@ -93,9 +96,7 @@ def write_workbook(source: Source, path: str, fmt=None, *, formulas: bool = Fals
     sheets add up while the clerk types, count cells only accept whole numbers, and a 填表说明
     sheet comes first. The tool itself still recomputes every total from the leaves.
     """
-    from .formats import load_format
-
-    fmt = fmt or load_format()
+    fmt = chosen(fmt)
     wb = Workbook()
     wb.remove(wb.active)
     unit = source.get("unit", {})
@@ -150,11 +151,6 @@ def _overview_sheet(wb: Workbook, overview: Source, sheets) -> None:
             s.put(section if i == 0 else "", text, inputs=(2,))
 
 
-def _widths(s: _Sheet, widths: Sequence[int]) -> None:
-    for i, width in enumerate(widths, start=1):
-        s.ws.column_dimensions[get_column_letter(i)].width = width
-
-
 def _sum(cells: list[str]) -> str:
     """=SUM(C9:C16) over a run of three or more cells of one column or one row, =C9+C12 otherwise."""
     split = [re.fullmatch(r"([A-Z]+)(\d+)", c).groups() for c in cells]
@@ -174,9 +170,9 @@ def _line_table(s: _Sheet, table: spec.LineTable, data: Source, name: str, year:
     two = len(widths) == 2
     total_width = sum(2 + w for w in widths)
     if two:
-        _widths(s, [w for width in widths for w in (32, 8, *[16] * width)])
+        s.widths([w for width in widths for w in (32, 8, *[16] * width)])
     else:
-        _widths(s, (44, 8, *[18] * widths[0]))
+        s.widths((44, 8, *[18] * widths[0]))
     s.heading(table, name, year, total_width)
     if two:
         s.put(table.sides[0].heading, *[""] * (1 + widths[0]), table.sides[1].heading, bold=True)
@@ -246,7 +242,7 @@ def _whole_numbers(ws) -> DataValidation:
 def _function_table(s: _Sheet, table: spec.FunctionTable, rows: Sequence, name: str, year: str,
                     formulas: bool) -> None:
     columns = table.columns
-    _widths(s, (16, 34, *[16] * len(columns)))
+    s.widths((16, 34, *[16] * len(columns)))
     s.heading(table, name, year, 2 + len(columns))
     s.put("项目", "", *columns, bold=True)
     s.put("功能分类科目编码", "科目名称", bold=True)
@@ -274,7 +270,7 @@ def _function_table(s: _Sheet, table: spec.FunctionTable, rows: Sequence, name: 
 def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: str, year: str,
                     formulas: bool) -> None:
     blocks = len(table.blocks)
-    _widths(s, [10, 24, 14, 14] * blocks)
+    s.widths([10, 24, 14, 14] * blocks)
     s.heading(table, name, year, 4 * blocks)
     s.put(*table.headings, bold=True)
     s.put(*["科目编码", "科目名称", "金额", "其中：基本支出"] * blocks, bold=True)
@@ -320,7 +316,7 @@ def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: st
 def _grouped_row(s: _Sheet, table: spec.RowTable, data: Source, name: str, year: str, formulas: bool) -> None:
     n = len(table.columns)
     width = n * len(table.groups)
-    _widths(s, [14] * width)
+    s.widths([14] * width)
     s.heading(table, name, year, width)
     s.put(*[h for group in table.groups for h in (group, *[""] * (n - 1))], bold=True)
     for header in table.header:

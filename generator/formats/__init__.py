@@ -90,6 +90,11 @@ class Format:
         return self.templates / "report.docx"
 
 
+def chosen(fmt: Format | None) -> Format:
+    """``fmt``, or the default format when None: the engine's calls take either."""
+    return fmt or load_format()
+
+
 @lru_cache(maxsize=None)
 def load_format(name_or_folder: str | Path = DEFAULT) -> Format:
     """The format called ``name_or_folder`` among the shipped ones, or the one in that folder.

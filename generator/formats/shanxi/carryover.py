@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from generator.recompute import Figures, total
+from generator.recompute import Figures
 from .narrative import running_costs
-from .tables import T05, T07
+from .tables import T07
 
 
 def prior_year(fig: Figures) -> dict[str, Decimal]:
@@ -15,7 +15,7 @@ def prior_year(fig: Figures) -> dict[str, Decimal]:
     return {
         "上年收入总计": fig["01"]["收入总计"], "上年支出总计": fig["01"]["支出总计"],
         "上年财政拨款收入总计": fig["04"]["收入总计"], "上年财政拨款支出总计": fig["04"]["支出总计"],
-        "上年一般公共预算财政拨款支出": total(fig["05"], len(T05.columns))[0],
+        "上年一般公共预算财政拨款支出": fig["05"].total[0],
         "上年“三公”经费合计": spent["合计"], "上年因公出国（境）费": spent["因公出国（境）费"],
         "上年公务用车购置费": spent["公务用车购置费"], "上年公务用车运行维护费": spent["公务用车运行维护费"],
         "上年公务接待费": spent["公务接待费"],

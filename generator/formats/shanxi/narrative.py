@@ -8,7 +8,7 @@ from decimal import Decimal
 from generator.money import ZERO, wan_to_yuan
 from generator.narrative import Change, Facts, Inputs, clause, share
 from generator.projects import ProjectFigures
-from generator.recompute import Figures, class_totals, total
+from generator.recompute import Figures
 from .tables import EXPENSE_CLASSES, T01, T03, T05, T06, T07, T08, T09, T10
 
 _APPROPRIATION_ROWS = ("一、一般公共预算财政拨款收入", "二、政府性基金预算财政拨款收入", "三、国有资本经营预算财政拨款收入")
@@ -46,7 +46,7 @@ def _s2(f: Facts) -> dict:
 
 
 def _s3(f: Facts) -> dict:
-    expense_total = total(f.fig["03"], len(T03.columns))
+    expense_total = f.fig["03"].total
     return {"total": expense_total[0],
             "items": [(n, v, share(v, expense_total[0])) for n, v in zip(T03.columns[1:], expense_total[1:])]}
 
@@ -62,7 +62,7 @@ def _basic(fig: Figures) -> tuple[Decimal, Decimal]:
 
 
 def _s5_1(f: Facts) -> dict:
-    g = total(f.fig["05"], len(T05.columns))[0]
+    g = f.fig["05"].total[0]
     personnel, public = _basic(f.fig)
     return {
         "total": g, "share": share(g, f.fig["04"]["本年支出合计"]),
@@ -74,7 +74,7 @@ def _s5_1(f: Facts) -> dict:
 
 
 def _s5_2(f: Facts) -> dict:
-    g = total(f.fig["05"], len(T05.columns))[0]
+    g = f.fig["05"].total[0]
     names = dict(EXPENSE_CLASSES)
     classes = [(line.name or names.get(line.code, ""), line.values[0]) for line in f.fig["05"]
                if line.level == "类" and line.values[0]]
@@ -84,7 +84,7 @@ def _s5_2(f: Facts) -> dict:
 def _s6(f: Facts) -> dict:
     personnel, public = _basic(f.fig)
     return {
-        "basic": total(f.fig["05"], len(T05.columns))[T05.column("基本支出")], "personnel": personnel,
+        "basic": f.fig["05"].total[T05.column("基本支出")], "personnel": personnel,
         "public": public,
         "personnel_items": f.inp.text("人员经费主要包括") or _t06_names(f.fig, personnel=True),
         "public_items": f.inp.text("公用经费主要包括") or _t06_names(f.fig, personnel=False),
@@ -104,8 +104,8 @@ def _s10_3(f: Facts) -> dict:
 
 def _s5_3(f: Facts) -> dict:
     wb, fig, inp = f.wb, f.fig, f.inp
-    g = total(fig["05"], len(T05.columns))[0]
-    actual = class_totals(fig["05"], 0)
+    g = fig["05"].total[0]
+    actual = fig["05"].class_totals(0)
     names = dict(EXPENSE_CLASSES)
     initial_total = sum((row.initial.amount for row in wb.class_budget), ZERO)
     items = []

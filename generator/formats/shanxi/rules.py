@@ -10,7 +10,6 @@ from generator.findings import ERROR, WARNING, Finding, mismatch
 from generator.model import MISSING
 from generator.money import ZERO, wan_to_yuan
 from generator.projects import ProjectFigures
-from generator.recompute import total
 from generator.spec import Rule
 from .tables import T01, T04, T05, T06, T07, T10
 
@@ -60,7 +59,7 @@ def _t01_vs_t02_appropriation(c: Context):
     t01, t02 = c.fig["01"], c.wb["02"]
     appropriation = sum((t01[name] for name in _APPROPRIATION_ROWS), ZERO)
     column = c.fmt.table("02").column("财政拨款收入")
-    t02_total = total(c.fig["02"], len(c.fmt.table("02").columns))[column]
+    t02_total = c.fig["02"].total[column]
     cells = [c.wb["01"].get(name).ref for name in _APPROPRIATION_ROWS]
     if t02.total:
         cells.append(t02.total[column].ref)
@@ -76,7 +75,7 @@ def _t04_balance(c: Context):
 
 def _t05_vs_t06(rule: str, column: str, t06_column: int, what: str):
     def check(c: Context):
-        g = total(c.fig["05"], len(T05.columns))
+        g = c.fig["05"].total
         totals = c.wb["05"].total or (MISSING,) * len(T05.columns)
         t06, typed = c.fig["06"].totals, c.wb["06"].totals
         yield from equal(rule, f"公开05表 合计“{column}”与公开06表 人员经费合计+公用经费合计“{what}”",

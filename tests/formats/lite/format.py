@@ -14,7 +14,7 @@ from generator.formats import Format
 from generator.formats.shanxi import narrative, rules, sheets, tables
 from generator.formats.shanxi.rules import prior_present
 from generator.narrative import Change, Facts, share
-from generator.recompute import Figures, total
+from generator.recompute import Figures
 from generator.spec import LineTable, Row, Rule, Section, Side
 
 T11 = LineTable(
@@ -42,7 +42,7 @@ def _prior_year(fig: Figures) -> dict:
     return {
         "上年收入总计": fig["01"]["收入总计"], "上年支出总计": fig["01"]["支出总计"],
         "上年财政拨款收入总计": fig["04"]["收入总计"], "上年财政拨款支出总计": fig["04"]["支出总计"],
-        "上年一般公共预算财政拨款支出": total(fig["05"], len(tables.T05.columns))[0],
+        "上年一般公共预算财政拨款支出": fig["05"].total[0],
         "上年“三公”经费合计": spent["合计"],
     }
 
