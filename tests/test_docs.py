@@ -10,6 +10,8 @@ mostly the literal wording of one message in generator/ (the rarer messages: ful
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
 import re
 import shlex
 import shutil
@@ -123,6 +125,18 @@ CHANGES = {
 }
 
 
+@contextlib.contextmanager
+def _inside(folder: Path):
+    """Run in ``folder``, as a clerk runs the guide's commands in theirs (click's own
+    isolated_filesystem is deprecated from click 8.5)."""
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield folder
+    finally:
+        os.chdir(previous)
+
+
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory) -> set[str]:
     """Every line the guide's examples print, run as the guide runs them."""
@@ -132,7 +146,7 @@ def printed(tmp_path_factory) -> set[str]:
     runner = CliRunner()
     out: list[str] = []
     monkeypatch = pytest.MonkeyPatch()
-    with runner.isolated_filesystem(temp_dir=work):
+    with _inside(work):
         here = Path.cwd()
 
         def run(*args: str) -> None:
