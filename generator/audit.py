@@ -15,7 +15,7 @@ from decimal import Decimal
 from . import spec
 from .findings import ERROR, WARNING, Finding, mismatch
 from .formats import chosen
-from .model import Lines, Stated, Text, Workbook
+from .model import Lines, Stated, Text, Workbook, stated_cells
 from .money import fmt_money, fmt_plain, wan_to_yuan
 from .projects import ProjectFigures, project_figures
 from .recompute import Figures, recompute
@@ -72,7 +72,7 @@ def _table_cells(wb: Workbook) -> Iterator[Stated]:
     # A 自评表's 结（转）余 is negative when more was spent than budgeted (and is recomputed anyway).
     signed = {cell.ref for _, _, cell in _signed(wb)}
     signed |= {fund.balance.ref for project in wb.projects for fund in project.funds}
-    for stated in _stated_cells((wb.tables, wb.class_budget, wb.summaries, wb.projects)):
+    for stated in stated_cells((wb.tables, wb.class_budget, wb.summaries, wb.projects)):
         if stated.ref not in signed:
             yield stated
 
@@ -134,28 +134,12 @@ def _compared_years(c: Context):
                               (text.ref, unit_ref))
 
 
-def _stated_cells(value) -> Iterator[Stated]:
-    """Every stated figure held anywhere in the workbook model."""
-    if isinstance(value, Stated):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _stated_cells(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _stated_cells(item)
-    elif hasattr(value, "__dataclass_fields__"):
-        for name in value.__dataclass_fields__:
-            if name != "spec":  # a table's declaration holds no figures
-                yield from _stated_cells(getattr(value, name))
-
-
 def _uncalculated_formulas(c: Context):
     computed = set(c.fig.total_refs)  # the tool recomputes these, so their value is not needed
     for project in c.wb.projects:
         computed.add(project.stated_total.ref)
         computed.update(cell.ref for fund in project.funds for cell in (fund.balance, fund.rate, fund.score))
-    for stated in _stated_cells(c.wb):
+    for stated in stated_cells(c.wb):
         if stated.formula and stated.ref not in computed:
             yield Finding(ERROR, "公式有计算结果", f"{stated.ref} 是公式，但文件里没有保存它的计算结果，无法得知数值"
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))

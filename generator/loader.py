@@ -45,6 +45,10 @@ class Sheet:
     hidden: str  # "", "hidden" or "veryhidden"
     rows: list[tuple] | None
     uncached: set[str] = field(default_factory=set)  # formulas without a saved result (A1 refs)
+    # Every formula (A1 ref → its text with "="; "=" where the file does not spell it: .xls, or a
+    # shared formula's copies): the clerk typed a number, the sheet computed these.
+    formulas: dict[str, str] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (first row, col, last row, col), 1-based
     # Numbers Excel shows as a percentage (A1 ref → decimals shown): 1 in a 0% cell shows 100%.
     percent: dict[str, int] = field(default_factory=dict)
 
@@ -176,6 +180,7 @@ _ROW_TAG = re.compile(rb"<" + _P + rb"row\b([^>]*?)/?>|<" + _P + rb"c\b([^>]*?)(
 _HAS_VALUE = re.compile(rb"<" + _P + rb"v>[^<]|<" + _P + rb"t(?:\s[^>]*)?>[^<]|<" + _P + rb"f[\s>]")
 _FORMULA = re.compile(rb"<" + _P + rb"f[\s>/]")
 _SAVED_VALUE = re.compile(rb"<" + _P + rb"v>[^<]")  # openpyxl writes an empty <v></v> for formulas
+_FORMULA_TEXT = re.compile(rb"<" + _P + rb"f(?:\s[^>]*)?>([^<]+)</")
 
 
 def _xlsx_cells(xml: bytes):
@@ -195,8 +200,8 @@ def _xlsx_cells(xml: bytes):
         yield row_of_cell, col, m.group(4) or b""
 
 
-def _xlsx_sheet(xml: bytes, title: str, extent: _Extent) -> set[str]:
-    """Bound the sheet's cells and return its formulas without a saved result.
+def _xlsx_sheet(xml: bytes, title: str, extent: _Extent) -> tuple[set[str], dict[str, str]]:
+    """Bound the sheet's cells and return its formulas without a saved result, and every formula.
 
     The usual file (every cell with r first) is bounded from the cell references alone; only a
     sheet that reaches beyond the bounds, or writes cells some other way, is walked cell by cell
@@ -217,9 +222,16 @@ def _xlsx_sheet(xml: bytes, title: str, extent: _Extent) -> set[str]:
             rows, cols = max(rows, r), max(cols, c)
     extent.sheet(title, rows, cols)
     if not _FORMULA.search(xml):
-        return set()
-    return {f"{column_letter(c)}{r}" for r, c, body in _xlsx_cells(xml)
-            if _FORMULA.search(body) and not _SAVED_VALUE.search(body)}
+        return set(), {}
+    uncached, formulas = set(), {}
+    for r, c, body in _xlsx_cells(xml):
+        if _FORMULA.search(body):
+            at = f"{column_letter(c)}{r}"
+            text = _FORMULA_TEXT.search(body)
+            formulas[at] = "=" + (html.unescape(text.group(1).decode("utf-8", "replace")) if text else "")
+            if not _SAVED_VALUE.search(body):
+                uncached.add(at)
+    return uncached, formulas
 
 
 def _parsed(path: str, archive: zipfile.ZipFile, name: str):
@@ -249,9 +261,9 @@ def _xlsx_sheet_members(path: str, archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _xlsx_facts(path: str, archive: zipfile.ZipFile,
-                want: Callable[[str], bool] | None) -> tuple[dict[str, set[str]], dict[str, dict[str, int]]]:
-    """Per sheet, its formulas without a saved result and its numbers formatted as a percentage
-    (see :class:`Sheet`), each sheet's XML read once."""
+                want: Callable[[str], bool] | None) -> tuple[dict, dict[str, dict[str, int]]]:
+    """Per sheet, (its formulas without a saved result, every formula) and its numbers formatted
+    as a percentage (see :class:`Sheet`), each sheet's XML read once."""
     members = _xlsx_sheet_members(path, archive)
     for name in archive.namelist():
         if name.endswith((".xml", ".rels")) and name not in members.values():
@@ -265,7 +277,7 @@ def _xlsx_facts(path: str, archive: zipfile.ZipFile,
         if member not in archive.namelist():
             continue  # a chart sheet or a broken link: the parser reports what it cannot read
         xml = _member(path, archive, member)
-        uncached[title] = _xlsx_sheet(xml, title, extent)
+        uncached[title] = _xlsx_sheet(xml, title, extent)  # (without a saved result, every formula)
         if styles and any(int(n) in styles for n in set(_CELL_STYLE.findall(xml))):
             percent[title] = _percent_cells(xml, styles)
     return uncached, percent
@@ -315,18 +327,19 @@ _ODS_TAG = re.compile(
 _ODS_NAME = re.compile(rb'table:name="([^"]*)"')
 _ODS_ROWS = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
 _ODS_COLS = re.compile(rb'table:number-columns-repeated="([0-9]+)"')
+_ODS_FORMULA = re.compile(rb'table:formula="([^"]*)"')
 
 
-def _ods_facts(path: str, archive: zipfile.ZipFile) -> dict[str, set[str]]:
+def _ods_facts(path: str, archive: zipfile.ZipFile) -> dict[str, tuple[set[str], dict[str, str]]]:
     """Bound every table of content.xml (a repeat count makes one element many cells) and
-    find formulas without a value. LibreOffice always stores a formula's result; another
-    writer may not, and such a cell must not read as empty."""
+    find its formulas, and those without a value. LibreOffice always stores a formula's result;
+    another writer may not, and such a cell must not read as empty."""
     for name in archive.namelist():
         if name.endswith(".xml"):
             _member(path, archive, name)
     xml = archive.read("content.xml")
     extent = _Extent(path)
-    uncached: dict[str, set[str]] = {}
+    uncached: dict[str, tuple[set[str], dict[str, str]]] = {}
     title = None
     next_row = first_row = last_row = col = rows = cols = 0
     for m in _ODS_TAG.finditer(xml):
@@ -338,7 +351,7 @@ def _ods_facts(path: str, archive: zipfile.ZipFile) -> dict[str, set[str]]:
         elif m.group(1) is not None:
             found = _ODS_NAME.search(m.group(1))
             title = html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
-            uncached[title] = set()
+            uncached[title] = (set(), {})
             next_row = 1
             rows = cols = 0
         elif m.group(2) is not None:
@@ -355,9 +368,14 @@ def _ods_facts(path: str, archive: zipfile.ZipFile) -> dict[str, set[str]]:
                 extent.sheet(title, 0, 0, (max(first_row, min(last_row, MAX_ROWS + 1)),
                                            max(first_col, min(col, MAX_COLUMNS + 1))))
             rows, cols = max(rows, last_row), max(cols, col)
-            if b"table:formula=" in attrs and b"office:value-type=" not in attrs:
-                uncached[title].update(f"{column_letter(c)}{r}" for r in range(first_row, last_row + 1)
-                                       for c in range(first_col, col + 1))
+            formula = _ODS_FORMULA.search(attrs)
+            if formula:
+                cells = [f"{column_letter(c)}{r}" for r in range(first_row, last_row + 1)
+                         for c in range(first_col, col + 1)]
+                text = html.unescape(formula.group(1).decode("utf-8", "replace"))
+                uncached[title][1].update((cell, "=" + text.split("=", 1)[-1]) for cell in cells)
+                if b"office:value-type=" not in attrs:
+                    uncached[title][0].update(cells)
     return uncached
 
 
@@ -439,12 +457,15 @@ def _cfb_streams(path: str, data: bytes) -> dict[str, bytes]:
 _BIFF_VALUES = {0x0006, 0x0203, 0x027E, 0x00FD, 0x0204, 0x00D6, 0x0205, 0x00BD}
 _BIFF_BLANKS = {0x0201, 0x00BE}  # formats only, counted too: no telling whether a reader skips them
 _BOF, _EOF, _BOUNDSHEET, _FILEPASS, _MULRK, _MULBLANK = 0x0809, 0x000A, 0x0085, 0x002F, 0x00BD, 0x00BE
+_FORMULA_RECORD = 0x0006
 
 
-def _xls_facts(path: str, stream: bytes) -> dict[str, set[str]]:
-    """Bound every sheet of a BIFF5/8 stream; refuse an encrypted one. An .xls formula always
-    carries its saved result, so there is nothing uncalculated to find."""
+def _xls_facts(path: str, stream: bytes) -> dict[str, tuple[set[str], dict[str, str]]]:
+    """Bound every sheet of a BIFF5/8 stream and find its formulas (where, not what: their
+    text is compiled); refuse an encrypted one. An .xls formula always carries its saved
+    result, so there is nothing uncalculated to find."""
     extent = _Extent(path)
+    formulas: dict[str, dict[str, str]] = {}
     names: dict[int, str] = {}
     open_streams: list[list] = []  # [title, rows, cols]: a sheet, or a chart nested in one
     biff8 = True
@@ -482,8 +503,10 @@ def _xls_facts(path: str, stream: bytes) -> dict[str, set[str]]:
             if _beyond(row, last):
                 extent.sheet(sheet[0], 0, 0, (row, max(col, min(last, MAX_COLUMNS + 1))))
             sheet[1], sheet[2] = max(sheet[1], row), max(sheet[2], last)
+            if rtype == _FORMULA_RECORD:
+                formulas.setdefault(sheet[0], {})[f"{column_letter(col)}{row}"] = "="
         pos += 4 + length
-    return {}
+    return {title: (set(), cells) for title, cells in formulas.items()}
 
 
 # ---- the sheets -----------------------------------------------------------------------------
@@ -525,12 +548,14 @@ def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
             metas = [m for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")]
             sheets = []
             for meta in metas:
-                rows = None
+                rows, merges = None, []
                 if want is None or want(meta.name):
-                    values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-                    rows = [tuple(_cell(v) for v in row) for row in values]
-                sheets.append(Sheet(meta.name, _visibility(meta), rows, uncached.get(meta.name, set()),
-                                    percent.get(meta.name, {})))
+                    sheet = book.get_sheet_by_name(meta.name)
+                    rows = [tuple(_cell(v) for v in row) for row in sheet.to_python(skip_empty_area=False)]
+                    merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
+                missing, formulas = uncached.get(meta.name, (set(), {}))
+                sheets.append(Sheet(meta.name, _visibility(meta), rows, missing, formulas=formulas, merges=merges,
+                                    percent=percent.get(meta.name, {})))
         finally:
             book.close()
     except WorkbookError:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import CellError, WorkbookError
@@ -70,6 +71,8 @@ class Grid:
         # clerk learns of all of them at once, not one per run.
         self.unreadable: list[CellError] = []
         self.percent: dict[str, int] = {}  # numbers shown as a percentage: coordinate → decimals
+        self.formulas: dict[str, str] = {}  # coordinate → formula (see Stated.entry)
+        self.merges: list[tuple[int, int, int, int]] = []  # merged ranges: first row, col, last row, col
 
     def get(self, row: int, col: int) -> object:
         if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
@@ -113,15 +116,20 @@ class Grid:
         than it holds, so it is unreadable."""
         raw = self.get(row, col)
         at = f"{column_letter(col)}{row}"
+        formula = self.formulas.get(at, "")
         if raw is None and at in self.uncached:
-            return Stated(None, self.ref(row, col), formula=True)
+            return Stated(None, self.ref(row, col), formula=True, entry=formula)
+        if formula and isinstance(raw, str) and not _is_number(raw):
+            # An error value (#VALUE!, #REF!) or text a formula gave: it has no figure to offer.
+            return Stated(None, self.ref(row, col), formula=True, entry=formula)
         if at in self.percent:
             if percent:
                 return Stated(Decimal(repr(raw)) * 100, self.ref(row, col))
             self.unreadable.append(CellError(self.ref(row, col), "金额（数字；这一格设成了百分比格式，请改为数值格式）",
                                              self.shown(row, col)))
             return Stated(None, self.ref(row, col))
-        return self.stated((raw, self.ref(row, col)))
+        stated = self.stated((raw, self.ref(row, col)))
+        return replace(stated, entry=formula) if formula else stated
 
     def shown(self, row: int, col: int) -> str:
         """A cell's text as Excel shows it: a percentage with its % (1 in a 0% cell is 100%)."""
@@ -135,10 +143,11 @@ class Grid:
         """A figure as typed; an unreadable one is recorded and reads as empty."""
         value, ref = cell
         try:
-            return Stated(parse_decimal(value), ref)
+            number = parse_decimal(value)
         except ValueError:
             self.unreadable.append(CellError(ref, "金额（数字）", value))
             return Stated(None, ref)
+        return Stated(number, ref, entry="text" if isinstance(value, str) and number is not None else "")
 
     def right_of(self, row: int, col: int, stop=frozenset()) -> tuple[int, int]:
         """The first non-empty cell right of (row, col), or the adjacent one when there is none
@@ -175,10 +184,21 @@ def read_workbook(path: str, fmt=None) -> Workbook:
         projects=[p for p in (_project(g, sheets) for g in project_grids) if p is not None],
         year_cells=[*_year_cells(list(table_grids.values()), 6, _TABLE_YEAR),
                     *_year_cells(project_grids, 3, _PROJECT_YEAR)],
+        merged={covered: merge for grid in grids.values() for covered, merge in _covered(grid)},
     )
     if unreadable:
         raise _all_unreadable(unreadable)
     return wb
+
+
+def _covered(grid: Grid) -> Iterator[tuple[str, str]]:
+    """(cell, its merged range) for every cell of a merge but its first, which alone keeps a value."""
+    for r0, c0, r1, c1 in grid.merges:
+        merge = f"{grid.ref(r0, c0)}:{column_letter(c1)}{r1}"
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    yield grid.ref(r, c), merge
 
 
 _SHOWN_UNREADABLE = 20  # more is a wrong workbook, not typos; the first ones say which
@@ -259,6 +279,8 @@ def _grids(sheets: list[Sheet], fmt) -> dict[str, Grid]:
         grid = Grid(sheet.title, sheet.rows)
         grid.uncached = sheet.uncached
         grid.percent = sheet.percent
+        grid.formulas = sheet.formulas
+        grid.merges = sheet.merges
         if not sheet.hidden:
             grids[norm(sheet.title)] = grid
         elif norm(sheet.title) in named or _is_project(grid, fmt.sheets) or any(
@@ -413,7 +435,7 @@ def _function_table(grid: Grid, table: spec.FunctionTable) -> FunctionRows:
             if code in seen:
                 raise WorkbookError(f"{grid.ref(r, code_col)}：科目编码 {code} 重复（已见于 {seen[code]}）")
             seen[code] = grid.ref(r, code_col)
-            rows.append(FunctionRow(code, _SPACE.sub("", name), values, grid.ref(r, code_col)))
+            rows.append(FunctionRow(code, _SPACE.sub("", name), values, grid.ref(r, code_col), grid.ref(r, name_col)))
         elif any(v.value for v in values):
             raise WorkbookError(f"{grid.ref(r, code_col)}：这一行有金额但没有科目编码")
     for row in rows:

@@ -10,15 +10,18 @@ Where one figure appears in two tables, the more detailed table is the source (a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from openpyxl.utils import column_index_from_string
+
 from . import spec
 from .errors import undeclared
-from .findings import ERROR, Finding, mismatch
+from .findings import ERROR, WARNING, Finding, mismatch
 from .formats import chosen
-from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook
+from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook, stated_cells
 from .money import fmt_money
 
 ZERO = Decimal(0)
@@ -98,20 +101,84 @@ class Figures:
 
 
 class _Log(list):
-    """The findings so far, and the cells checked as totals (recomputed, so never read)."""
+    """The findings so far, the cells checked as totals (recomputed, so never read), and every
+    stated cell by its reference (what a total's parts are)."""
 
-    def __init__(self):
+    def __init__(self, wb: Workbook):
         super().__init__()
         self.totals: set[str] = set()
+        self.cells = {cell.ref: cell for cell in stated_cells(wb.tables)}
+        self.as_text: set[str] = set()  # text cells already reported
+
+
+# A cell reference or range in a formula, as Excel (C9:C20, $A$9) or ODF ([.C9:.C20]) spells it.
+_RANGE = re.compile(r"(?<![A-Za-z_$])\$?([A-Z]{1,3})\$?([0-9]+)(?::\.?\$?([A-Z]{1,3})\$?([0-9]+))?(?![0-9(A-Za-z_])")
+_AT = re.compile(r"!([A-Z]+)([0-9]+)$")
+# Formulas whose reach depends on values: which cells they read cannot be told from their text.
+_DYNAMIC = re.compile(r"OFFSET|INDIRECT|INDEX|!", re.IGNORECASE)
+
+
+def _reach(formula: str) -> list[tuple[int, int, int, int]] | None:
+    """The ranges (first col, row, last col, row) a formula reads; None when that cannot be told."""
+    if formula == "=" or _DYNAMIC.search(formula.replace("[.", "[")):
+        return None
+    reach = []
+    for c0, r0, c1, r1 in _RANGE.findall(formula):
+        cols = sorted((column_index_from_string(c0), column_index_from_string(c1 or c0)))
+        rows = sorted((int(r0), int(r1 or r0)))
+        reach.append((cols[0], rows[0], cols[1], rows[1]))
+    return reach
+
+
+def _outside(reach, ref: str) -> bool:
+    found = _AT.search(ref)
+    col, row = column_index_from_string(found.group(1)), int(found.group(2))
+    return not any(c0 <= col <= c1 and r0 <= row <= r1 for c0, r0, c1, r1 in reach)
 
 
 def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
-           parts: Sequence[str] = ()) -> None:
+           parts: Sequence[str] = (), computed_label: str = "按明细重算") -> None:
     findings.totals.add(stated.ref)
     if stated.formula:
         return  # a total typed as a formula and never calculated: the recomputation stands
-    if stated.amount != computed:
-        findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
+    if stated.amount == computed:
+        return
+    if stated.computed and _formula_short(findings, stated, computed, parts):
+        return
+    findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts),
+                             computed_label=computed_label))
+
+
+def _formula_short(findings: _Log, stated: Stated, computed: Decimal, parts: Sequence[str]) -> bool:
+    """Whether a formula total is short of its recomputation by exactly the parts the sheet's
+    formula cannot add: rows outside its ranges (inserted beyond them) and numbers stored as
+    text (SUM skips them). Each is then said as it is, as a warning: the report prints the
+    recomputed total either way, and no typed figure is wrong."""
+    sheet = stated.ref.split("!")[0]
+    reach = _reach(stated.entry)
+    cells = [findings.cells.get(ref) for ref in parts]
+    missed = [c for c in cells if c is not None and reach is not None and c.ref.startswith(sheet + "!")
+              and _outside(reach, c.ref)]
+    as_text = [c for c in cells if c is not None and c.as_text and c not in missed]
+    if not (missed or as_text) or stated.amount != computed - sum((c.amount for c in missed + as_text), ZERO):
+        return False
+    if missed:
+        rows = "、".join(dict.fromkeys(_AT.search(c.ref).group(2) for c in missed))
+        findings.append(Finding(
+            WARNING, "合计公式包括各行",
+            f"{stated.ref} 的公式 {stated.entry} 没有算到第 {rows} 行（这几行在公式的范围之外），所以它显示 "
+            f"{fmt_money(stated.amount)}；按明细应为 {fmt_money(computed)}，报告用按明细重算的数。"
+            "请把公式的范围改为包括这些行（或从 disclose init 生成的空白工作簿复制这一行的公式）",
+            (stated.ref, *(c.ref for c in missed))))
+    for cell in as_text:
+        if cell.ref not in findings.as_text:
+            findings.as_text.add(cell.ref)
+            findings.append(Finding(
+                WARNING, "数字不存为文本",
+                f"{cell.ref} 的 {fmt_money(cell.amount)} 存成了文本：这一格是文本，Excel 的合计不会算它，所以 "
+                f"{stated.ref} 的公式少算了它。工具已按数字计算，报告不受影响；请把它改为数字"
+                "（选中这一格，点旁边的黄色感叹号→“转换为数字”）", (cell.ref, stated.ref)))
+    return True
 
 
 def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list[Decimal]) -> tuple[int, ...]:
@@ -301,7 +368,7 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
 def recompute(wb: Workbook, fmt=None) -> Figures:
     """Every table of ``fmt`` (the default format when None) recomputed, in :func:`spec.in_order`."""
     fmt = chosen(fmt)
-    findings = _Log()
+    findings = _Log(wb)
     figures: dict = {}
     for declared in spec.in_order(fmt.tables):
         figures[declared.key] = _KINDS[type(declared)](declared, wb[declared.key], figures, findings, wb, fmt)
