@@ -122,9 +122,12 @@ class Grid:
         if formula and isinstance(raw, str) and not _is_number(raw):
             # An error value (#VALUE!, #REF!) or text a formula gave: it has no figure to offer.
             return Stated(None, self.ref(row, col), formula=True, entry=formula)
+        if formula and type(raw) is float:
+            # A computed binary float (4798914.949999999): as Excel shows it, to 15 significant digits.
+            raw = Decimal(f"{raw:.15g}")
         if at in self.percent:
             if percent:
-                return Stated(Decimal(repr(raw)) * 100, self.ref(row, col))
+                return Stated(Decimal(str(raw)) * 100, self.ref(row, col))
             self.unreadable.append(CellError(self.ref(row, col), "金额（数字；这一格设成了百分比格式，请改为数值格式）",
                                              self.shown(row, col)))
             return Stated(None, self.ref(row, col))

@@ -137,30 +137,38 @@ def _outside(reach, ref: str) -> bool:
 
 
 def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
-           parts: Sequence[str] = (), computed_label: str = "按明细重算") -> None:
+           parts: Sequence[str] = (), *, minus: Sequence[str] = (), also: Sequence[str] = (),
+           computed_label: str = "按明细重算", adds: bool = True) -> None:
+    """Compare a stated total with its recomputation from ``parts`` (less ``minus``); ``also``
+    names further cells it depends on. ``adds``: the sheet's own formula there, if any, adds up
+    exactly ``parts`` less ``minus`` (not so for a figure taken from another table)."""
     findings.totals.add(stated.ref)
     if stated.formula:
         return  # a total typed as a formula and never calculated: the recomputation stands
     if stated.amount == computed:
         return
-    if stated.computed and _formula_short(findings, stated, computed, parts):
+    if stated.computed and adds and _formula_adds_its_cells(findings, stated, computed, parts, minus):
         return
-    findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts),
+    findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts, *minus, *also),
                              computed_label=computed_label))
 
 
-def _formula_short(findings: _Log, stated: Stated, computed: Decimal, parts: Sequence[str]) -> bool:
-    """Whether a formula total is short of its recomputation by exactly the parts the sheet's
-    formula cannot add: rows outside its ranges (inserted beyond them) and numbers stored as
-    text (SUM skips them). Each is then said as it is, as a warning: the report prints the
-    recomputed total either way, and no typed figure is wrong."""
-    sheet = stated.ref.split("!")[0]
+def _formula_adds_its_cells(findings: _Log, stated: Stated, computed: Decimal, parts: Sequence[str],
+                            minus: Sequence[str]) -> bool:
+    """Whether a formula total is exactly what its sheet's cells add up to, as a spreadsheet adds
+    them: without rows outside the formula's ranges (inserted beyond them) and without numbers
+    stored as text (SUM skips them). Then no typed figure is wrong here: the difference from the
+    recomputation is in its parts (reported where they are recomputed), in rows it misses or in
+    text cells, each said as a warning. The report prints the recomputed total either way."""
+    sheet = stated.ref.split("!")[0] + "!"
     reach = _reach(stated.entry)
-    cells = [findings.cells.get(ref) for ref in parts]
-    missed = [c for c in cells if c is not None and reach is not None and c.ref.startswith(sheet + "!")
-              and _outside(reach, c.ref)]
-    as_text = [c for c in cells if c is not None and c.as_text and c not in missed]
-    if not (missed or as_text) or stated.amount != computed - sum((c.amount for c in missed + as_text), ZERO):
+    terms = [(findings.cells.get(ref), sign) for refs, sign in ((parts, 1), (minus, -1)) for ref in refs]
+    if any(cell is None for cell, _ in terms) or not terms:
+        return False
+    missed = [c for c, _ in terms if reach is not None and c.ref.startswith(sheet) and _outside(reach, c.ref)]
+    as_text = [c for c, _ in terms if c.as_text and c not in missed]
+    added = sum((sign * c.amount for c, sign in terms if c not in missed and c not in as_text), ZERO)
+    if stated.amount != added:
         return False
     if missed:
         rows = "、".join(dict.fromkeys(_AT.search(c.ref).group(2) for c in missed))
@@ -181,11 +189,10 @@ def _formula_short(findings: _Log, stated: Stated, computed: Decimal, parts: Seq
     return True
 
 
-def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list[Decimal]) -> tuple[int, ...]:
-    """values[target] = Σ plus − Σ minus (a :meth:`spec.Sum.positions`); the parts' places."""
+def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list[Decimal]) -> None:
+    """values[target] = Σ plus − Σ minus (a :meth:`spec.Sum.positions`)."""
     target, plus, minus = positions
     values[target] = sum((values[i] for i in plus), ZERO) - sum((values[i] for i in minus), ZERO)
-    return (*plus, *minus)
 
 
 def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, findings: _Log, wb,
@@ -219,11 +226,10 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
                 _check(findings, f"{LEVELS[len(row.code)]}=Σ下级", f"{sheet} {row.code}{row.name}“{columns[i]}”",
                        stated, sums[i], parts)
             elif i in derived:
-                target = next(t for t in identities if t[0] == i)
-                parts = [row.values[j].ref for j in (*target[1], *target[2])]
-                parts += [k.values[i].ref for k in kids or ()]  # the figures it also totals
+                _, plus, minus = next(t for t in identities if t[0] == i)
                 _check(findings, declared.row_rule, f"{sheet} {row.code}{row.name}“{columns[i]}”",
-                       stated, sums[i], parts)
+                       stated, sums[i], [row.values[j].ref for j in plus], minus=[row.values[j].ref for j in minus],
+                       also=[k.values[i].ref for k in kids or ()])  # the figures it also totals
         return computed[row.code]
 
     lines = [Line(row.code, row.name, value(row)) for row in table.rows]
@@ -252,6 +258,16 @@ def _source(source: spec.Source, wb: Workbook, figures: dict, fmt) -> tuple[Deci
     return value, ref
 
 
+def _source_label(source: spec.Source, fmt) -> str:
+    """How a finding names the figure a row takes from another table: 公开05表 208类为."""
+    table = fmt.table(source.table)
+    if isinstance(source, spec.LineOf):
+        return f"{table.name} {source.row}为"
+    if isinstance(source, spec.TotalOf):
+        return f"{table.name} 合计“{source.column}”为"
+    return f"{table.name} {source.code}“{source.column}”为"
+
+
 def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings: _Log, wb: Workbook,
                 fmt) -> LineFigures:
     sheet = declared.name
@@ -263,6 +279,11 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
 
     def cells(row: spec.Row) -> tuple[Stated, ...]:
         return stated.cells.get(row.line, (MISSING,) * len(declared.sides[row.side].columns))
+
+    taken: dict[int, dict[int, str]] = {}  # 行次 → column → the cell in another table it is taken from
+
+    def sources_of(lines, column: int) -> list[str]:
+        return [taken[line][column] for line in lines if column in taken.get(line, {})]
 
     for row in declared.rows:
         typed = cells(row)
@@ -279,13 +300,15 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
         for source in row.sources:
             column = side.columns.index(source.target) if source.target else 0
             row_values[column], ref = _source(source, wb, figures, fmt)
-            _check(findings, source.rule, what(row, column), typed[column], row_values[column], [ref])
+            taken.setdefault(row.line, {})[column] = ref
+            _check(findings, source.rule, what(row, column), typed[column], row_values[column], [ref],
+                   computed_label=_source_label(source, fmt), adds=False)
         if side.total is not None:
-            positions = side.total.positions(side.columns)
-            parts = _apply(positions, row_values)
-            target = positions[0]
+            target, plus, minus = side.total.positions(side.columns)
+            _apply((target, plus, minus), row_values)
             _check(findings, side.total.rule, what(row, target), typed[target], row_values[target],
-                   [typed[c].ref for c in parts])
+                   [typed[c].ref for c in plus], minus=[typed[c].ref for c in minus],
+                   also=[ref for c in (*plus, *minus) for ref in sources_of([row.line], c)])
         values[row.line] = row_values
     # Sum rows, each once the rows it adds are known (a total may stand above its parts, as 04's
     # 年初财政拨款结转和结余 does).
@@ -300,7 +323,7 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
             row_values = [sum((values.get(p, [ZERO] * width)[c] for p in row.parts), ZERO) for c in range(width)]
             for c in range(width):
                 _check(findings, row.rule or declared.rule, what(row, c), typed[c], row_values[c],
-                       [cells(declared.at(p))[c].ref for p in row.parts])
+                       [cells(declared.at(p))[c].ref for p in row.parts], also=sources_of(row.parts, c))
             values[row.line] = row_values
             pending.remove(row)
     return LineFigures(declared, {line: tuple(v) for line, v in sorted(values.items())})
@@ -351,11 +374,10 @@ def _grouped_row(declared: spec.RowTable, stated: GroupedRow, figures, findings:
         typed = stated.groups[group]
         v = [s.amount for s in typed]
         for identity in declared.identities:
-            positions = identity.positions(declared.columns)
-            parts = _apply(positions, v)
-            target = positions[0]
+            target, plus, minus = identity.positions(declared.columns)
+            _apply((target, plus, minus), v)
             _check(findings, identity.rule, f"{declared.name} {group}“{identity.target}”", typed[target], v[target],
-                   [typed[c].ref for c in parts])
+                   [typed[c].ref for c in plus], minus=[typed[c].ref for c in minus])
         result[group] = tuple(v)
     return result
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from docx import Document
 from openxml_audit import OpenXmlValidator
 
-from conftest import JINCHENG, XINZHOU, set_cells
+from conftest import Merged, JINCHENG, XINZHOU, set_cells
 from generator.audit import audit
 from generator.cli import main
 from generator.findings import ERROR
@@ -95,6 +95,8 @@ CASES = [
      "涉及资金=各预算之和", True),
     ("附件指标得分≤分值", JINCHENG, lambda wb: {wb.projects[0].indicators[0].score.ref: 25},
      "附件指标得分≤分值", False),
+    ("科目名称已填", XINZHOU, lambda wb: {wb["03"].rows[-1].name_ref: None}, "科目名称已填", True),
+    ("合并单元格", JINCHENG, lambda wb: {row(wb["02"], "2080101").name_ref: Merged("B10:B11")}, "合并单元格", True),
 ]
 
 
