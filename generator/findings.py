@@ -38,10 +38,23 @@ def mismatch(rule: str, what: str, stated: Decimal, computed: Decimal, cells, *,
     return Finding(
         severity, rule,
         f"{what}：{stated_label} {fmt_money(stated)}，{computed_label} {fmt_money(computed)}，"
-        f"前者比后者{more} {fmt_money(abs(difference))}",
+        f"前者比后者{more} {fmt_money(abs(difference))}{_in_wan(stated, computed)}",
         tuple(dict.fromkeys(c for c in cells if c)),
         difference,
     )
+
+
+# A figure typed in 万元 to two decimals is its 元 figure to within 50 元, divided by 10000.
+_WAN, _WAN_SLACK = Decimal(10000), Decimal(50)
+
+
+def _in_wan(first: Decimal, second: Decimal) -> str:
+    """A hint when one figure looks like the other typed in 万元."""
+    for small, name in ((first, "前者"), (second, "后者")):
+        large = second if small is first else first
+        if small > 0 and large >= _WAN and abs(small * _WAN - large) <= _WAN_SLACK:
+            return f"（{name}像是按万元填写的：乘以 10000 是 {fmt_money(small * _WAN)}；金额一律按元填写）"
+    return ""
 
 
 @dataclass(frozen=True)
