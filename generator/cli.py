@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -83,14 +84,24 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
         raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到工作簿（.xlsx、.xls、.ods）")
     with click.progressbar(length=len(paths), label="生成报告") as bar:
         outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
-    width = max(len(o.workbook) for o in outcomes)
-    click.echo(f"{'工作簿'.ljust(width)}  结果          报告")
+    width = max(_width(o.workbook) for o in (*outcomes, batch.Outcome("工作簿", "", "")))
+    result_width = max(_width(o.result) for o in (*outcomes, batch.Outcome("", "结果", "")))
+    click.echo(f"{_pad('工作簿', width)}  {_pad('结果', result_width)}  报告")
     for o in outcomes:
-        click.echo(f"{o.workbook.ljust(width)}  {o.result.ljust(12)}  {o.report or o.message}")
+        click.echo(f"{_pad(o.workbook, width)}  {_pad(o.result, result_width)}  {o.report or o.message}")
     failed = [o for o in outcomes if o.exit_code]
     click.echo(f"共 {len(outcomes)} 个工作簿：{len(outcomes) - len(failed)} 个已生成，{len(failed)} 个失败。")
     if failed:
         sys.exit(max(o.exit_code for o in failed))
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a console: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:

@@ -119,7 +119,7 @@ def _archive(path: str, data: bytes) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _unreadable(path, f"文件可能已损坏或不完整：{exc}") from None
+        raise _unreadable(path, "文件可能已损坏或没有下载完整；请用 Excel/WPS 打开后“另存为” .xlsx 再试") from None
     total = sum(e.file_size for e in entries)
     packed = sum(e.compress_size for e in entries) or 1
     if len(entries) > MAX_ENTRIES or total > MAX_UNCOMPRESSED or (total > 10 * 2**20 and total / packed > MAX_RATIO):
@@ -159,13 +159,45 @@ def _kind(path: str, data: bytes) -> tuple[str, object]:
         if stream is None:
             raise _unreadable(path, "其中没有工作簿数据（Workbook）")
         return "xls", stream
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise _not_a_workbook(path, data)
     archive = _archive(path, data)
     names = set(archive.namelist())
     if "xl/workbook.xml" in names:
         return "xlsx", archive
     if "content.xml" in names and "mimetype" in names and archive.read("mimetype").strip() == _ODS_MIME:
         return "ods", archive
-    raise WorkbookError(f"{path}：不是 Excel 工作簿（.xlsx）或 .ods 表格：压缩包中没有 xl/workbook.xml")
+    if "word/document.xml" in names:
+        raise WorkbookError(f"{path}：这是 Word 文档，不是 Excel 工作簿；请给出决算公开工作簿（.xlsx、.xls 或 .ods）")
+    raise WorkbookError(f"{path}：不是 Excel 工作簿，而是别的文件改了扩展名（可能是别的软件的文件）；"
+                        "请用 Excel/WPS 打开真正的决算公开工作簿，“另存为” .xlsx 后再试")
+
+
+def _not_a_workbook(path: str, data: bytes) -> WorkbookError:
+    """Why a file that is neither a Compound File nor a zip archive is no workbook, in the
+    clerk's words: the lock file Excel leaves beside an open workbook, a CSV or other text file
+    renamed, or a damaged or incomplete download."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name.startswith("~$"):
+        return WorkbookError(f"{path}：这是 Excel/WPS 打开工作簿时留下的临时文件（文件名以 ~$ 开头），不是工作簿本身；"
+                             f"请给出不带 ~$ 的那个文件（{name[2:]}）")
+    sample = data[:4096]
+    text = next((sample.decode(encoding) for encoding in ("utf-8", "gb18030") if _decodes(sample, encoding)), None)
+    if text is not None and "\x00" not in text and text.strip():
+        if "<html" in text.lower() or "<table" in text.lower():
+            return WorkbookError(f"{path}：这是网页文件改了扩展名，不是 Excel 工作簿；请用 Excel/WPS 打开它，"
+                                 "“另存为” .xlsx 工作簿后再试")
+        return WorkbookError(f"{path}：这是文本文件（例如 CSV），不是 Excel 工作簿；请用 Excel/WPS 打开它，"
+                             "“另存为” .xlsx 工作簿后再试")
+    return _unreadable(path, "文件可能已损坏或没有下载完整；请用 Excel/WPS 打开后“另存为” .xlsx 再试")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start > len(data) - 4  # only a character cut at the sample's end
+    return True
 
 
 # ---- .xlsx: one pass over each sheet's XML -------------------------------------------------

@@ -80,7 +80,8 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         write_audit_report(result, wb, outputs.path(audit_path, "审核报告"), fmt)
         if blocking and not force:
             outputs.commit()
-            raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
+            blocked = "" if result.errors else "；加了 --strict，警告也不允许生成"
+            raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告{blocked}，未生成报告"
                               f"（审核报告：{audit_path}）", result.findings)
         target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
         context = report_context(wb, result.figures, result.projects, result.findings if blocking else None, fmt)
@@ -114,7 +115,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
                                   pdf=pdf_digest)
         if previous is not None:
             built.changes = changes.differences(previous, record)
-        outputs.write(changes.record_path(target), changes.encode(record), "数字记录")
+        outputs.write(changes.record_path(target), changes.encode(record), "数字记录", hidden=True)
         outputs.commit()
     return built
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from conftest import JINCHENG
 from generator.cli import main
 
-SCRIPT = Path(__file__).with_name("calc_clerk.py")
+SCRIPT = Path(__file__).with_name("office_clerk.py")
 UNO_PYTHON = "/usr/bin/python3"
 FUNCTION_TABLES = ("公开02表", "公开03表", "公开05表", "公开08表", "公开09表")
 COPIED = ("单位信息", "概况", "情况说明", "分类预算", "项目综述", "名词解释")
@@ -27,8 +27,8 @@ def _uno_available() -> bool:
     return subprocess.run([UNO_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
 
 
-def run_calc(jobs: list[dict], tmp: Path) -> None:
-    """Run the jobs of tests/calc_clerk.py in one LibreOffice session."""
+def run_office(jobs: list[dict], tmp: Path) -> None:
+    """Run the jobs of tests/office_clerk.py in one LibreOffice session."""
     if not _uno_available():
         pytest.skip("LibreOffice with python3-uno is not installed")
     from generator.pdf import find_soffice
@@ -102,7 +102,7 @@ def filled(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clerk")
     blank = tmp / "空白.xlsx"
     assert CliRunner().invoke(main, ["init", str(blank)]).exit_code == 0
-    run_calc([{"source": str(blank), "ops": clerk_ops(JINCHENG, blank) + HABITS,
+    run_office([{"source": str(blank), "ops": clerk_ops(JINCHENG, blank) + HABITS,
                "saves": [[str(tmp / "填好.xlsx"), "Calc MS Excel 2007 XML"], [str(tmp / "填好.xls"), "MS Excel 97"]]}],
              tmp)
     return tmp

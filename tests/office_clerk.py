@@ -1,8 +1,9 @@
-"""Fill workbooks in LibreOffice Calc the way a clerk does, through UNO (run with Debian's python3,
-which has python3-uno): insert rows above the 注 row and paste, type, merge, save as .xlsx and .xls
-with the values Calc computed.
+"""Do in LibreOffice what a clerk does, through UNO (run with Debian's python3, which has
+python3-uno): fill a workbook in Calc — insert rows above the 注 row and paste, type, merge — and
+save it as .xlsx and .xls with the values Calc computed; open a report in Writer, update its
+fields and 目录 or change a word, and save it again.
 
-    /usr/bin/python3 tests/calc_clerk.py SOFFICE JOBS.json
+    /usr/bin/python3 tests/office_clerk.py SOFFICE JOBS.json
 
 JOBS.json is a list of jobs: {"source": workbook, "ops": [...], "saves": [[path, filter], ...]}.
 Each op is a dict with "op" and "sheet":
@@ -12,6 +13,9 @@ Each op is a dict with "op" and "sheet":
   set         — type ``value`` into ``cell`` (a number, or text when ``text`` is true);
   formula     — type ``formula`` into ``cell``;
   merge       — merge ``range`` as Excel does: only the first cell keeps its content.
+A report's ops have no "sheet":
+  update      — update every index (the 目录) and field, as Word does on opening;
+  replace     — replace the text ``old`` by ``new`` once.
 """
 
 import json
@@ -69,8 +73,21 @@ def _note_row(sheet) -> int:
 
 
 def _apply(doc, op: dict) -> None:
-    sheet = doc.Sheets.getByName(op["sheet"])
     kind = op["op"]
+    if kind == "update":
+        for i in range(doc.DocumentIndexes.Count):
+            doc.DocumentIndexes.getByIndex(i).update()
+        doc.TextFields.refresh()
+        return
+    if kind == "replace":
+        search = doc.createReplaceDescriptor()
+        search.SearchString, search.ReplaceString = op["old"], op["new"]
+        found = doc.findFirst(search)
+        if found is None:
+            raise SystemExit(f"text {op['old']!r} not found")
+        found.setString(op["new"])
+        return
+    sheet = doc.Sheets.getByName(op["sheet"])
     if kind == "paste_rows":
         rows = op["rows"]
         at = _note_row(sheet)
@@ -111,7 +128,8 @@ def main(soffice: str, jobs_file: str) -> None:
                                                    _props(Hidden=True))
                 for op in job["ops"]:
                     _apply(doc, op)
-                doc.calculateAll()
+                if doc.supportsService("com.sun.star.sheet.SpreadsheetDocument"):
+                    doc.calculateAll()
                 for path, filter_name in job["saves"]:
                     doc.storeToURL(Path(path).resolve().as_uri(), _props(FilterName=filter_name, Overwrite=True))
                 doc.close(True)
