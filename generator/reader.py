@@ -231,8 +231,13 @@ def _optional(grids: dict[str, Grid], declared: ListSheet | None) -> Grid | None
 def _load(path: str, fmt: Format) -> dict[str, Grid]:
     """The sheets the format reads by name, and any other that is small enough to be a 自评表, a
     renamed table or a hidden copy of data (a big helper sheet is not walked)."""
-    named = {norm(n) for n in (*_COMMON_SHEETS, *(table.name for table in fmt.tables))}
+    named = _named(fmt)
     return _grids(load(path, want=lambda title: True if norm(title) in named else None), fmt)
+
+
+def _named(fmt: Format) -> set[str]:
+    """The sheets the format reads by name, normalised."""
+    return {norm(n) for n in (*fmt.sheets.names, *(table.name for table in fmt.tables))}
 
 
 def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:
@@ -243,7 +248,7 @@ def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:
     report data (a sheet the report reads, or a 自评表) is an error saying so; any other hidden
     sheet (a helper or lookup sheet) is left out."""
     # A hidden sheet under a name the format reads is the clerk's data hidden, not a helper sheet.
-    named = {norm(n) for n in (*fmt.sheets.names, *(table.name for table in fmt.tables))}
+    named = _named(fmt)
     seen: dict[str, str] = {}
     for sheet in sheets:
         key = norm(sheet.title)
