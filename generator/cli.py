@@ -11,9 +11,10 @@ from pathlib import Path
 import click
 
 from .clickzh import Count, ExistingPath, Group, debug_option
-from .errors import AuditFailed, DiscloseError, OutputError
+from .errors import AuditFailed, DiscloseError, Interrupted, OutputError
 from .catalog import DEFAULT, load_format
 from .spec import Format
+from .text import for_terminal
 
 # Each command imports what it needs inside itself (reader and audit; the report renderer; the
 # batch's process pool; openpyxl for init): --version and --help start with click alone, and
@@ -42,7 +43,7 @@ def _print_findings(findings, fmt: Format) -> None:
     for section in sections(findings, fmt):
         click.echo(f"[{section.heading}]")
         for f in section.findings:
-            click.echo(f"  {f.severity} {title(f.rule, fmt)}：{f.message}（{cells_text(f)}）")
+            click.echo(for_terminal(f"  {f.severity} {title(f.rule, fmt)}：{f.message}（{cells_text(f)}）"))
 
 
 WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
@@ -82,17 +83,28 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
     paths = batch.workbooks_in(list(workbooks))
     if not paths:
         raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到工作簿（.xlsx、.xls、.ods）")
-    with click.progressbar(length=len(paths), label="生成报告") as bar:
-        outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
-    width = max(_width(o.workbook) for o in (*outcomes, batch.Outcome("工作簿", "", "")))
-    result_width = max(_width(o.result) for o in (*outcomes, batch.Outcome("", "结果", "")))
-    click.echo(f"{_pad('工作簿', width)}  {_pad('结果', result_width)}  报告")
-    for o in outcomes:
-        click.echo(f"{_pad(o.workbook, width)}  {_pad(o.result, result_width)}  {o.report or o.message}")
-    failed = [o for o in outcomes if o.exit_code]
-    click.echo(f"共 {len(outcomes)} 个工作簿：{len(outcomes) - len(failed)} 个已生成，{len(failed)} 个失败。")
+    try:
+        with click.progressbar(length=len(paths), label="生成报告") as bar:
+            outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
+    except batch.Interrupted as stop:
+        click.echo()
+        _print_outcomes(stop.outcomes)
+        raise Interrupted("已中断（Ctrl+C）：上表中已生成的报告是完整的，其余工作簿没有生成报告") from None
+    failed = _print_outcomes(outcomes)
     if failed:
         sys.exit(max(o.exit_code for o in failed))
+
+
+def _print_outcomes(outcomes) -> list:
+    """The batch's table, one row per workbook, and its count; the rows that failed."""
+    width = max(map(_width, ["工作簿", *(o.workbook for o in outcomes)]))
+    result_width = max(map(_width, ["结果", *(o.result for o in outcomes)]))
+    click.echo(f"{_pad('工作簿', width)}  {_pad('结果', result_width)}  报告")
+    for o in outcomes:
+        click.echo(for_terminal(f"{_pad(o.workbook, width)}  {_pad(o.result, result_width)}  {o.report or o.message}"))
+    failed = [o for o in outcomes if o.exit_code]
+    click.echo(f"共 {len(outcomes)} 个工作簿：{len(outcomes) - len(failed)} 个已生成，{len(failed)} 个失败。")
+    return failed
 
 
 def _width(text: str) -> int:
@@ -143,11 +155,11 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
     else:
         click.echo("与上次生成相比，数字没有变化。")
     for line in figures:
-        click.echo(f"  {line}")
+        click.echo(for_terminal(f"  {line}"))
     if sentences:
         click.echo(f"因此改变的情况说明（{len(sentences)} 段）：")
         for line in sentences:
-            click.echo(f"  {line}")
+            click.echo(for_terminal(f"  {line}"))
 
 
 @main.command()

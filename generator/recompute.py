@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import reduce
 from dataclasses import dataclass, field
 from decimal import Decimal
-
-from openpyxl.utils import column_index_from_string
 
 from . import spec
 from .errors import undeclared
@@ -118,13 +117,17 @@ _AT = re.compile(r"!([A-Z]+)([0-9]+)$")
 _DYNAMIC = re.compile(r"OFFSET|INDIRECT|INDEX|!", re.IGNORECASE)
 
 
+def _column(letters: str) -> int:
+    return reduce(lambda n, ch: n * 26 + ord(ch) - 64, letters, 0)
+
+
 def _reach(formula: str) -> list[tuple[int, int, int, int]] | None:
     """The ranges (first col, row, last col, row) a formula reads; None when that cannot be told."""
     if formula == "=" or _DYNAMIC.search(formula.replace("[.", "[")):
         return None
     reach = []
     for c0, r0, c1, r1 in _RANGE.findall(formula):
-        cols = sorted((column_index_from_string(c0), column_index_from_string(c1 or c0)))
+        cols = sorted((_column(c0), _column(c1 or c0)))
         rows = sorted((int(r0), int(r1 or r0)))
         reach.append((cols[0], rows[0], cols[1], rows[1]))
     return reach
@@ -132,7 +135,7 @@ def _reach(formula: str) -> list[tuple[int, int, int, int]] | None:
 
 def _outside(reach, ref: str) -> bool:
     found = _AT.search(ref)
-    col, row = column_index_from_string(found.group(1)), int(found.group(2))
+    col, row = _column(found.group(1)), int(found.group(2))
     return not any(c0 <= col <= c1 and r0 <= row <= r1 for c0, r0, c1, r1 in reach)
 
 
