@@ -137,3 +137,7 @@ def test_a_workbook_filled_in_calc_gives_the_findings_of_what_the_clerk_did(runn
     assert all(f["severity"] == "错误" for f in slipped)
     errors = [f for f in findings if f["severity"] == "错误"]
     assert {f["cause"] or f["rule"] for f in errors} == {"公开05表!D11", "合并单元格"}
+    # And nothing else: the two warnings left are the sample's own 十(四) counts, 自评表 not copied.
+    warnings = {(f["rule"], f["cells"][0]) for f in findings if f["severity"] == "警告"}
+    assert warnings == {("数字不存为文本", "公开01表!C8"), ("自评个数=自评表张数", "情况说明!B54"),
+                        ("自评个数=自评表张数", "情况说明!B82")}
