@@ -10,6 +10,7 @@ recomputes is never the cause: no clerk typed it, and changing it changes nothin
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
@@ -18,6 +19,7 @@ from .findings import ERROR, Finding
 from .model import Workbook, stated_cells, substituted
 
 _CANDIDATES = 40  # the cells tried, most often named first: a slip is named by most of its findings
+_VALUES = 4  # the values tried for each, most often pointed to first: a slip's findings agree on it
 
 
 def _key(finding: Finding) -> tuple:
@@ -29,7 +31,7 @@ def attribute(findings: list[Finding], wb: Workbook, recomputed: set[str],
     """``findings`` with ``cause`` and ``off`` set on each one that a single typed cell explains;
     ``recomputed`` are the stated totals the tool recomputes, ``rerun`` audits a workbook."""
     cells = {cell.ref: cell for cell in stated_cells(wb)}
-    named: dict[str, set[Decimal]] = {}
+    named: dict[str, Counter[Decimal]] = {}
     for finding in findings:
         if finding.difference is None:
             continue
@@ -37,13 +39,14 @@ def attribute(findings: list[Finding], wb: Workbook, recomputed: set[str],
             cell = cells.get(ref)
             if cell is None or (cell.computed and (not cell.formula or ref in recomputed)):
                 continue  # a formula (or a total the tool recomputes) is no clerk's slip
-            named.setdefault(ref, set()).update((cell.amount - finding.difference, cell.amount + finding.difference))
+            named.setdefault(ref, Counter()).update((cell.amount - finding.difference, cell.amount + finding.difference))
     counts = {ref: sum(ref in f.cells for f in findings) for ref in named}
     tried = sorted(named, key=lambda ref: -counts[ref])[:_CANDIDATES]
     before = {_key(f): f for f in findings}
     trials: list[tuple[str, Decimal, set[tuple]]] = []
     for ref in tried:
-        for value in sorted(named[ref] - {cells[ref].value}):
+        values = [v for v, _ in named[ref].most_common() if v != cells[ref].value][:_VALUES]
+        for value in values:
             after = {_key(f): f for f in rerun(substituted(wb, ref, value))}
             if any(f.severity == ERROR and key not in before for key, f in after.items()):
                 continue  # the change breaks something else: not the figure the clerk meant
