@@ -332,3 +332,12 @@ def test_the_guide_installs_from_the_wheel_ci_builds():
     installs = [i for i in re.findall(r"pip[x]? install [^\n`]*", guide) if "disclose" in i]
     assert len(installs) >= 4
     assert all(re.search(r"dist[\\/]disclose-[\d.]+-py3-none-any\.whl$", i) for i in installs), installs
+
+
+def test_a_blank_count_beside_money_spent_is_left_out_with_a_warning(runner, workbook_copy, tmp_path):
+    path = workbook_copy(JINCHENG)
+    _blank(path, "情况说明", {"公务用车保有量"})
+    out, text = _report_text(runner, path, tmp_path / "out")
+    assert "警告 可不填的内容没有填写：“公务用车保有量”未填写：九（二）不写这个数（公务用车运行维护费支出 " in out
+    line = next(line for line in text.splitlines() if line.startswith("3、公务用车运行维护费支出"))
+    assert "保有量" not in line and "0辆" not in line

@@ -206,6 +206,11 @@ _OVERALL_LEFT_OUT = {"整体自评涉及资金": "十(四)（1）不写整体自
                      "整体执行数": "十(四)（3）不写执行数和执行率"}
 
 
+# The 情况说明 counts of 九（二） and the 公开07表 决算 figure that, spent, makes them worth saying.
+_COUNTS_OF = (("出国团组数", "因公出国（境）费"), ("出国人次", "因公出国（境）费"), ("购置公务用车数", "公务用车购置费"),
+              ("公务用车保有量", "公务用车运行维护费"))
+
+
 def _blank_optional(c: Context):
     """Optional inputs a published report normally carries, left blank: one warning each, saying
     what the report then leaves out."""
@@ -217,6 +222,16 @@ def _blank_optional(c: Context):
         if row.initial.value is None:
             yield Finding(WARNING, "可选项已填", f"分类预算 {row.code}{row.name}的“年初预算”未填写：五（三）这一类"
                           "不写年初预算和完成比例", (row.initial.ref,))
+    actual = dict(zip(T07.columns, c.fig["07"]["决算数"]))
+    for label, spent in _COUNTS_OF:
+        stated = wb.figure(label)
+        if stated.value is None and actual[spent]:
+            yield Finding(WARNING, "可选项已填", f"“{label}”未填写：九（二）不写这个数（{spent}支出 "
+                          f"{fmt_money(actual[spent])} 元）", (stated.ref or "情况说明",))
+    share = wb.figure("项目自评占项目支出总额比例")
+    if share.value is None and wb.figure("项目自评涉及资金").value:
+        yield Finding(WARNING, "可选项已填", "“项目自评占项目支出总额比例”未填写：十(四)（1）不写项目自评资金占项目支出总额的比例",
+                      (share.ref or "情况说明",))
     overall = {label: wb.figure(label) for label in OVERALL_FIGURES}
     if not any(v.value is not None for v in overall.values()) and not any(
             isinstance(wb.inputs.get(label), Text) and wb.inputs[label].value for label in OVERALL_TEXTS):
