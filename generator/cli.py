@@ -11,7 +11,8 @@ import click
 
 from .clickzh import Count, ExistingPath, Group, debug_option
 from .errors import AuditFailed, DiscloseError, OutputError
-from .formats import DEFAULT, load_format
+from .catalog import DEFAULT, load_format
+from .spec import Format
 
 # Each command imports what it needs inside itself (reader and audit; the report renderer; the
 # batch's process pool; openpyxl for init): --version and --help start with click alone, and
@@ -34,7 +35,7 @@ def main() -> None:
     """
 
 
-def _print_findings(findings, fmt) -> None:
+def _print_findings(findings, fmt: Format) -> None:
     from .auditlog import cells_text, sections, title
 
     for section in sections(findings, fmt):
@@ -162,11 +163,11 @@ def init(path: Path | None, last_year: Path | None, spec: str) -> None:
 
 @main.command()
 @WORKBOOK
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               help="输出格式（默认 text）；json 供程序读取，出错时也输出 JSON。")
 @SPEC
 @debug_option
-def check(workbook: Path, fmt: str, spec: str) -> None:
+def check(workbook: Path, output: str, spec: str) -> None:
     """只审核工作簿，不生成报告。无错误时退出码为 0，有错误为 1。
 
     \b
@@ -179,7 +180,7 @@ def check(workbook: Path, fmt: str, spec: str) -> None:
 
     report_format = load_format(spec)
     result = audit(read_workbook(str(workbook), report_format), report_format)
-    if fmt == "json":
+    if output == "json":
         click.echo(json.dumps({
             "workbook": str(workbook), "errors": len(result.errors), "warnings": len(result.warnings),
             "findings": [{**f, "cause": section["cause"]}

@@ -33,7 +33,7 @@ from starlette.templating import Jinja2Templates
 from ..changes import described
 from ..errors import DiscloseError
 from ..files import safe_stem
-from ..formats import DEFAULT, load_format
+from ..catalog import DEFAULT, load_format
 from ..loader import WORKBOOK_SUFFIXES
 from .guard import LOOPBACK, Guard, TooLarge
 from .store import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Build, Store, Unit, Upload

@@ -46,7 +46,7 @@ def audit_file(path: Path, spec: str) -> Audited:
     """What ``disclose check`` finds in the workbook at ``path``. Raises WorkbookError."""
     from ..audit import audit
     from ..auditlog import sections_json
-    from ..formats import load_format
+    from ..catalog import load_format
     from ..reader import read_workbook
 
     fmt = load_format(spec)
