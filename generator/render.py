@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import zipfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -287,7 +288,7 @@ def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
         if body_parts:
             before, after = document.split(_Template.BODY_MARK)
             parts["word/document.xml"] = [before, *body_parts, after]
-        digest = _text_digest(io.BytesIO(b"".join(parts["word/document.xml"])))
+        digest = _text_digest(parts["word/document.xml"])
         parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
         parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
             b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
@@ -306,31 +307,45 @@ def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def _text_digest(document) -> str:
+def _text_digest(pieces: Iterable[bytes]) -> str:
     """The SHA-256 of a document body's text, paragraph by paragraph, as a reader sees it: every
     figure and sentence, but not what Word, WPS or LibreOffice rewrite when they merely open and
     save it — the XML around the text, run boundaries, bookmarks, and the results of fields (the
-    目录 and its page numbers, refreshed on opening)."""
+    目录 and its page numbers, refreshed on opening). The body is parsed as it comes, piece by
+    piece, each paragraph dropped once read: a large body is never held whole."""
     digest = hashlib.sha256()
     fields = 0  # complex fields (begin … end) and simple ones open around this point
     paragraph: list[str] = []
-    for event, element in etree.iterparse(document, events=("start", "end"), huge_tree=True):
-        tag = element.tag
-        if tag == f"{_W}fldSimple":
-            fields += 1 if event == "start" else -1
-        elif event == "start":
-            if tag == f"{_W}fldChar":
-                kind = element.get(f"{_W}fldCharType")
-                fields += 1 if kind == "begin" else -1 if kind == "end" and fields else 0
-        elif tag == f"{_W}t" and not fields and element.text:
-            paragraph.append(element.text)
-        elif tag == f"{_W}p":
-            text = "".join(paragraph).strip()
-            if text:
-                digest.update(text.encode("utf-8") + b"\n")
-            paragraph.clear()
-            element.clear()
+    parser = etree.XMLPullParser(events=("start", "end"), huge_tree=True)
+    for piece in itertools.chain(pieces, [None]):
+        if piece is None:
+            parser.close()
+        else:
+            parser.feed(piece)
+        for event, element in parser.read_events():
+            tag = element.tag
+            if tag == f"{_W}fldSimple":
+                fields += 1 if event == "start" else -1
+            elif event == "start":
+                if tag == f"{_W}fldChar":
+                    kind = element.get(f"{_W}fldCharType")
+                    fields += 1 if kind == "begin" else -1 if kind == "end" and fields else 0
+            elif tag == f"{_W}t" and not fields and element.text:
+                paragraph.append(element.text)
+            elif tag == f"{_W}p":
+                text = "".join(paragraph).strip()
+                if text:
+                    digest.update(text.encode("utf-8") + b"\n")
+                paragraph.clear()
+                element.clear()
+                while element.getprevious() is not None:  # the paragraphs before: read already
+                    del element.getparent()[0]
     return digest.hexdigest()
+
+
+def _chunks(stream, size: int = 1 << 20) -> Iterator[bytes]:
+    while piece := stream.read(size):
+        yield piece
 
 
 def edited_since_built(report: Path) -> bool:
@@ -343,9 +358,9 @@ def edited_since_built(report: Path) -> bool:
             found = re.search(r'name="%s"><vt:lpwstr>([0-9a-f]{64})<' % TEXT_FINGERPRINT, custom)
             with archive.open("word/document.xml") as body:
                 if found is not None:
-                    return found.group(1) != _text_digest(body)
+                    return found.group(1) != _text_digest(_chunks(body))
                 digest = hashlib.sha256()  # a report built before the text's hash was recorded
-                while piece := body.read(1 << 20):  # in pieces: a large body is 56 MB
+                for piece in _chunks(body):  # in pieces: a large body is 56 MB
                     digest.update(piece)
     except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return True

@@ -281,7 +281,7 @@ def test_a_build_cut_off_by_a_stop_is_shown_as_not_done(tmp_path):
 
 def test_unreadable_upload_is_one_chinese_line_naming_the_file(client):
     response = upload_bytes(client, "这不是 Excel 文件".encode(), "报表.xlsx")
-    refuses_then_serves(client, response, 400, "报表.xlsx：不是可读取的 Excel 工作簿")
+    refuses_then_serves(client, response, 400, "报表.xlsx：这是文本文件（例如 CSV），不是 Excel 工作簿")
     assert str(client.app.state.store.root) not in response.json()["error"]
 
 
