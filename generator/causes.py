@@ -41,7 +41,11 @@ def attribute(findings: list[Finding], wb: Workbook, recomputed: set[str],
                 continue  # a formula (or a total the tool recomputes) is no clerk's slip
             named.setdefault(ref, Counter()).update((cell.amount - finding.difference, cell.amount + finding.difference))
     counts = {ref: sum(ref in f.cells for f in findings) for ref in named}
-    tried = sorted(named, key=lambda ref: -counts[ref])[:_CANDIDATES]
+    # The cells most findings name, and each finding's own first typed cell: a slip that breaks
+    # one relation (and a warning or two) must not be crowded out by one that breaks many.
+    tried = dict.fromkeys(sorted(named, key=lambda ref: -counts[ref])[:_CANDIDATES])
+    tried.update(dict.fromkeys(next(ref for ref in f.cells if ref in named) for f in findings
+                               if any(ref in named for ref in f.cells)))
     before = {_key(f): f for f in findings}
     trials: list[tuple[str, Decimal, set[tuple]]] = []
     for ref in tried:
