@@ -32,6 +32,7 @@ from .narrative import narrative_figures
 from .projects import project_figures
 from .recompute import recompute
 from .render import write_docx
+from .spec import Format
 
 AUTHOR, INITIALS = "审核", "审"
 _ENDS = "。！？"
@@ -48,7 +49,7 @@ class Place:
     heading: bool = False
 
 
-def write_review(wb: Workbook, result: AuditResult, findings: list[Finding], fmt, target: Path,
+def write_review(wb: Workbook, result: AuditResult, findings: list[Finding], fmt: Format, target: Path,
                  title_: str) -> None:
     """Write the review draft of ``wb`` to ``target``: the report, marked 审阅稿, with one comment
     per finding of ``findings``."""
@@ -71,7 +72,7 @@ def write_review(wb: Workbook, result: AuditResult, findings: list[Finding], fmt
     write_docx(marked, target, fmt.template, title_, finish)
 
 
-def _text(finding: Finding, cause: str | None, fmt) -> str:
+def _text(finding: Finding, cause: str | None, fmt: Format) -> str:
     """What the 审核报告 says of ``finding``: level and rule, what is wrong, the cells to fix."""
     lines = [f"【{finding.severity}】{title(finding.rule, fmt)}", finding.message, f"涉及单元格：{cells_text(finding)}"]
     if cause:
@@ -80,7 +81,7 @@ def _text(finding: Finding, cause: str | None, fmt) -> str:
 
 
 class _Places:
-    def __init__(self, wb: Workbook, fmt, context: dict):
+    def __init__(self, wb: Workbook, fmt: Format, context: dict):
         self.wb, self.fmt, self.context = wb, fmt, context
         self.printed = printed_places(wb, fmt)
         self.narrative = context["narrative"]
@@ -122,7 +123,7 @@ class _Places:
         return next((("narrative", s.key, 0) for s in self.fmt.sections if self.narrative[s.key]), None)
 
 
-def _narrative(fmt, wb: Workbook) -> dict[str, list[str]]:
+def _narrative(fmt: Format, wb: Workbook) -> dict[str, list[str]]:
     projects = [project_figures(project)[0] for project in wb.projects]
     return render_narrative(fmt, narrative_figures(fmt, wb, recompute(wb, fmt), projects))
 
@@ -170,7 +171,7 @@ def _replaced(value, ref: str, change):
     return value, False
 
 
-def _first_difference(fmt, before: dict[str, list[str]], after: dict[str, list[str]]) -> Place | None:
+def _first_difference(fmt: Format, before: dict[str, list[str]], after: dict[str, list[str]]) -> Place | None:
     """The first printed paragraph of ``before`` that ``after`` changes, in the sections' order: the
     sentence that changes in it, or the whole paragraph where paragraphs come or go."""
     for section in fmt.sections:

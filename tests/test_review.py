@@ -18,10 +18,9 @@ from lxml import etree
 from openpyxl import load_workbook
 from openxml_audit import OpenXmlValidator
 
-from conftest import JINCHENG, XINZHOU, docx_lines, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, set_cells
 from generator.audit import audit
 from generator.cli import main
-from generator.formats import load_format
 from generator.money import fmt_table
 from generator.reader import read_workbook
 
@@ -77,7 +76,7 @@ def three_changed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("three")
     workbook = folder / JINCHENG.name
     shutil.copy(JINCHENG, workbook)
-    wb = read_workbook(str(JINCHENG))
+    wb = read_workbook(str(JINCHENG), SHANXI)
     project = next(p for p in wb.projects if any(i.score.amount < i.weight.amount for i in p.indicators))
     indicator = next(i for i in project.indicators if i.score.amount < i.weight.amount)
     total, sme = wb["05"].total[0], wb.inputs["授予中小企业合同金额"]
@@ -155,7 +154,7 @@ def test_warnings_are_comments_under_strict(runner, tmp_path):
     result = _build(runner, JINCHENG, tmp_path, "--strict")
     assert result.exit_code == 1
     found = comments(tmp_path / REVIEW)
-    warnings = [f for f in audit(read_workbook(str(JINCHENG))).warnings]
+    warnings = [f for f in audit(read_workbook(str(JINCHENG), SHANXI), SHANXI).warnings]
     assert len(found) == len(warnings) == 2
     assert all(c["says"].startswith("【警告】") and c["under"].startswith("（") for c in found)
     assert "二级项目1个" in found[0]["on"] and "二级项目绩效自评个数13个，涉及资金45,802,600.00元" in found[1]["on"]
@@ -163,7 +162,7 @@ def test_warnings_are_comments_under_strict(runner, tmp_path):
 
 def test_a_finding_printed_nowhere_is_a_comment_on_the_nearest_heading(runner, workbook_copy, tmp_path):
     path = workbook_copy(JINCHENG)
-    title = next(c for c in read_workbook(str(path)).year_cells if c.ref.startswith("公开03表"))
+    title = next(c for c in read_workbook(str(path), SHANXI).year_cells if c.ref.startswith("公开03表"))
     set_cells(path, {title.ref: "2021年度"})
     _build(runner, path, tmp_path)
     [found] = comments(tmp_path / REVIEW)
@@ -174,7 +173,7 @@ def test_a_finding_printed_nowhere_is_a_comment_on_the_nearest_heading(runner, w
 def test_a_sentence_is_found_by_the_figure_it_prints(runner, workbook_copy, tmp_path):
     """A 情况说明 input no table prints: the comment is on the sentence built from it."""
     path = workbook_copy(JINCHENG)
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     set_cells(path, {wb.inputs["项目自评一般公共预算项目支出"].ref: 1, wb.class_budget[0].initial.ref: -1})
     _build(runner, path, tmp_path)
     by_rule = {c["says"].splitlines()[0]: c for c in comments(tmp_path / REVIEW)}
@@ -186,9 +185,8 @@ def test_a_sentence_is_found_by_the_figure_it_prints(runner, workbook_copy, tmp_
     assert negative["on"].startswith("晋城市人力资源和社会保障局2022年度财政拨款支出年初预算")
 
 
-_FMT = load_format()
-_WB = read_workbook(str(JINCHENG))
-_TOTALS = sorted(audit(_WB).figures.total_refs)
+_WB = read_workbook(str(JINCHENG), SHANXI)
+_TOTALS = sorted(audit(_WB, SHANXI).figures.total_refs)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -203,13 +201,13 @@ def test_a_total_typed_wrong_is_a_comment_on_its_printed_figure_in_its_table(run
     sheet, cell = ref.split("!")
     typed = Decimal(str(load_workbook(JINCHENG, data_only=True)[sheet][cell].value or 0))
     set_cells(path, {ref: float(typed + off)})  # openpyxl writes the cell
-    result = audit(read_workbook(str(path)))
+    result = audit(read_workbook(str(path), SHANXI), SHANXI)
     _build(runner, path, folder / "out")
     found = comments(folder / "out" / REVIEW)
     assert len(found) == len(result.errors)
     [finding] = [f for f in result.errors if f.cells[0] == ref]
     [comment] = [c for c in found if finding.message in c["says"]]
-    table = next(t for t in _FMT.tables if t.name == sheet)
+    table = next(t for t in SHANXI.tables if t.name == sheet)
     assert comment["under"] == table.title
     printed = fmt_table(Decimal(re.search(r"按明细重算 ([\d,.-]+)", finding.message).group(1).replace(",", "")))
     if printed:
