@@ -50,7 +50,7 @@ class Place:
 
 
 def write_review(wb: Workbook, result: AuditResult, findings: list[Finding], fmt: Format, target: Path,
-                 title_: str) -> None:
+                 document_title: str) -> None:
     """Write the review draft of ``wb`` to ``target``: the report, marked 审阅稿, with one comment
     per finding of ``findings``."""
     context = report_context(wb, result.figures, result.projects, None, fmt)
@@ -69,7 +69,7 @@ def write_review(wb: Workbook, result: AuditResult, findings: list[Finding], fmt
     def finish(document) -> None:
         comments.attach(document, notes, AUTHOR, INITIALS, dated)
 
-    write_docx(marked, target, fmt.template, title_, finish)
+    write_docx(marked, target, fmt.template, document_title, finish)
 
 
 def _text(finding: Finding, cause: str | None, fmt: Format) -> str:
@@ -85,6 +85,7 @@ class _Places:
         self.wb, self.fmt, self.context = wb, fmt, context
         self.printed = printed_places(wb, fmt)
         self.narrative = context["narrative"]
+        self.sentences: dict[str, Place | None] = {}  # by cell: several findings may name one
 
     def of(self, finding: Finding) -> Place:
         for ref in finding.cells:
@@ -101,6 +102,11 @@ class _Places:
 
     def _sentence(self, ref: str) -> Place | None:
         """The 情况说明 sentence that changes when the cell ``ref`` changes."""
+        if ref not in self.sentences:
+            self.sentences[ref] = self._changed_by(ref)
+        return self.sentences[ref]
+
+    def _changed_by(self, ref: str) -> Place | None:
         for altered in _altered(self.wb, ref):
             try:
                 after = _narrative(self.fmt, altered)
