@@ -86,6 +86,7 @@ class _Places:
         self.printed = printed_places(wb, fmt)
         self.narrative = context["narrative"]
         self.sentences: dict[str, Place | None] = {}  # by cell: several findings may name one
+        self.checked = False
 
     def of(self, finding: Finding) -> Place:
         for ref in finding.cells:
@@ -107,11 +108,14 @@ class _Places:
         return self.sentences[ref]
 
     def _changed_by(self, ref: str) -> Place | None:
+        if not self.checked:  # the computation run again gives what the report prints (or fails here, loudly)
+            assert _narrative(self.fmt, self.wb) == self.narrative
+            self.checked = True
         for altered in _altered(self.wb, ref):
             try:
                 after = _narrative(self.fmt, altered)
-            except (ArithmeticError, ValueError, TypeError, KeyError):
-                continue  # an altered figure a computation cannot take: try the next alteration
+            except (ArithmeticError, ValueError, TypeError):
+                continue  # an altered figure a format's computation cannot take: try the next alteration
             place = _first_difference(self.fmt, self.narrative, after)
             if place is not None:
                 return place
@@ -130,7 +134,9 @@ class _Places:
 
 
 def _narrative(fmt: Format, wb: Workbook) -> dict[str, list[str]]:
-    projects = [project_figures(project)[0] for project in wb.projects]
+    """The 情况说明 of ``wb`` as the report prints it (from the figures as the audit recomputes them;
+    its rules, which an altered cell may not suit, are not run)."""
+    projects = [project_figures(project, fmt.sheets.projects)[0] for project in wb.projects]
     return render_narrative(fmt, narrative_figures(fmt, wb, recompute(wb, fmt), projects))
 
 
