@@ -146,6 +146,9 @@ class Store:
         db = sqlite3.connect(self.db, timeout=30, isolation_level=None)
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
+        # WAL with synchronous=NORMAL: commits are not flushed one by one; a power cut may lose the
+        # last of them but never corrupts the database.
+        db.execute("PRAGMA synchronous=NORMAL")
         return db
 
     def _rows(self, sql: str, args=()) -> list[tuple]:
