@@ -148,7 +148,7 @@ def test_build_gives_the_same_bytes_as_the_command_line(client, runner, tmp_path
     audit = client.get(done["files"]["audit"]["url"])
     assert "审核报告" in audit.text and audit.headers["content-security-policy"].startswith("default-src 'none'")
     page = client.get(uploaded["page"]).text
-    assert f"下载 {REPORT}" in page and "第一次生成报告" in page
+    assert f"下载 {REPORT}" in page and "第一次生成" in page
 
 
 def test_with_errors_only_a_draft_on_request(client, workbook_copy):
@@ -185,6 +185,8 @@ def test_a_corrected_upload_lists_what_changed_since_the_last_build(client, work
     again = build(client, changed, draft=True)
     assert again["changes"] == {"figures": [], "sentences": []}
     assert "与上次生成相比：数字和文字都没有变化。" in client.get(changed["page"]).text
+    other = build(client, upload(client, XINZHOU).json())
+    assert other["changes"] is None  # another unit's report: its own first build
 
 
 def test_pdf_is_refused_without_libreoffice(client):

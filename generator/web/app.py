@@ -224,16 +224,17 @@ async def home(request: Request) -> Response:
 def render(request: Request, unit: Unit, upload: Upload | None, *, error: str = "", status: int = 200) -> Response:
     store = request.app.state.store
     upload = upload or store.latest_upload(unit)
+    uploads = store.uploads(unit)
     builds = store.builds(unit)
     current = [b for b in builds if upload and b.upload_id == upload.id]
     latest = current[0] if current else None
     pending = next((b for b in current if b.status in (QUEUED, RUNNING)), None)
     changed = latest.changed if latest and latest.status == DONE else None
     context = {
-        "unit": unit, "upload": upload, "uploads": store.uploads(unit), "builds": builds, "build": latest,
+        "unit": unit, "upload": upload, "uploads": uploads, "builds": builds, "build": latest,
         "pending": pending and build_json(request, unit, pending), "status": STATUS,
         "changes": None if changed is None else described(*changed),
-        "names": {u.id: u.filename for u in store.uploads(unit)},
+        "names": {u.id: f"{u.filename}（{when(u.uploaded)} 上传）" for u in uploads},
         "unit_label": upload.unit_name if upload else (unit.name or "本单位"),
         "soffice": request.app.state.soffice, "max_mb": request.app.state.max_upload // 2**20,
         "error": error, "data_folder": str(store.root), "files": FILES,
