@@ -237,6 +237,7 @@ class _Facts:
     percent: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # A1 reference → #DIV/0! …
     formulas: dict[str, str] = field(default_factory=dict)  # see Sheet.formulas
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # where the reader does not give them (.ods)
 
     def cell(self, row: int, col: int, kind: str, style: int | None, formula: bool, saved: str | None,
              styles: dict[int, int], text: str = "") -> None:
@@ -488,6 +489,10 @@ def _ods_facts(path: str, archive: zipfile.ZipFile) -> tuple[dict[str, _Facts], 
             st["col"] += repeat(attrs, "number-columns-repeated")
             st["cell"] = [first, st["col"], f"{_OFFICE}value-type" in attrs, False, attrs.get(f"{_TABLE}formula"),
                           attrs.get(f"{_CALCEXT}value-type") == "error"]
+            spans = repeat(attrs, "number-rows-spanned"), repeat(attrs, "number-columns-spanned")
+            if spans != (1, 1):
+                top = st["rows"][0]
+                facts[st["title"]].merges.append((top, first, top + spans[0] - 1, first + spans[1] - 1))
             st["text"] = []
         elif st["cell"] is not None:
             st["cell"][3] = True  # content (text:p …): a value to the reader
@@ -731,7 +736,8 @@ def load(path: str, want: Callable[[str], bool | None] = _everything) -> list[Sh
                     sheet = book.get_sheet_by_name(meta.name)
                     rows = [tuple(_cell(v) for v in row) for row in sheet.to_python(skip_empty_area=False)]
                     _place_errors(rows, found.errors)
-                    merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1) for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()]
+                    merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1)
+                              for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()] or found.merges
                 sheets.append(Sheet(meta.name, _visibility(meta), rows, found.uncached, found.percent,
                                     found.formulas, merges))
         finally:

@@ -1,6 +1,6 @@
 """A clerk fills `disclose init`'s blank workbook in LibreOffice Calc (issue 21): rows inserted above
 the 注 row of every function table and pasted into, the other sheets typed, a name merged, a figure
-typed as text, one slip — saved as .xlsx and as .xls with the values Calc computed. ``check`` then
+typed as text, one slip — saved as .xlsx, .xls and .ods with the values Calc computed. ``check`` then
 says exactly what the clerk did, each finding naming the cell the clerk typed."""
 
 import json
@@ -103,7 +103,8 @@ def filled(tmp_path_factory):
     blank = tmp / "空白.xlsx"
     assert CliRunner().invoke(main, ["init", str(blank)]).exit_code == 0
     run_office([{"source": str(blank), "ops": clerk_ops(JINCHENG, blank) + HABITS,
-               "saves": [[str(tmp / "填好.xlsx"), "Calc MS Excel 2007 XML"], [str(tmp / "填好.xls"), "MS Excel 97"]]}],
+               "saves": [[str(tmp / "填好.xlsx"), "Calc MS Excel 2007 XML"], [str(tmp / "填好.xls"), "MS Excel 97"],
+                         [str(tmp / "填好.ods"), "calc8"]]}],
              tmp)
     return tmp
 
@@ -113,7 +114,7 @@ def _check(runner, path: Path) -> tuple[int, list[dict]]:
     return result.exit_code, json.loads(result.output)["findings"]
 
 
-@pytest.mark.parametrize("suffix", ["xlsx", "xls"])
+@pytest.mark.parametrize("suffix", ["xlsx", "xls", "ods"])
 def test_a_workbook_filled_in_calc_gives_the_findings_of_what_the_clerk_did(runner, filled, suffix):
     code, findings = _check(runner, filled / f"填好.{suffix}")
     assert code == 1
