@@ -289,7 +289,7 @@ def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
         if body_parts:
             before, after = document.split(_Template.BODY_MARK)
             parts["word/document.xml"] = [before, *body_parts, after]
-        digest = _text_digest(parts["word/document.xml"])
+        digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
         parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
         parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
             b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
@@ -306,16 +306,28 @@ def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_COMMENTS_PART = "word/comments.xml"
 
 
-def _text_digest(pieces: Iterable[bytes]) -> str:
-    """The SHA-256 of a document body's text, paragraph by paragraph, as a reader sees it: every
-    figure and sentence, but not what Word, WPS or LibreOffice rewrite when they merely open and
-    save it — the XML around the text, run boundaries, bookmarks, and the results of fields (the
-    目录 and its page numbers, refreshed on opening). The body is parsed as it comes, piece by
-    piece, each paragraph dropped once read: a large body is never held whole."""
+def _text_digest(body: Iterable[bytes], comments: Iterable[bytes] | None = None) -> str:
+    """The SHA-256 of a document's text, paragraph by paragraph, as a reader sees it: every figure
+    and sentence of its body, and its comments (批注: a reviewer's are kept like an edit), but not
+    what Word, WPS or LibreOffice rewrite when they merely open and save it — the XML around the
+    text, run boundaries, bookmarks, and the results of fields (the 目录 and its page numbers,
+    refreshed on opening)."""
     digest = hashlib.sha256()
+    _digest_text(digest, body)
+    noted = hashlib.sha256()
+    if comments is not None and _digest_text(noted, comments):  # an empty comments part is none
+        digest.update(b"\x00comments\n" + noted.digest())
+    return digest.hexdigest()
+
+
+def _digest_text(digest, pieces: Iterable[bytes]) -> int:
+    """Feed each paragraph's text to ``digest``; how many there were. The XML is parsed as it
+    comes, piece by piece, each paragraph dropped once read: a large body is never held whole."""
     fields = 0  # complex fields (begin … end) and simple ones open around this point
+    fed = 0
     paragraph: list[str] = []
     parser = etree.XMLPullParser(events=("start", "end"), huge_tree=True)
     for piece in itertools.chain(pieces, [None]):
@@ -337,11 +349,12 @@ def _text_digest(pieces: Iterable[bytes]) -> str:
                 text = "".join(paragraph).strip()
                 if text:
                     digest.update(text.encode("utf-8") + b"\n")
+                    fed += 1
                 paragraph.clear()
                 element.clear()
                 while element.getprevious() is not None:  # the paragraphs before: read already
                     del element.getparent()[0]
-    return digest.hexdigest()
+    return fed
 
 
 def _chunks(stream, size: int = 1 << 20) -> Iterator[bytes]:
@@ -359,7 +372,9 @@ def edited_since_built(report: Path) -> bool:
             found = re.search(r'name="%s"><vt:lpwstr>([0-9a-f]{64})<' % TEXT_FINGERPRINT, custom)
             with archive.open("word/document.xml") as body:
                 if found is not None:
-                    return found.group(1) != _text_digest(_chunks(body))
+                    names = set(archive.namelist())
+                    comments = [archive.read(_COMMENTS_PART)] if _COMMENTS_PART in names else None
+                    return found.group(1) != _text_digest(_chunks(body), comments)
                 digest = hashlib.sha256()  # a report built before the text's hash was recorded
                 for piece in _chunks(body):  # in pieces: a large body is 56 MB
                     digest.update(piece)
