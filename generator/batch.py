@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import AuditFailed, DiscloseError, ReportEdited
 from .findings import ERROR
 from .loader import WORKBOOK_SUFFIXES
-from .formats import DEFAULT, load_format
+from .catalog import DEFAULT, load_format
 from .reader import read_unit
 from .files import STEM_BYTES, safe_stem
 from .report import build, report_name

@@ -15,6 +15,7 @@ from .model import Stated, Text
 from .money import cents, fmt_plain
 from .projects import ProjectFigures
 from .recompute import Figures
+from .spec import Format
 
 RECORD_VERSION = 1
 
@@ -27,7 +28,7 @@ def _money(value) -> str:
     return "" if value is None else fmt_plain(cents(value))
 
 
-def snapshot(fmt, fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
+def snapshot(fmt: Format, fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
              inputs: dict[str, Stated | Text], pdf: str | None = None) -> dict:
     """Every printed figure by (table, row, column) — the tables, the 附件 and the figures typed
     on the 情况说明 sheet — the 情况说明 paragraphs by section, and the SHA-256 of the PDF
@@ -101,3 +102,13 @@ def differences(old: dict, new: dict) -> tuple[list[str], list[str]]:
             if i >= len(previous) or previous[i] != paragraph:
                 sentences.append(f"{section}：{paragraph}")
     return figures, sentences
+
+
+def described(figures: list[str], sentences: list[str]) -> list[tuple[str, list[str]]]:
+    """The changes as the clerk reads them (the CLI and the page): (heading, lines) blocks."""
+    if not figures and not sentences:
+        return [("与上次生成相比：数字和文字都没有变化。", [])]
+    blocks = [(f"与上次生成相比，{len(figures)} 个数字有变化：" if figures else "与上次生成相比，数字没有变化。", figures)]
+    if sentences:
+        blocks.append((f"因此改变的情况说明（{len(sentences)} 段）：", sentences))
+    return blocks
