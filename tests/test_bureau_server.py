@@ -15,7 +15,7 @@ from openpyxl import Workbook, load_workbook
 from starlette.testclient import TestClient
 
 from conftest import JINCHENG, XINZHOU, docx_lines, set_cells
-from generator.bureau.server import create_bureau_app, first_password
+from generator.bureau.server import create_bureau_app, admin_password
 
 PAGE = {"Accept": "text/html"}
 JSON = {"Accept": "application/json"}
@@ -69,7 +69,7 @@ class Bureau:
     def __init__(self, client, data: Path, tmp: Path):
         self.client, self.data = client, data
         self.jars = {}
-        admin = first_password(data)
+        admin = admin_password(data)
         assert login(client, "admin", admin).url.path == "/password"
         assert change_password(client, admin, "bureau-secret").url.path == "/bureau/"
         self.jars["admin"] = dict(client.cookies)
@@ -197,7 +197,7 @@ def test_the_sixth_wrong_password_within_a_minute_is_refused(tmp_path):
     import sqlite3
 
     data = tmp_path / "data"
-    admin = first_password(data)
+    admin = admin_password(data)
     with TestClient(create_bureau_app(data, workers=1), base_url="http://bureau.example") as client:
         for attempt in range(5):
             wrong = login(client, "admin", f"wrong-{attempt}")
@@ -330,7 +330,7 @@ def test_cookies_are_http_only_and_same_site_strict(bureau):
 
 def test_over_https_the_session_cookie_is_secure_and_host_bound(tmp_path):
     data = tmp_path / "data"
-    admin = first_password(data)
+    admin = admin_password(data)
     with TestClient(create_bureau_app(data, workers=1), base_url="https://bureau.example") as client:
         response = login(client, "admin", admin)
         assert response.url.path == "/password"

@@ -30,7 +30,7 @@ from starlette.templating import Jinja2Templates
 from .. import auditlog
 from ..errors import DiscloseError
 from ..findings import Finding
-from ..formats import DEFAULT, load_format
+from ..catalog import DEFAULT, load_format
 from ..web import create_app
 from ..web.app import HERE as WEB, when
 from ..web.store import DONE, QUEUED, RUNNING, Store, Unit
@@ -103,12 +103,17 @@ def create_bureau_app(data: Path, *, spec: str = DEFAULT, workers: int | None = 
     return app
 
 
-def first_password(data: Path) -> str | None:
-    """Create the bureau's account on the first start; its first-login password, else None."""
+def admin_password(data: Path, new: bool = False) -> str | None:
+    """Create the bureau's account ``admin`` on the first start, or give it a new password when
+    ``new`` (it was forgotten): its first-login password, else None."""
     store = Store(Path(data))
     with closing(connector(store)()) as db:
         create_tables(db)
-        return accounts.ensure_bureau(db)
+        made = accounts.ensure_bureau(db)
+        if made is None and new:
+            made = accounts.reset_password(db, accounts.BUREAU_LOGIN)
+            journal.record(db, "", "重置密码", "admin（在服务器上用 --new-admin-password）")
+        return made
 
 
 # ---- helpers --------------------------------------------------------------------------------

@@ -5,7 +5,10 @@
 function show(el, text) { el.textContent = text; el.hidden = !text; }
 
 async function send(url, body) {
-  const response = await fetch(url, { method: "POST", body, headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json" };
+  const token = document.querySelector('meta[name="csrf-token"]');  // the bureau's server: its CSRF token
+  if (token) headers["X-CSRF-Token"] = token.content;
+  const response = await fetch(url, { method: "POST", body, headers });
   let data;
   try { data = await response.json(); } catch (e) { data = { error: "服务器没有正常答复（" + response.status + "），请重试" }; }
   return { ok: response.ok, data };
