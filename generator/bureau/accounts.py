@@ -247,8 +247,11 @@ def session_for(db: sqlite3.Connection, token: str | None, now: float | None = N
         end_session(db, token)
         return None
     if now - seen > 60:  # a write a minute at most per session, not one per request
-        with db:
-            db.execute("UPDATE session SET seen = ? WHERE token = ?", (now, _digest(token)))
+        try:
+            with db:
+                db.execute("UPDATE session SET seen = ? WHERE token = ?", (now, _digest(token)))
+        except sqlite3.OperationalError:
+            pass  # the database is busy: the next request a minute on touches it instead
     return Session(_account(row[3:]), csrf)
 
 

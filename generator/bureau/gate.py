@@ -76,7 +76,9 @@ class Gate:
             return await self.app(scope, receive, send)
         request = Request(scope)
         token = request.cookies.get(cookie_name(scope, COOKIE))
-        session = await anyio.to_thread.run_sync(self._session, token) if token else None
+        # On the event loop, not in a thread: a read (WAL: never waits for a writer) and at most a
+        # write a minute that gives up at once when busy, so that no page waits for a free thread.
+        session = self._session(token) if token else None
         path = scope["path"]
         if session is None:
             if path.startswith(OPEN_PATHS):
@@ -94,7 +96,7 @@ class Gate:
         await self._checked(scope, receive, send, session.csrf, journaled=True)
 
     def _session(self, token: str):
-        with closing(self.connect()) as db:
+        with closing(self.connect(timeout=0.2)) as db:
             return accounts.session_for(db, token)
 
     async def _checked(self, scope, receive, send, expected: str, journaled: bool = False):

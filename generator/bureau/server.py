@@ -43,11 +43,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_LIST = 5 * 2**20  # a list of a few hundred units is a few dozen KB
 
 
+HASHING_AT_ONCE = 2  # logins and password changes hashing at once (19 MiB each); the rest wait
+
+
 def connector(store: Store):
-    def connect() -> sqlite3.Connection:
-        db = sqlite3.connect(store.db, timeout=30)
+    def connect(timeout: float = 30) -> sqlite3.Connection:
+        db = sqlite3.connect(store.db, timeout=timeout)
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 30000")
         return db
     return connect
 
@@ -92,6 +94,7 @@ def create_bureau_app(data: Path, *, spec: str = DEFAULT, workers: int | None = 
     with closing(connect()) as db:
         create_tables(db)
     app.state.connect = connect
+    app.state.hashing = anyio.CapacityLimiter(HASHING_AT_ONCE)
     app.state.format = load_format(spec)
     env = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                                          jinja2.FileSystemLoader(WEB / "templates")]),
@@ -132,12 +135,12 @@ def _bureau(request: Request) -> accounts.Account:
     return account
 
 
-async def _db(request: Request, fn, *args):
+async def _db(request: Request, fn, *args, limiter=None):
     """``fn(db, *args)`` in a worker thread, with a connection of its own."""
     def run():
         with closing(request.app.state.connect()) as db:
             return fn(db, *args)
-    return await anyio.to_thread.run_sync(run)
+    return await anyio.to_thread.run_sync(run, limiter=limiter)
 
 
 def _record(db, request: Request, action: str, detail: str = "", unit: str = "") -> None:
@@ -185,7 +188,7 @@ async def login(request: Request) -> Response:
         journal.record(db, account.login, "登录", client=client)
         return account, accounts.start_session(db, account)
 
-    outcome = await _db(request, check)
+    outcome = await _db(request, check, limiter=request.app.state.hashing)
     if isinstance(outcome, accounts.LoginRefused):
         return _login(request, outcome.message, outcome.status, login_name)
     account, token = outcome
@@ -229,7 +232,7 @@ async def change_password(request: Request) -> Response:
         _record(db, request, "修改密码", unit=account.unit or "")
         return None
 
-    problem = await _db(request, change)
+    problem = await _db(request, change, limiter=request.app.state.hashing)
     if problem:
         return _page(request, "password.html", 400, account=account, error=problem)
     return RedirectResponse("/", 303)
@@ -397,7 +400,7 @@ async def import_units(request: Request) -> Response:
         _record(db, request, "导入单位名单", f"{len(made)} 个单位，新建账号 {fresh} 个")
         return made
 
-    made = await _db(request, run)
+    made = await _db(request, run, limiter=request.app.state.hashing)
     fresh = [(entry, password) for entry, password in made if password]
     return _passwords(request, fresh, f"已导入 {len(made)} 个单位，新建账号 {len(fresh)} 个"
                       + (f"，{len(made) - len(fresh)} 个单位原已有账号（密码未变）" if len(made) > len(fresh) else ""))
@@ -438,7 +441,7 @@ async def reset_password(request: Request) -> Response:
         _record(db, request, "重置密码", unit=code)
         return UnitEntry(account.name, account.login, account.contact), password
 
-    made = await _db(request, reset)
+    made = await _db(request, reset, limiter=request.app.state.hashing)
     if made is None:
         raise HTTPException(404)
     return _passwords(request, [made], f"已为“{made[0].name}”重置密码")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import webbrowser
@@ -24,8 +25,8 @@ def listen(port: int, host: str = HOST) -> socket.socket:
     """A socket on ``host`` (loopback unless the bureau's server asks for more): ``port``, or a
     free one for 0. Bound before the server starts, so the address printed is the one that answers."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    if host != HOST:  # a server restarted at once finds its port still in TIME_WAIT
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if os.name != "nt":  # a server restarted at once finds its port in TIME_WAIT (on Windows the
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # option would share a port in use)
     try:
         sock.bind((host, port))
     except OSError:

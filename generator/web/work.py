@@ -90,7 +90,7 @@ class Workers:
     async def start(self) -> None:
         # spawn, not fork: the server has threads and an event loop that a forked child would copy.
         self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=die_with_parent)
+                                         initializer=worker_started)
         self._queue = asyncio.Queue()
         self.store.interrupt_running()
         for item in self.store.queued():
@@ -143,13 +143,16 @@ class Workers:
         return json.dumps(changes.differences(old, new), ensure_ascii=False)
 
 
-def die_with_parent() -> None:
-    """In a worker process (Linux): end when the server does, even killed outright (kill -9), so
-    that no build of a dead server goes on writing into the data folder after a restart."""
+def worker_started() -> None:
+    """In a worker process: builds yield the processor to the server's pages (a lower priority),
+    and (Linux) the worker ends when the server does, even killed outright (kill -9), so that no
+    build of a dead server goes on writing into the data folder after a restart."""
     import ctypes
     import signal
     import sys
 
+    if hasattr(os, "nice"):
+        os.nice(5)
     if sys.platform.startswith("linux"):
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
