@@ -76,9 +76,10 @@ def test_the_sixth_attempt_within_a_minute_is_refused_even_with_the_right_passwo
 
 def test_one_address_trying_many_logins_is_limited_too(db):
     accounts.add_unit(db, "001001", "某单位")
-    for i in range(5):
-        with pytest.raises(LoginRefused):
+    for i in range(accounts.CLIENT_FAILURES_ALLOWED):
+        with pytest.raises(LoginRefused) as wrong:
             accounts.authenticate(db, f"guess{i}", "x", "10.0.0.1", now=1000.0)
+        assert wrong.value.status == 401
     with pytest.raises(LoginRefused) as refused:
         accounts.authenticate(db, "001001", "x", "10.0.0.1", now=1001.0)
     assert refused.value.status == 429

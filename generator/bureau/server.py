@@ -271,6 +271,12 @@ def unit_rows(db: sqlite3.Connection, root: Path) -> list[tuple[int, overview.Un
     return result
 
 
+def _some(names: list[str], shown: int = 5) -> str:
+    """The first few names, and how many in all when there are more."""
+    text = "、".join(names[:shown])
+    return f"{text} 等 {len(names)} 个单位" if len(names) > shown else text
+
+
 def _filters(request: Request) -> dict:
     params = request.query_params
     return {"sort": params.get("sort", "code"), "descending": params.get("desc") == "1",
@@ -284,7 +290,9 @@ async def bureau_page(request: Request) -> Response:
     ids = {row.code: unit_id for unit_id, row in every}
     rows = overview.table((row for _, row in every), **filters)
     fmt = request.app.state.format
-    failing = [(f, auditlog.title(f.rule, fmt)) for f in overview.most_failed(row for _, row in every)]
+    names = {row.code: row.name for _, row in every}
+    failing = [(f, auditlog.title(f.rule, fmt), _some([names[code] for code in f.units]))
+               for f in overview.most_failed(row for _, row in every)]
     query = {k: v for k, v in request.query_params.items() if k in ("status", "q")}
 
     def sort_link(column: str) -> str:
