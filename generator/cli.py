@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 
 from .clickzh import Count, ExistingPath, Group, debug_option
-from .errors import AuditFailed, DiscloseError, OutputError
+from .errors import AuditFailed, DiscloseError, Interrupted, OutputError
 from .catalog import DEFAULT, load_format
 from .spec import Format
+from .text import for_terminal
 
 # Each command imports what it needs inside itself (reader and audit; the report renderer; the
 # batch's process pool; openpyxl for init): --version and --help start with click alone, and
@@ -41,7 +42,7 @@ def _print_findings(findings, fmt: Format) -> None:
     for section in sections(findings, fmt):
         click.echo(f"[{section.heading}]")
         for f in section.findings:
-            click.echo(f"  {f.severity} {title(f.rule, fmt)}：{f.message}（{cells_text(f)}）")
+            click.echo(for_terminal(f"  {f.severity} {title(f.rule, fmt)}：{f.message}（{cells_text(f)}）"))
 
 
 WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
@@ -81,16 +82,27 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
     paths = batch.workbooks_in(list(workbooks))
     if not paths:
         raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到工作簿（.xlsx、.xls、.ods）")
-    with click.progressbar(length=len(paths), label="生成报告") as bar:
-        outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
+    try:
+        with click.progressbar(length=len(paths), label="生成报告") as bar:
+            outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
+    except batch.Interrupted as stop:
+        click.echo()
+        _print_outcomes(stop.outcomes)
+        raise Interrupted("已中断（Ctrl+C）：上表中已生成的报告是完整的，其余工作簿没有生成报告") from None
+    failed = _print_outcomes(outcomes)
+    if failed:
+        sys.exit(max(o.exit_code for o in failed))
+
+
+def _print_outcomes(outcomes) -> list:
+    """The batch's table, one row per workbook, and its count; the rows that failed."""
     width = max(len(o.workbook) for o in outcomes)
     click.echo(f"{'工作簿'.ljust(width)}  结果          报告")
     for o in outcomes:
-        click.echo(f"{o.workbook.ljust(width)}  {o.result.ljust(12)}  {o.report or o.message}")
+        click.echo(for_terminal(f"{o.workbook.ljust(width)}  {o.result.ljust(12)}  {o.report or o.message}"))
     failed = [o for o in outcomes if o.exit_code]
     click.echo(f"共 {len(outcomes)} 个工作簿：{len(outcomes) - len(failed)} 个已生成，{len(failed)} 个失败。")
-    if failed:
-        sys.exit(max(o.exit_code for o in failed))
+    return failed
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
@@ -129,7 +141,7 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
     for heading, lines in described(figures, sentences):
         click.echo(heading)
         for line in lines:
-            click.echo(f"  {line}")
+            click.echo(for_terminal(f"  {line}"))
 
 
 @main.command()

@@ -14,6 +14,7 @@ from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import CellError, WorkbookError
+from .text import cell_text
 from .loader import Sheet, column_letter, load
 from .model import (
     ClassBudget,
@@ -48,12 +49,7 @@ def norm(value: object) -> str:
     return _SPACE.sub("", text).replace("(", "（").replace(")", "）").replace(":", "：")
 
 
-def clean_text(value: object) -> str:
-    """A free text as the clerk typed it, minus surrounding blanks."""
-    if value is None:
-        return ""
-    return str(value).strip()
-
+clean_text = cell_text  # every free text of the workbook is taken through it
 
 class Grid:
     """One worksheet's values, addressed 1-based, with sheet!cell references."""
@@ -232,7 +228,10 @@ _COMMON_SHEETS = ("单位信息", "概况", "情况说明", "分类预算", "项
 
 
 def _load(path: str, fmt: Format) -> dict[str, Grid]:
-    return _grids(load(path), fmt)
+    """The sheets the format reads by name, and any other that is small enough to be a 自评表, a
+    renamed table or a hidden copy of data (a big helper sheet is not walked)."""
+    named = {norm(n) for n in (*_COMMON_SHEETS, *(table.name for table in fmt.tables))}
+    return _grids(load(path, want=lambda title: True if norm(title) in named else None), fmt)
 
 
 def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +12,7 @@ from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .context import report_context
-from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
+from .files import Outputs, safe_stem, sibling, sweep, work_folder
 from .catalog import DEFAULT, load_format
 from .reader import read_workbook
 from .render import edited_since_built, headings, write_docx
@@ -136,7 +135,7 @@ def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, 
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
     from . import pdf as libreoffice
-    with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
+    with work_folder() as work:
         draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
         entries = headings(docx)
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
-from conftest import JINCHENG, XINZHOU, docx_lines, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, set_cells
 from generator.cli import main
 from generator.web import create_app
 from generator.web.store import RUNNING, Store
@@ -106,6 +106,7 @@ def test_errors_come_grouped_with_the_changed_cell_first(client, workbook_copy):
     page = client.get(uploaded["page"]).text
     assert page.index("最可能需要修改：公开05表!E13") < page.index("情况说明!B54")
     assert "15 个错误" in page and "生成草稿（Word）" in page and "生成报告（Word）" not in page
+    assert "其余 12 个问题（改正 公开05表!E13 后应一并消失）" in page  # the first three say enough
 
 
 def test_a_plain_form_upload_without_javascript_redirects_to_its_findings(client):
@@ -237,7 +238,7 @@ def test_next_years_workbook_from_an_upload(client, tmp_path):
     path = tmp_path / "next.xlsx"
     path.write_bytes(response.content)
     from generator.reader import read_workbook
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     assert (wb.name, wb.year) == ("晋城市人力资源和社会保障局", 2023)
 
 

@@ -30,7 +30,7 @@ function setUpUpload() {
     body.append("workbook", file, file.name);
     try {
       const { ok, data } = await send(form.action, body);
-      if (ok) { window.location.assign(data.page); return; }
+      if (ok) { window.location.assign(data.page + "#audit"); return; }
       show(error, data.error);
     } catch (e) {
       show(error, "无法连接本工具的服务（可能已关闭），请重新启动 disclose serve 后刷新本页");
@@ -66,6 +66,7 @@ function follow(url) {
   const box = document.getElementById("progress"), bar = document.getElementById("progress-bar");
   const text = document.getElementById("progress-text");
   box.hidden = false;
+  if (!text.textContent) text.textContent = "已提交，正在排队 …";
   for (const button of document.querySelectorAll(".build-form button")) button.disabled = true;
   async function poll() {
     let build;
@@ -87,8 +88,13 @@ function follow(url) {
       setTimeout(poll, 700);
       return;
     }
-    const page = new URL(build.page, window.location.href);
-    if (page.pathname === window.location.pathname) window.location.reload(); else window.location.assign(page);
+    const page = new URL(build.page + "#build", window.location.href);
+    if (page.pathname === window.location.pathname) {
+      window.location.hash = "build";
+      window.location.reload();
+    } else {
+      window.location.assign(page);
+    }
   }
   poll();
 }
