@@ -33,7 +33,7 @@ from ..findings import Finding
 from ..catalog import DEFAULT, load_format
 from ..web import create_app
 from ..web.app import HERE as WEB, when
-from ..web.store import DONE, QUEUED, RUNNING, Store, Unit
+from ..web.store import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Store, Unit
 from . import accounts, create_tables, journal, overview
 from .gate import COOKIE, LOGIN_COOKIE, Gate, clear_cookie, client_of, cookie_name, set_cookie
 from .unitlist import UnitEntry, blank_list, read_units
@@ -248,6 +248,11 @@ def unit_rows(db: sqlite3.Connection, root: Path) -> list[tuple[int, overview.Un
     queue = [b for (b,) in db.execute("SELECT id FROM builds WHERE status = ? ORDER BY id", (QUEUED,))]
     pending = {unit: (status, build) for unit, status, build in db.execute(
         "SELECT unit_id, status, id FROM builds WHERE status IN (?, ?) ORDER BY id", (QUEUED, RUNNING))}
+    # the last build of each unit's latest upload, when it did not finish
+    stopped = {unit: status for unit, status in db.execute(
+        "SELECT b.unit_id, b.status FROM builds b WHERE b.id = (SELECT max(id) FROM builds WHERE unit_id = b.unit_id)"
+        " AND b.upload_id = (SELECT max(id) FROM uploads WHERE unit_id = b.unit_id) AND b.status IN (?, ?)",
+        (FAILED, INTERRUPTED))}
     rows = db.execute(
         "SELECT u.id, u.code, u.name, coalesce(a.contact, ''), up.id, up.uploaded, up.year, up.errors, up.warnings,"
         " up.findings, b.folder, b.report, b.pdf_file FROM units u"
@@ -262,6 +267,8 @@ def unit_rows(db: sqlite3.Connection, root: Path) -> list[tuple[int, overview.Un
         if unit_id in pending:
             status, build = pending[unit_id]
             progress = "正在生成" if status == RUNNING else f"排队第 {queue.index(build) + 1} 位"
+        elif unit_id in stopped:
+            progress = "上次生成未完成" if stopped[unit_id] == INTERRUPTED else "上次生成失败"
         found = tuple(Finding(f["severity"], f["rule"], f["message"], tuple(f["cells"]))
                       for section in json.loads(findings or "[]") for f in section["findings"])
         files = tuple(root / folder / f for f in (report, pdf) if folder and f)
