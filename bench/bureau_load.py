@@ -222,7 +222,7 @@ def unit_round(server: Server, code: str, password: str, workbook: Path, name: s
             if time.monotonic() > deadline:
                 return {"code": code, "ok": False, "why": "deadline"}
             places.add(state["place_in_queue"])
-            time.sleep(1.0)
+            time.sleep(3.0 if state["status"] == "queued" and state["place_in_queue"] > 3 else 0.7)  # as the page
             state = unit.client.get(state["url"], headers=JSON).json()
         if state["status"] != "done":
             return {"code": code, "ok": False, "why": state["status"] + " " + state["message"]}
@@ -240,6 +240,7 @@ class Watch:
     def __init__(self, server: Server, bureau: Account, every: float = 0.5):
         self.server, self.bureau, self.every = server, bureau, every
         self.times: list[float] = []
+        self.log: list[tuple[float, str, float]] = []  # (when, which page, seconds)
         self.peak = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -251,6 +252,7 @@ class Watch:
             started = time.monotonic()
             self.bureau.client.get(pages[n % 2], headers=PAGE if n % 2 == 0 else JSON).raise_for_status()
             self.times.append(time.monotonic() - started)
+            self.log.append((started, pages[n % 2], self.times[-1]))
             self.peak = max(self.peak, self.server.memory())
             n += 1
 
@@ -304,6 +306,8 @@ def main() -> None:
         "max_place": max((r.get("max_place", 0) for r in results), default=0),
         "load_average": os.getloadavg()[0],
     }
+    for when, which, seconds in sorted(watch.log, key=lambda e: -e[2])[:5]:
+        print(f"slow: {which} {seconds:.2f} s at {when - started:.1f} s")
     for key, value in report.items():
         print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
     if args.write:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from contextlib import closing
 from urllib.parse import parse_qs, quote
 
@@ -64,12 +65,35 @@ def wants_page(scope) -> bool:
     return "text/html" in accept and "application/json" not in accept and not scope["path"].startswith("/api/")
 
 
+class Sessions:
+    """Live sessions looked up in the last few seconds, so that a page polling a build every
+    second costs no database query for its session. Anything that ends sessions clears it."""
+
+    SECONDS = 10.0
+
+    def __init__(self):
+        self._seen: dict[str, tuple[float, accounts.Session]] = {}
+
+    def get(self, token: str) -> accounts.Session | None:
+        hit = self._seen.get(token)
+        return hit[1] if hit and time.monotonic() - hit[0] < self.SECONDS else None
+
+    def put(self, token: str, session: accounts.Session) -> None:
+        if len(self._seen) > 10_000:
+            self._seen.clear()
+        self._seen[token] = (time.monotonic(), session)
+
+    def clear(self) -> None:
+        self._seen.clear()
+
+
 class Gate:
     """ASGI middleware over the web application; ``connect()`` opens the server's database."""
 
-    def __init__(self, app, connect):
+    def __init__(self, app, connect, sessions: Sessions):
         self.app = app
         self.connect = connect
+        self.sessions = sessions
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -96,8 +120,13 @@ class Gate:
         await self._checked(scope, receive, send, session.csrf, journaled=True)
 
     def _session(self, token: str):
-        with closing(self.connect(timeout=0.2)) as db:
-            return accounts.session_for(db, token)
+        session = self.sessions.get(token)
+        if session is None:
+            with closing(self.connect(timeout=0.2)) as db:
+                session = accounts.session_for(db, token)
+            if session is not None:
+                self.sessions.put(token, session)
+        return session
 
     async def _checked(self, scope, receive, send, expected: str, journaled: bool = False):
         """Pass the request on when it is safe or carries ``expected``; journal what it did."""

@@ -35,7 +35,7 @@ from ..web import create_app
 from ..web.app import HERE as WEB, when
 from ..web.store import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Store, Unit
 from . import accounts, create_tables, journal, overview
-from .gate import COOKIE, LOGIN_COOKIE, Gate, clear_cookie, client_of, cookie_name, set_cookie
+from .gate import COOKIE, LOGIN_COOKIE, Gate, Sessions, clear_cookie, client_of, cookie_name, set_cookie
 from .unitlist import UnitEntry, blank_list, read_units
 
 HERE = Path(__file__).resolve().parent
@@ -95,6 +95,9 @@ def create_bureau_app(data: Path, *, spec: str = DEFAULT, workers: int | None = 
         create_tables(db)
     app.state.connect = connect
     app.state.hashing = anyio.CapacityLimiter(HASHING_AT_ONCE)
+    # Audits are Python holding the GIL: more than one at a time is no faster, and each one more
+    # slows every page of the server, the bureau's status page among them.
+    app.state.audits = anyio.CapacityLimiter(1)
     app.state.format = load_format(spec)
     env = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                                          jinja2.FileSystemLoader(WEB / "templates")]),
@@ -102,7 +105,8 @@ def create_bureau_app(data: Path, *, spec: str = DEFAULT, workers: int | None = 
     env.filters["when"] = when
     app.state.bureau_templates = Jinja2Templates(env=env)
     app.router.routes[0:0] = ROUTES
-    app.add_middleware(Gate, connect=connect)
+    app.state.sessions = Sessions()
+    app.add_middleware(Gate, connect=connect, sessions=app.state.sessions)
     return app
 
 
@@ -207,6 +211,7 @@ async def logout(request: Request) -> Response:
         _record(db, request, "退出")
 
     await _db(request, end)
+    request.app.state.sessions.clear()
     response = RedirectResponse("/login", 303)
     clear_cookie(response, request.scope, COOKIE)
     return response
@@ -233,6 +238,7 @@ async def change_password(request: Request) -> Response:
         return None
 
     problem = await _db(request, change, limiter=request.app.state.hashing)
+    request.app.state.sessions.clear()  # the account's other sessions ended
     if problem:
         return _page(request, "password.html", 400, account=account, error=problem)
     return RedirectResponse("/", 303)
@@ -457,6 +463,7 @@ async def reset_password(request: Request) -> Response:
         return UnitEntry(account.name, account.login, account.contact), password
 
     made = await _db(request, reset, limiter=request.app.state.hashing)
+    request.app.state.sessions.clear()  # the unit's sessions ended
     if made is None:
         raise HTTPException(404)
     return _passwords(request, [made], f"已为“{made[0].name}”重置密码")

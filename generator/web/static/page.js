@@ -85,7 +85,8 @@ function follow(url) {
         bar.removeAttribute("value");
       }
       text.textContent = progressText(build);
-      setTimeout(poll, 700);
+      // far back in the queue, a look every few seconds is enough (300 units may be waiting)
+      setTimeout(poll, build.status === "queued" && build.place_in_queue > 3 ? 3000 : 700);
       return;
     }
     const page = new URL(build.page + "#build", window.location.href);
