@@ -213,9 +213,9 @@ def check(workbook: Path, output: str, spec: str) -> None:
 @click.option("-j", "--jobs", type=Count(), default=None, metavar="进程数",
               help="同时生成报告的进程数（默认为 CPU 核数，最多 2）；其余的排队。")
 @click.option("--bureau", is_flag=True,
-              help="财政局模式：各单位用账号登录，只能看到本单位；财政局看到所有单位的进度（见使用说明“财政局”一章）。")
-@click.option("--host", default="127.0.0.1", show_default=True, metavar="地址",
-              help="监听的地址；让其他电脑访问时用 0.0.0.0（只能与 --bureau 一起用）。")
+              help="财政局模式：各单位用账号登录，只能看到本单位；财政局看到所有单位的进度（见使用说明第九章）。")
+@click.option("--host", default="127.0.0.1", metavar="地址",
+              help="监听的地址（默认 127.0.0.1，只有本机能访问）；让其他电脑访问时用 0.0.0.0（只能与 --bureau 一起用）。")
 @click.option("--certfile", type=click.Path(exists=True, dir_okay=False), default=None, metavar="证书",
               help="HTTPS 证书文件（PEM）；与 --keyfile 一起用，网页改为 https:// 访问。")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), default=None, metavar="私钥",
@@ -228,7 +228,8 @@ def serve(data: Path | None, port: int, no_browser: bool, jobs: int | None, bure
           certfile: str | None, keyfile: str | None, new_admin_password: bool, spec: str) -> None:
     """在本机启动网页：在浏览器中上传工作簿、查看审核结果、生成和下载报告。
 
-    只在本机（127.0.0.1）可以访问。停止（Ctrl+C）后再启动，以前的工作簿和报告都还在。
+    只在本机（127.0.0.1）可以访问；财政局让各单位登录使用时加 --bureau（见使用说明第九章）。
+    停止（Ctrl+C）后再启动，以前的工作簿和报告都还在。
 
     \b
     示例：
@@ -239,9 +240,9 @@ def serve(data: Path | None, port: int, no_browser: bool, jobs: int | None, bure
     from .web.serve import default_data, run
 
     if bool(certfile) != bool(keyfile):
-        raise click.UsageError("--certfile 和 --keyfile 要一起给出")
+        raise DiscloseError("--certfile 和 --keyfile 要一起给出：证书文件和它的私钥文件")
     if new_admin_password and not bureau:
-        raise click.UsageError("--new-admin-password 只用于财政局模式（--bureau）")
+        raise DiscloseError("--new-admin-password 只用于财政局模式：请同时加 --bureau")
     load_format(spec)
     run(data or default_data(), port, not no_browser, jobs, spec, click.echo, host=host, bureau=bureau,
         tls=(certfile, keyfile) if certfile else None, new_admin_password=new_admin_password)

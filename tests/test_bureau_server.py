@@ -159,8 +159,9 @@ def test_an_unauthenticated_request_gets_the_login_page(bureau):
     client = bureau.client
     client.cookies.clear()
     for path in ("/", "/bureau/", f"/units/{bureau.ids['140500001']}/", "/bureau/reports.zip"):
-        page = client.get(path, headers=PAGE)
-        assert page.url.path == "/login" and 'name="password"' in page.text, path
+        for headers in (PAGE, {}):  # a browser, or a client that says nothing of what it wants
+            page = client.get(path, headers=headers)
+            assert page.url.path == "/login" and 'name="password"' in page.text, path
     for path in (f"/api/units/{bureau.ids['140500001']}", "/api/bureau/units",
                  f"/api/units/{bureau.ids['140500001']}/builds/1/report"):
         response = client.get(path, headers=JSON)
@@ -347,3 +348,15 @@ def test_logout_ends_the_session(bureau):
     for name, value in kept.items():
         client.cookies.set(name, value)
     assert client.get("/api/bureau/units", headers=JSON).status_code == 401
+
+
+def test_listening_beyond_loopback_needs_accounts(runner, tmp_path):
+    from generator.cli import main
+
+    refused = runner.invoke(main, ["serve", "--host", "0.0.0.0", "--no-browser", "--data", str(tmp_path / "d")])
+    assert refused.exit_code == 2 and "必须同时开启账号（--bureau）" in refused.output
+    assert not (tmp_path / "d").exists()
+    key = tmp_path / "key.pem"
+    key.write_text("x")
+    half = runner.invoke(main, ["serve", "--bureau", "--keyfile", str(key), "--data", str(tmp_path / "d")])
+    assert half.exit_code == 2 and "--certfile 和 --keyfile 要一起给出" in half.output

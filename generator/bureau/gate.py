@@ -60,9 +60,10 @@ def clear_cookie(response: Response, scope, name: str) -> None:
 
 
 def wants_page(scope) -> bool:
-    """A browser's navigation asks for HTML; the API and the page's scripts for JSON."""
+    """A page's address gets a page (the login page, a redirect), unless the request asks for
+    JSON as the page's scripts do; the API's addresses get JSON."""
     accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
-    return "text/html" in accept and "application/json" not in accept and not scope["path"].startswith("/api/")
+    return "application/json" not in accept and not scope["path"].startswith("/api/")
 
 
 class Sessions:
