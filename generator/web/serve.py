@@ -33,7 +33,8 @@ def listen(port: int, host: str = HOST) -> socket.socket:
         sock.listen(2048)  # connections made before uvicorn is up wait instead of being refused
     except OSError:
         sock.close()
-        raise DiscloseError(f"端口 {port} 已被其他程序占用（或地址 {host} 不属于本机）：请换一个端口（--port），"
+        where = "" if host == HOST else f"（或地址 {host} 不属于本机）"
+        raise DiscloseError(f"端口 {port} 已被其他程序占用{where}：请换一个端口（--port），"
                             "或不指定 --port 让本工具自动选择") from None
     return sock
 
