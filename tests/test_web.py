@@ -121,7 +121,7 @@ def test_without_javascript_a_bad_file_comes_back_on_the_page(client):
     response = client.post("/api/units/1/uploads", files={"workbook": ("报表.xlsx", io.BytesIO(b"not a workbook"))},
                            headers={"Accept": "text/html"})
     assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
-    assert "报表.xlsx：不是可读取的 Excel 工作簿" in response.text and "把工作簿拖到这里" in response.text
+    assert "报表.xlsx：这是文本文件（例如 CSV），不是 Excel 工作簿" in response.text and "把工作簿拖到这里" in response.text
 
 
 # ---- building ---------------------------------------------------------------------------------
