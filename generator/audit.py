@@ -161,6 +161,14 @@ def _uncalculated_formulas(c: Context):
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
 
 
+def _shares_within_whole(c: Context):
+    for label in sorted(c.fmt.sheets.percent_inputs):
+        value = c.wb.figure(label)
+        if value.value is not None and value.value > 100:
+            yield Finding(ERROR, "比例不超过100%", f"“{label}”填 {fmt_plain(value.value)}%，超过 100%：占比不会超过全部"
+                          "（单元格设为百分比格式时，100% 应填 1），请核对", (value.ref,))
+
+
 # The engine's rules, which hold in every format; the format adds its own (see rules()).
 RULES: tuple[Rule, ...] = (
     Rule("公式有计算结果", "公式没有保存计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）",
@@ -168,6 +176,7 @@ RULES: tuple[Rule, ...] = (
     Rule("年度一致", "年度与单位信息不一致", "各表、自评表标题的年度与单位信息的年度一致", _heading_years),
     Rule("比较的是上年", "比较的年份不是上年", "情况说明文字中“较××年”“比××年”的年份是上年", _compared_years),
     Rule("金额不为负", "金额为负数", "各表、自评表和情况说明中的金额、个数不为负", _no_negative),
+    Rule("比例不超过100%", "比例超过 100%", "情况说明中填写的占比不超过 100%", _shares_within_whole),
     Rule("结余为负请核实", "结余为负数（请核实）", "可为负的行（如公开01表 结余分配、年末结转和结余）为负时请核实",
          _surplus_sign, WARNING),
     Rule("项目综述元=自评表万元", "项目综述的元金额与自评表不一致", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）",

@@ -65,7 +65,7 @@ def test_a_far_cell_is_refused_whatever_its_spelling(tmp_path, spelling):
     assert checked.returncode == 2, checked.stderr[-500:]
     answer = json.loads(checked.stdout)
     assert answer["exit_code"] == 2
-    assert re.search(r"公开02表!\w+：这个单元格超出了决算工作簿的范围|工作簿可能已损坏|XML 有误", answer["error"])
+    assert re.search(r"公开02表!\w+：这个单元格超出了决算工作簿的范围|“公开02表”的内容有误（XML 第 \d+ 行），文件可能已损坏", answer["error"])
     built = _disclose("build", str(path), "-o", str(tmp_path / "out"))
     assert built.returncode == 2 and built.stderr.startswith("错误：") and built.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.docx"))
