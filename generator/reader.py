@@ -15,7 +15,7 @@ from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import CellError, WorkbookError
-from .text import cell_text
+from .text import cell_text, quoted
 from .loader import Sheet, column_letter, load
 from .model import (
     ClassBudget,
@@ -225,7 +225,8 @@ def _unit(grid: Grid, sheets: Sheets) -> dict[str, Text]:
     year = unit["年度"]
     number = _int(year.value)
     if number is None or not FIRST_YEAR <= number <= LAST_YEAR:
-        raise CellError(year.ref, f"年度（{FIRST_YEAR}–{LAST_YEAR} 之间的四位整数，如 2022）", year.value)
+        raise WorkbookError(f"{year.ref}：应为年度（{FIRST_YEAR}–{LAST_YEAR} 之间的四位整数，如 2022），"
+                            f"实际为“{quoted(year.value)}”")
     unit["年度"] = Text(str(number), year.ref)
     return unit
 
