@@ -37,6 +37,7 @@ MAX_CELLS = 2_000_000
 SMALL_SHEET_XML = 8 * 1024 * 1024
 SMALL_SHEET_CELLS = 400_000
 MAX_SHEET_XML = 96 * 1024 * 1024  # a sheet read: 20,000 rows × 100 columns of typical cells
+MAX_PART_XML = 64 * 1024 * 1024  # shared strings, styles …: a 1,000-project workbook's are under 10 MB
 MAX_FILE = 256 * 1024 * 1024
 # Limits for an archive (.xlsx, .ods), checked before any XML is parsed.
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
@@ -347,9 +348,12 @@ def _xlsx_facts(path: str, archive: zipfile.ZipFile, want: Callable[[str], bool 
     """The facts of every sheet to be read (see :func:`_wanted`), each sheet's XML read once; a
     sheet not to be read is not parsed at all."""
     members = _xlsx_sheet_members(path, archive)
-    for name in archive.namelist():
-        if name.endswith((".xml", ".rels")) and name not in members.values():
-            _member(path, archive, name)  # shared strings, styles …: the DTD check only
+    for info in archive.infolist():
+        if info.filename.endswith((".xml", ".rels")) and info.filename not in members.values():
+            if info.file_size > MAX_PART_XML:  # the reader holds all of it: shared strings, styles …
+                raise WorkbookError(f"{path}：工作簿中的 {quoted(info.filename, 60)} 超过 {MAX_PART_XML // 2**20} MB，"
+                                    "不像正常的决算工作簿，为安全起见拒绝读取")
+            _member(path, archive, info.filename)  # the DTD check only
     styles = _percent_styles(path, archive)
     extent = _Extent(path)
     sizes = {info.filename: info.file_size for info in archive.infolist()}

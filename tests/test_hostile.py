@@ -640,3 +640,20 @@ def test_fuzzed_xml_spellings_end_in_one_of_three_exit_codes_in_bounded_time_and
     assert "程序内部出错" not in checked.stdout + checked.stderr, (spelling, checked.stdout)
     assert "Traceback" not in checked.stderr, (spelling, checked.stderr[-800:])
     json.loads(checked.stdout)  # check --format json always answers in JSON
+
+
+def test_huge_shared_strings_are_refused_before_they_are_parsed(runner, tmp_path):
+    """The reader holds every shared string in memory: 70 MB of them is not a 决算 workbook."""
+    import random
+
+    from generator.loader import MAX_PART_XML
+
+    rnd = random.Random(7)
+    words = "".join(f"<si><t>{rnd.getrandbits(64):x}</t></si>" for _ in range(MAX_PART_XML // 30 + 1000))
+    path = tmp_path / "工作簿.xlsx"
+    shutil.copy(JINCHENG, path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", '<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/'
+                         f'spreadsheetml/2006/main">{words}</sst>')
+    line = _one_error_line(runner.invoke(main, ["check", str(path)]))
+    assert f"xl/sharedStrings.xml 超过 {MAX_PART_XML // 2**20} MB" in line
