@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
-from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, save_as, set_cells
 from generator.cli import main
 from generator.web import create_app
 from generator.web.store import RUNNING, Store
@@ -93,6 +93,14 @@ def test_upload_shows_the_audit_at_once_as_check_does(client, runner):
     assert "2 个警告" in page and "没有错误" in page
     assert "自评项目个数或涉及资金与自评表不一致" in page and "情况说明!B54" in page
     assert "生成报告（Word）" in page and "生成草稿" not in page
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_xls_and_ods_uploads_are_audited_alike(client, tmp_path, fmt):
+    copy = save_as([JINCHENG], fmt, tmp_path)[0]
+    uploaded = upload(client, copy).json()
+    assert (uploaded["errors"], uploaded["warnings"], uploaded["filename"]) == (0, 2, f"jincheng-2022.{fmt}")
+    assert build(client, uploaded)["files"]["report"]["name"] == REPORT
 
 
 def test_errors_come_grouped_with_the_changed_cell_first(client, workbook_copy):
