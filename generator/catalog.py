@@ -12,6 +12,7 @@ not at a clerk's build.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import sys
@@ -20,7 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import FormatError
-from .spec import Format, problems, table_rules
+from .model import ClassBudget, FundRow, Indicator, Project, ProjectSummary
+from .spec import Format, Sheets, problems, table_rules
 
 DEFAULT = "shanxi"
 TEMPLATE_FILES = ("report.docx", "narrative.j2", "workbook-guide.txt")  # in each format's templates folder
@@ -71,8 +73,37 @@ def check_format(fmt: Format) -> None:
     uncomputed = {s.part for s in fmt.sections} - set(fmt.figures)
     keys = {t.key for t in fmt.tables}
     wrong = problems(fmt.tables) + [f"rule {r.name} reads table {k}, which the format does not declare"
-                                    for r in fmt.checks for k in r.reads if k not in keys]
+                                    for r in fmt.checks for k in r.reads if k not in keys] + _sheet_problems(fmt.sheets)
     if doubled or undeclared or uncomputed or wrong:
         raise ValueError(f"format {fmt.name}: rules declared twice {sorted(doubled)}, "
                          f"used but not declared {sorted(undeclared)}, sections without figures "
                          f"{sorted(uncomputed)}; {'; '.join(wrong)}")
+
+
+def _roles(model) -> set[str]:
+    return {f.name for f in dataclasses.fields(model)}
+
+
+def _sheet_problems(sheets: Sheets) -> list[str]:
+    """What the other sheets' declarations lack: each role the engine reads, the unit's name and
+    year among its labels, grades from the highest with one lowest grade below every floor."""
+    wanted = [(sheets.class_budget, "class_budget columns", _roles(ClassBudget)),
+              (sheets.summaries, "summaries columns", _roles(ProjectSummary)), (sheets.terms, "terms columns", {"term"})]
+    found = [f"{what}: roles {sorted(roles - set(declared.columns))} missing, {sorted(set(declared.columns) - roles)} unknown"
+             for declared, what, roles in wanted if declared is not None and set(declared.columns) != roles]
+    found += [f"unit: {label!r} is not among its labels" for label in (sheets.unit.name, sheets.unit.year)
+              if label not in sheets.unit.labels]
+    projects = sheets.projects
+    if projects is not None:
+        for what, declared, roles in (("head", projects.head, _roles(Project) & {"name", "supervisor", "unit"}),
+                                      ("fund_columns", projects.fund_columns, _roles(FundRow) - {"source"}),
+                                      ("indicator_columns", projects.indicator_columns, _roles(Indicator) - {"ref"})):
+            if set(declared) != roles:
+                found.append(f"projects {what}: roles {sorted(roles - set(declared))} missing, "
+                             f"{sorted(set(declared) - roles)} unknown")
+        found += [f"projects: {label!r} is not among its analysis_labels" for label in (projects.problems, projects.measures)
+                  if label not in projects.analysis_labels]
+        floors = [g.floor for g in projects.grades]
+        if not floors or floors[-1] is not None or None in floors[:-1] or floors[:-1] != sorted(floors[:-1], reverse=True):
+            found.append("projects grades: from the highest floor down, the last one without a floor")
+    return found

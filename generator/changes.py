@@ -69,9 +69,10 @@ def snapshot(fmt: Format, fig: Figures, projects: list[ProjectFigures], narrativ
             for role in ("budget", "spent", "balance", "rate", "score"):
                 put(f"附件{number} {p.name}", fund.source, columns[role], getattr(fund, role))
         put(f"附件{number} {p.name}", p.declared.total, p.declared.total, p.total)
+    sheet, (_, column) = fmt.sheets.inputs.sheet, fmt.sheets.inputs.header
     for label, value in inputs.items():
         if isinstance(value, Stated):
-            put("情况说明", label, "内容", value.value)
+            put(sheet, label, column, value.value)
     return {"version": RECORD_VERSION, "figures": figures, "narrative": narrative, "pdf": pdf}
 
 

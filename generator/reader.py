@@ -582,12 +582,13 @@ def _project(grid: Grid, declared: ProjectSheets) -> Project | None:
     total_at = next((c for c in range(total_c + 1, grid.width + 1) if _is_number(grid.get(total_r, c))), None)
     stated_total = (grid.amount(total_r, total_at) if total_at
                     else Stated(None, grid.ref(total_r, total_c + 1)))
-    grades = {norm(g.name) for g in declared.grades}
-    grade_at = next(((total_r, c) for c in range(total_c + 1, grid.width + 1) if grid.text(total_r, c) in grades), None)
+    # The grade is the text after the 总分 (any word: one that is not a grade of the format is wrong).
+    grade_at = next(((total_r, c) for c in range((total_at or total_c) + 1, grid.width + 1)
+                     if grid.text(total_r, c) and not _is_number(grid.get(total_r, c))), None)
     grade = Text(grid.text(*grade_at), grid.ref(*grade_at)) if grade_at else Text("", "")
     if not name.value:
         if any(v.value for f in funds for v in (f.budget, f.spent)) or any(i.level3 for i in indicators):
-            raise WorkbookError(f"{grid.ref(*label_at)}：“{declared.head['name']}”右边没有填写项目名称")
+            raise WorkbookError(f"{grid.ref(*label_at)}：“{declared.head['name']}”右边没有填写{declared.head['name']}")
         return None  # the blank workbook's unused 自评表
     return Project(
         sheet=grid.title, name=name, supervisor=supervisor, unit=unit, funds=funds,

@@ -407,9 +407,10 @@ def template_tags(template: Path) -> dict[str, set[str]]:
     return names
 
 
-def headings(docx: Path) -> list[tuple[int, str, str]]:
+def headings(docx: Path, annex: str | None) -> list[tuple[int, str, str]]:
     """(level, text, entry) of the report's part and section headings: the text as printed on
-    its page, the entry as the 目录 lists it (the tables numbered 一、… 十、, as published)."""
+    its page, the entry as the 目录 lists it (the tables numbered 一、… 十、, as published).
+    Headings holding ``annex`` (the title of the 自评表, one a project) are not listed."""
     from docx import Document
 
     levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
@@ -417,7 +418,7 @@ def headings(docx: Path) -> list[tuple[int, str, str]]:
     for paragraph in Document(str(docx)).paragraphs:
         style = paragraph.style.name if paragraph.style is not None else ""
         text = paragraph.text.strip()
-        if levels.get(style) and text and "项目支出绩效自评表" not in text:
+        if levels.get(style) and text and not (annex and annex in text):
             if style == "表标题":
                 tables += 1
                 found.append((2, text, f"{chinese_number(tables)}、{text}"))
