@@ -89,9 +89,8 @@ def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
         return cells(row)[0] if len(declared.sides[row.side].columns) == 1 else cells(row)
 
     if len(declared.sides) == 2:
-        left, right = declared.side_rows(0), declared.side_rows(1)
         return [{"ll": a.label, "ln": str(a.line), "lv": shown(a), "rl": b.label, "rn": str(b.line), "rv": shown(b)}
-                for a, b in zip(left, right)]
+                for a, b in declared.pairs()]
     rows = []
     for row in declared.rows:
         if row.blank:

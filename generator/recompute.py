@@ -108,8 +108,8 @@ class _Log(list):
 def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
            parts: Sequence[str] = ()) -> None:
     findings.totals.add(stated.ref)
-    if stated.formula:
-        return  # a total typed as a formula and never calculated: the recomputation stands
+    if stated.formula or stated is MISSING:
+        return  # never calculated, or a row the sheet lacks: the recomputation stands
     if stated.amount != computed:
         findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
 

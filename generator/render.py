@@ -30,14 +30,13 @@ from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, UndefinedE
 from lxml import etree
 
 from .errors import OutputError, TemplateMismatch
-from .files import write_atomically
+from .files import cache_root, write_atomically
 from .money import chinese_number
 
 
 def cache_dir() -> Path | None:
     """Where compiled templates are kept between runs (None: compile every time)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "disclose" / f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}"
+    path = cache_root() / f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
