@@ -66,7 +66,7 @@ def _missing_rows(c: Context):
     gaps = [(table.spec, table.spec.at(line)) for table in c.wb.tables.values() if isinstance(table, Lines)
             for line in table.missing]
     if gaps:
-        rows = "、".join(f"{table.name} 行次 {row.line}（{row.label}）" for table, row in gaps[:_SHOWN_ROWS])
+        rows = "、".join(f"{table.name} 行次 {row.line}“{row.label}”" for table, row in gaps[:_SHOWN_ROWS])
         more = f"等 {len(gaps)} 行" if len(gaps) > _SHOWN_ROWS else ""
         yield Finding(WARNING, "缺行按空白", f"工作簿中没有{rows}{more}（可能是报告格式增加这些行之前做的工作簿），"
                       "这些行按空白计算；请在表中补上这些行并填数（disclose init 生成的空白工作簿里有这些行）",

@@ -37,7 +37,7 @@ def test_a_workbook_made_before_the_format_gained_a_row_still_builds(runner, tmp
     result = runner.invoke(main, ["build", str(JINCHENG), "-o", str(out), "--spec", str(grown)])
     assert result.exit_code == 0, result.output
     missing = [line for line in result.output.splitlines() if "缺少表中的行" in line]
-    assert len(missing) == 1 and "公开10表 行次 18（（三）单价50万元（含）以上的无形资产）" in missing[0]
+    assert len(missing) == 1 and "公开10表 行次 18“（三）单价50万元（含）以上的无形资产”" in missing[0]
     [report] = out.glob("*.docx")
     assert any(line.startswith("（三）单价50万元（含）以上的无形资产|18|") for line in docx_lines(report))
     checked = runner.invoke(main, ["check", str(JINCHENG), "--spec", str(grown), "--format", "json"])

@@ -146,7 +146,7 @@ def test_a_deleted_row_reads_blank_with_one_warning_naming_the_sheet_and_the_row
     path = workbook_copy()
     _delete_line(path, sheet, 2, line)
     result = runner.invoke(main, ["check", str(path)])
-    warned = [row for row in result.output.splitlines() if f"{sheet} 行次 {line}（" in row]
+    warned = [row for row in result.output.splitlines() if f"{sheet} 行次 {line}“" in row]
     assert len(warned) == 1 and label in warned[0] and "按空白计算" in warned[0]
     strict = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "out"), "--strict"])
     assert strict.exit_code == 1 and not list((tmp_path / "out").glob("*.docx"))
