@@ -206,7 +206,7 @@ def check(workbook: Path, output: str, spec: str) -> None:
 
 
 @main.command()
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="文件夹",
+@click.option("--data", type=click.Path(path_type=Path), default=None, metavar="文件夹",
               help="数据文件夹：上传的工作簿、生成的报告和记录都保存在这里（默认为用户主目录下的“决算公开数据”）。")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, metavar="端口",
               help="网页的端口（默认自动选一个空闲端口）。")

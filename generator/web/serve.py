@@ -21,11 +21,12 @@ def default_data() -> Path:
 
 
 def listen(port: int) -> socket.socket:
-    """A socket on loopback: ``port``, or a free one for 0. Bound before the server starts, so the
-    address printed is the one that answers."""
+    """A socket on loopback: ``port``, or a free one for 0, listening before the server starts, so
+    the address printed is the one that answers."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.bind((HOST, port))
+        sock.listen(2048)  # connections made before uvicorn is up wait instead of being refused
     except OSError:
         sock.close()
         raise DiscloseError(f"端口 {port} 已被其他程序占用：请换一个端口（--port），或不指定 --port 让本工具自动选择") from None
