@@ -398,3 +398,30 @@ def test_serve_with_a_file_for_its_data_folder_is_one_chinese_line(runner, tmp_p
     result = runner.invoke(main, ["serve", "--no-browser", "--data", str(tmp_path / "文件")])
     assert result.exit_code == 2
     assert result.output.startswith(f"错误：{tmp_path / '文件'}：无法使用这个数据文件夹")
+
+
+def test_a_second_serve_on_the_same_data_folder_points_to_the_first(runner, tmp_path):
+    """Started twice (a second double-click), the tool says where the running page is, and the
+    first server's queue is left alone."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        first = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--no-browser", "--data", str(data)],
+                                 stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text("utf-8"))):
+            assert first.poll() is None and time.monotonic() < deadline, log.read_text("utf-8")
+            time.sleep(0.1)
+        result = runner.invoke(main, ["serve", "--no-browser", "--data", str(data)])
+        assert result.exit_code == 0
+        assert result.output == f"本工具的网页已在运行（这个数据文件夹正由它使用）：{found.group(0)}\n"
+        assert first.poll() is None
+    finally:
+        first.terminate()
+        first.wait(timeout=60)
