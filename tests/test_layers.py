@@ -112,6 +112,9 @@ def _declared_labels(value, found: set[str]) -> set[str]:
 # (a function table's 合计 row, an economic table's 金额 | 其中：基本支出, a line table's 项目 | 行次,
 # the 栏次 row): every format's tables have them, so they are the kinds', not a format's.
 KIND_WORDS = frozenset(("合计", "金额", "基本支出", "其中：基本支出", "项目", "行次", "栏次"))
+# The bureau's own spreadsheet, its list of units (单位名称 | 单位编码, imported and exported), names
+# a unit in words that Shanxi's 单位信息 sheet happens to use too: they are the bureau's, not a format's.
+OWN_WORDS = {"generator.bureau": frozenset(("单位名称", "预算单位"))}
 
 
 def _literals(tree: ast.Module):
@@ -139,8 +142,9 @@ def test_the_engine_holds_no_label_the_shanxi_format_declares():
     labels |= {t.name for t in shanxi.tables}
     hits = []
     for name in ENGINE:
+        own = next((words for package, words in OWN_WORDS.items() if name.startswith(package)), frozenset())
         for text, whole, line in _literals(MODULES[name]):
-            found = [label for label in labels if (whole and text == label) or (len(label) >= 4 and label in text)]
+            found = [label for label in labels - own if (whole and text == label) or (len(label) >= 4 and label in text)]
             hits += [f"{name}:{line} {label!r} in {text[:40]!r}" for label in found]
     assert hits == []
 
