@@ -121,7 +121,8 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     audit_result = result.result
     if audit_result.findings:
         _print_findings(audit_result.findings, fmt)
-    click.echo(f"已读取{fmt.tables_read}，{result.projects} 张项目绩效自评表；审核{summary_line(audit_result)}。")
+    annexes = f"，{result.projects} 张项目绩效自评表" if fmt.sheets.projects else ""
+    click.echo(f"已读取{fmt.tables_read}{annexes}；审核{summary_line(audit_result)}。")
     if result.draft:
         click.echo("报告为草稿（--force）：问题已列在报告末尾；草稿文件名带“（草稿）”，不替换正式报告。")
     if result.changes is not None:
@@ -156,7 +157,7 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
 @main.command()
 @click.argument("path", required=False, metavar="[新工作簿]", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--from", "last_year", type=ExistingPath(), metavar="上年工作簿",
-              help="上年的工作簿：带入单位信息、概况和全部上年数，年度加一。")
+              help="上年的工作簿：带入单位的名称等信息、概况和全部上年数，年度加一。")
 @SPEC
 @debug_option
 def init(path: Path | None, last_year: Path | None, spec: str) -> None:
@@ -221,19 +222,37 @@ def check(workbook: Path, output: str, spec: str) -> None:
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
 @click.option("-j", "--jobs", type=Count(), default=None, metavar="进程数",
               help="同时生成报告的进程数（默认为 CPU 核数，最多 2）；其余的排队。")
+@click.option("--bureau", is_flag=True,
+              help="财政局模式：各单位用账号登录，只能看到本单位；财政局看到所有单位的进度（见使用说明第九章）。")
+@click.option("--host", default="127.0.0.1", metavar="地址",
+              help="监听的地址（默认 127.0.0.1，只有本机能访问）；让其他电脑访问时用 0.0.0.0（只能与 --bureau 一起用）。")
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False), default=None, metavar="证书",
+              help="HTTPS 证书文件（PEM）；与 --keyfile 一起用，网页改为 https:// 访问。")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), default=None, metavar="私钥",
+              help="HTTPS 证书的私钥文件（PEM）。")
+@click.option("--new-admin-password", is_flag=True,
+              help="财政局模式：忘记 admin 的密码时，给它一个新的初始密码（启动时显示）。")
 @SPEC
 @debug_option
-def serve(data: Path | None, port: int, no_browser: bool, jobs: int | None, spec: str) -> None:
+def serve(data: Path | None, port: int, no_browser: bool, jobs: int | None, bureau: bool, host: str,
+          certfile: str | None, keyfile: str | None, new_admin_password: bool, spec: str) -> None:
     """在本机启动网页：在浏览器中上传工作簿、查看审核结果、生成和下载报告。
 
-    只在本机（127.0.0.1）可以访问。停止（Ctrl+C）后再启动，以前的工作簿和报告都还在。
+    只在本机（127.0.0.1）可以访问；财政局让各单位登录使用时加 --bureau（见使用说明第九章）。
+    停止（Ctrl+C）后再启动，以前的工作簿和报告都还在。
 
     \b
     示例：
         disclose serve
         disclose serve --data D:\\决算公开数据 --port 8000
+        disclose serve --bureau --host 0.0.0.0 --port 8000 --data D:\\决算公开 --no-browser
     """
     from .web.serve import default_data, run
 
+    if bool(certfile) != bool(keyfile):
+        raise DiscloseError("--certfile 和 --keyfile 要一起给出：证书文件和它的私钥文件")
+    if new_admin_password and not bureau:
+        raise DiscloseError("--new-admin-password 只用于财政局模式：请同时加 --bureau")
     load_format(spec)
-    run(data or default_data(), port, not no_browser, jobs, spec, click.echo)
+    run(data or default_data(), port, not no_browser, jobs, spec, click.echo, host=host, bureau=bureau,
+        tls=(certfile, keyfile) if certfile else None, new_admin_password=new_admin_password)
