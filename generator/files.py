@@ -26,6 +26,7 @@ from pathlib import Path
 from .errors import OutputError
 
 _PACKAGE = Path(__file__).resolve().parent
+PACKAGE = _PACKAGE
 # Installed, the templates are inside the package (see pyproject.toml); in a checkout, beside it.
 TEMPLATES = _PACKAGE / "templates" if (_PACKAGE / "templates").is_dir() else _PACKAGE.parent / "templates"
 
@@ -45,6 +46,12 @@ STALE_SECONDS = 3600  # no build holds a temporary file this long; older ones ar
 # "disclose-0.1.0/" has neither and is never touched.
 _MARKER = ".disclose-work"
 _TEMP_NAME = re.compile(r"\.disclose-([0-9a-f]{16})-([0-9a-f]{8})(\.[A-Za-z0-9]{1,10})?")
+
+
+def cache_root() -> Path:
+    """This machine's cache of disclose (compiled templates, formats checked): $XDG_CACHE_HOME/disclose."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "disclose"
 
 
 def _umask() -> int:
@@ -301,6 +308,45 @@ def _is_our_work_folder(path: Path) -> bool:
             marker.read_text(encoding="ascii") == _signature(path.name)
     except (OSError, ValueError):
         return False
+
+
+NOT_REGULAR = "不是普通文件（是管道、设备或指向它们的链接）"
+
+
+def regular_file(path: Path, limit: int | None = None) -> str | None:
+    """Whether an existing entry can be read or replaced as a file: None when there is nothing
+    there; "" for a regular file (through a link, too) of at most ``limit`` bytes; else what it
+    is instead, in words. A FIFO would hang a read, a device (or a link to /dev/zero) never ends."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        return "是一个文件夹"
+    if not stat.S_ISREG(info.st_mode):
+        return NOT_REGULAR
+    if limit is not None and info.st_size > limit:
+        return f"超过 {limit // 2**20} MB，不像本工具写出的文件"
+    return ""
+
+
+def refuse_unusual(paths: list[Path]) -> None:
+    """Refuse to build over an output-folder entry that is not a regular file."""
+    for path in paths:
+        problem = regular_file(path)
+        if problem == NOT_REGULAR:
+            raise OutputError(f"{path}：不是普通文件（是管道、设备或指向它们的链接），为安全起见既不读取也不替换它；请删除或改名后重试")
+        if problem:
+            raise OutputError(f"{path}：{problem}，为安全起见既不读取也不替换它；请删除或改名后重试")
+
+
+def digest(path: Path) -> str:
+    """The SHA-256 of a file, read in pieces (a PDF may be large)."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while piece := fh.read(1 << 20):
+            sha.update(piece)
+    return sha.hexdigest()
 
 
 def sweep(folder: Path) -> None:

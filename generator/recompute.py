@@ -146,8 +146,8 @@ def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decim
     names further cells it depends on. ``adds``: the sheet's own formula there, if any, adds up
     exactly ``parts`` less ``minus`` (not so for a figure taken from another table)."""
     findings.totals.add(stated.ref)
-    if stated.formula:
-        return  # a total typed as a formula and never calculated: the recomputation stands
+    if stated.formula or stated is MISSING:
+        return  # never calculated, or a row the sheet lacks: the recomputation stands
     if stated.amount == computed:
         return
     if stated.computed and adds and _formula_adds_its_cells(findings, stated, computed, parts, minus):
@@ -340,7 +340,7 @@ def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures,
     for code, (_, basic) in stated.rows.items():
         if not declared.has_basic(code) and basic.amount:
             findings.append(Finding(ERROR, "空行不填数", f"{sheet} {code}的“其中：基本支出”应为——"
-                                    f"（资本性支出没有基本支出），填了 {fmt_money(basic.amount)}", (basic.ref,)))
+                                    f"（这一类不列基本支出），填了 {fmt_money(basic.amount)}", (basic.ref,)))
     for block in declared.blocks:
         for code, _ in block:
             if len(code) == 5:
