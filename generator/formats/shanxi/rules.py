@@ -343,7 +343,7 @@ CHECKS = (
          _sme_within_procurement, reads=("10",)),
     Rule("上年数已填", "上年数未填写", "情况说明引用的上年数都已填写", prior_present(_PRIOR_NEEDED), WARNING),
     Rule("可选项已填", "可不填的内容没有填写", "分类预算、十(四) 整体支出绩效自评等报告通常写明的内容已填写", _blank_optional,
-         WARNING),
+         WARNING, reads=("07",)),
     Rule("上年数量级", "上年数与本年相差过大（是否按万元填写）",
          f"情况说明的上年数、分类预算的年初预算和上年决算与本年对应的数相差不超过 {PLAUSIBLE_CHANGE:,} 倍",
          _plausible_prior, WARNING, reads=("01", "04", "05", "07", "10")),
