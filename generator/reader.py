@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from .errors import CellError, WorkbookError
 from .loader import Sheet, column_letter, load
 from .model import (
+    MISSING,
     ClassBudget,
     EconomicRows,
     FunctionRow,
@@ -175,6 +176,7 @@ def read_workbook(path: str, fmt=None) -> Workbook:
         projects=[p for p in (_project(g, sheets) for g in project_grids) if p is not None],
         year_cells=[*_year_cells(list(table_grids.values()), 6, _TABLE_YEAR),
                     *_year_cells(project_grids, 3, _PROJECT_YEAR)],
+        lists={sheet.name: _list(_sheet(grids, sheet.name), sheet) for sheet in fmt.lists},
     )
     if unreadable:
         raise _all_unreadable(unreadable)
@@ -432,12 +434,16 @@ def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
             header = r, code_cols
             break
     if header is None:
-        raise WorkbookError(f"{grid.title}：找不到{chinese_number(blocks_n)}组“科目编码 / 科目名称 / 金额 / 其中：基本支出”表头")
+        raise WorkbookError(f"{grid.title}：找不到{chinese_number(blocks_n)}组“{' / '.join(table.headers)}”表头")
     head_r, code_cols = header
     blocks = []
     for code_col in code_cols:
-        amount_col = next(c for c in range(code_col, grid.width + 1) if grid.text(head_r, c) == "金额")
-        basic_col = next(c for c in range(amount_col, grid.width + 1) if "基本支出" in grid.text(head_r, c))
+        amount_col = next((c for c in range(code_col, grid.width + 1) if grid.text(head_r, c) == norm(table.amount_header)),
+                          None)
+        basic_col = next((c for c in range(amount_col or code_col, grid.width + 1)
+                          if table.basic_header and "基本支出" in grid.text(head_r, c)), None)
+        if amount_col is None or (table.basic_header and basic_col is None):
+            raise WorkbookError(f"{grid.title}!{head_r}行：表头应为“{' / '.join(table.headers)}”")
         blocks.append((code_col, amount_col, basic_col))
     # The closing rows sit under the first and the last block (人员经费合计 | 公用经费合计).
     total_blocks = dict(zip((t.label for t in table.totals), (blocks[0], blocks[-1])))
@@ -447,7 +453,7 @@ def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
     for r in range(head_r + 1, _end_row(grid, head_r + 1) + 1):
         for label, (_, amount_col, basic_col) in total_blocks.items():
             if any(grid.text(r, c) == label for c in range(1, grid.width + 1)):
-                totals[label] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
+                totals[label] = (grid.amount(r, amount_col), _basic(grid, r, basic_col))
         if totals:
             continue
         for code_col, amount_col, basic_col in blocks:
@@ -459,11 +465,16 @@ def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
             if code in seen:
                 raise WorkbookError(f"{grid.ref(r, code_col)}：科目编码 {code} 重复（已见于 {seen[code]}）")
             seen[code] = grid.ref(r, code_col)
-            rows[code] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
+            rows[code] = (grid.amount(r, amount_col), _basic(grid, r, basic_col))
     for label in total_blocks:
         if label not in totals:
             raise WorkbookError(f"{grid.title}：找不到“{label}”行")
     return EconomicRows(rows, totals)
+
+
+def _basic(grid: Grid, row: int, col: int | None) -> Stated:
+    """The 其中：基本支出 figure; none in a table without that column."""
+    return MISSING if col is None else grid.amount(row, col)
 
 
 def _grouped_row(grid: Grid, table: spec.RowTable) -> GroupedRow:
@@ -509,7 +520,7 @@ def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tup
 
     An ``optional`` header missing from the sheet reads as an empty column.
     """
-    if grid is None:
+    if grid is None or not headers:  # no such sheet, or the format has none
         return []
     head_r, _ = grid.need(headers[0])
     cols: dict[str, int | None] = {}
@@ -527,6 +538,11 @@ def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tup
         if any(v not in (None, "") for v, _ in row.values()):
             rows.append(row)
     return rows
+
+
+def _list(grid: Grid, sheet: spec.ListSheet) -> list[dict[str, Text | Stated]]:
+    return [{h: grid.stated(cell) if h in sheet.amounts else Text(clean_text(cell[0]), cell[1])
+             for h, cell in row.items()} for row in _header_table(grid, sheet.headers)]
 
 
 def _class_budget(grid: Grid | None, sheets) -> list[ClassBudget]:
@@ -554,7 +570,8 @@ def _terms(grid: Grid | None, sheets) -> list[str]:
 
 
 def _is_project(grid: Grid, sheets) -> bool:
-    return any(r <= 3 and text.endswith(sheets.project_title_suffix) for r, _, text in grid.cells())
+    suffix = sheets.project_title_suffix  # "": the format has no 自评表
+    return bool(suffix) and any(r <= 3 and text.endswith(suffix) for r, _, text in grid.cells())
 
 
 _HEAD_LABELS = frozenset(("项目名称", "主管部门及代码", "预算单位"))

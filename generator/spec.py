@@ -217,6 +217,9 @@ class EconomicTable(_Table):
     total_rule: str = ""
     note: str = ""  # the 注： line under the table (the reader stops there)
     sheet: str = ""
+    amount_header: str = "金额"
+    # The 基本支出 column's header; "" for a table of one column (a 基本支出 table has no such split).
+    basic_header: str = "其中：基本支出"
     names: dict[str, str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
@@ -233,7 +236,12 @@ class EconomicTable(_Table):
         return tuple(c for c in self.classes if c not in taken)
 
     def has_basic(self, code: str) -> bool:
-        return code[:3] not in self.no_basic
+        return bool(self.basic_header) and code[:3] not in self.no_basic
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """One block's headers: 科目编码, 科目名称 and its value columns."""
+        return ("科目编码", "科目名称", self.amount_header, *([self.basic_header] if self.basic_header else ()))
 
     def grid(self):
         """The printed rows: one (code, name) pair per block, None past a block's end."""
@@ -254,6 +262,17 @@ class RowTable(_Columns):
 
 
 Table = LineTable | FunctionTable | EconomicTable | RowTable
+
+
+@dataclass(frozen=True)
+class ListSheet:
+    """A sheet of rows under one header row, as many as the unit has (the units of a 部门, the
+    年初预算 of each 项): read by its headers into ``wb.lists[name]``, each row {header → Text, or
+    Stated for the ``amounts``}; given to the template as ``lists[name]`` and written by init."""
+
+    name: str
+    headers: tuple[str, ...]
+    amounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -109,14 +109,19 @@ def write_workbook(source: Source, path: str, fmt=None, *, formulas: bool = Fals
         s = _Sheet(wb, table.name)
         _WRITERS[type(table)](s, table, source.get(f"t{table.key}") or {}, name, year, formulas)
     _inputs_sheet(wb, source.get("inputs", {}), sheets)
-    _table_sheet(wb, "分类预算", sheets.class_budget_headers, source.get("class_budget", []),
-                 amounts=("年初预算", "上年决算"))
-    _table_sheet(wb, "项目综述", sheets.summary_headers + sheets.summary_amount_headers,
-                 source.get("project_summaries", []), amounts=sheets.summary_amount_headers)
+    for listed in fmt.lists:
+        _table_sheet(wb, listed.name, listed.headers, source.get("lists", {}).get(listed.name, []),
+                     amounts=listed.amounts)
+    if sheets.class_budget_headers:
+        _table_sheet(wb, "分类预算", sheets.class_budget_headers, source.get("class_budget", []),
+                     amounts=("年初预算", "上年决算"))
+    if sheets.summary_headers:
+        _table_sheet(wb, "项目综述", sheets.summary_headers + sheets.summary_amount_headers,
+                     source.get("project_summaries", []), amounts=sheets.summary_amount_headers)
     _table_sheet(wb, "名词解释", (sheets.terms_header,),
                  [{sheets.terms_header: t} for t in source.get("extra_terms", [])])
     projects = source.get("projects", [])
-    for i, project in enumerate(projects or [{}], start=1):
+    for i, project in enumerate((projects or [{}]) if sheets.project_title_suffix else (), start=1):
         _project_sheet(wb, f"自评表{i:02d}", project, unit, year, sheets)
     if formulas:
         _guide(wb, fmt)
@@ -270,31 +275,33 @@ def _function_table(s: _Sheet, table: spec.FunctionTable, rows: Sequence, name: 
 def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: str, year: str,
                     formulas: bool) -> None:
     blocks = len(table.blocks)
-    s.widths([10, 24, 14, 14] * blocks)
-    s.heading(table, name, year, 4 * blocks)
+    w = len(table.headers)  # a block's columns: 科目编码, 科目名称, 金额 (and 其中：基本支出)
+    s.widths([10, 24, 14, 14][:w] * blocks)
+    s.heading(table, name, year, w * blocks)
     s.put(*table.headings, bold=True)
-    s.put(*["科目编码", "科目名称", "金额", "其中：基本支出"] * blocks, bold=True)
+    s.put(*table.headers * blocks, bold=True)
     at: dict[str, tuple[int, int]] = {}  # code → (row, its 金额 column)
     for pairs in table.grid():
         cells: list[object] = []
         inputs: list[int] = []
         for b, pair in enumerate(pairs):
             if pair is None:
-                cells += ["", "", "", ""]
+                cells += [""] * w
                 continue
             code, title = pair
             amount, basic = (list(data.get(code, [])) + ["", ""])[:2]
             no_basic = not table.has_basic(code)
-            cells += [code, title, _numeric(amount), "——" if no_basic else _numeric(basic)]
-            inputs += [b * 4 + 3] + ([] if no_basic else [b * 4 + 4])
-            at[code] = (s.row + 1, b * 4 + 3)
+            cells += [code, title, _numeric(amount), "——" if no_basic else _numeric(basic)][:w]
+            inputs += [b * w + 3] + ([] if no_basic else [b * w + 4])
+            at[code] = (s.row + 1, b * w + 3)
         s.put(*cells, inputs=inputs)
     # The two closing rows: the first under the first block, the other's figures under the last.
     first, last = table.totals
     a, b = ((list(data.get(t.label, [])) + ["", ""])[:2] for t in table.totals)
-    last_col = 4 * blocks - 1
-    cells = [first.label, "", _numeric(a[0]), _numeric(a[1]), last.label, *[""] * (last_col - 6), _numeric(b[0]), _numeric(b[1])]
-    total_row = s.put(*cells, inputs=(3, 4, last_col, last_col + 1), bold=True)
+    last_col = w * (blocks - 1) + 3
+    cells = [first.label, "", *map(_numeric, a[:w - 2]), last.label, *[""] * (last_col - w - 2),
+             *map(_numeric, b[:w - 2])]
+    total_row = s.put(*cells, inputs=(3, 4, last_col, last_col + 1) if w == 4 else (3, last_col), bold=True)
     s.put(table.note)
     if not formulas:
         return
@@ -307,7 +314,7 @@ def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: st
             s.formula(r, c + offset, "=" + "+".join(f"{get_column_letter(kc + offset)}{kr}" for kr, kc in kids))
     for closing, col in ((first, 3), (last, last_col)):
         codes = table.total_classes(closing)
-        for offset in (0, 1):
+        for offset in range(w - 2):
             cells = [f"{get_column_letter(at[c][1] + offset)}{at[c][0]}" for c in codes
                      if not (offset and not table.has_basic(c))]
             s.formula(total_row, col + offset, "=" + "+".join(cells))

@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from generator.formats import DEFAULT, load_format  # noqa: E402
 from generator.template_workbook import write_workbook  # noqa: E402
 
 SOURCE = ROOT / "sample_inputs" / "source"
@@ -32,13 +33,14 @@ for main in sorted(SOURCE.glob("*.json")):
         for key, value in json.loads(part.read_text(encoding="utf-8")).items():
             if value:
                 data[key] = value
+    fmt = load_format(data.pop("format", DEFAULT))  # a transcript of another format names it
     target = ROOT / "sample_inputs" / f"{main.stem}.xlsx"
     if "--check" in sys.argv:
         with tempfile.TemporaryDirectory() as work:
             written = pathlib.Path(work) / target.name
-            write_workbook(data, str(written))
+            write_workbook(data, str(written), fmt)
             same = _values(target) == _values(written)
         print(target.relative_to(ROOT), "same" if same else "DIFFERENT")
         continue
-    write_workbook(data, str(target))
+    write_workbook(data, str(target), fmt)
     print(target.relative_to(ROOT))

@@ -16,10 +16,12 @@ import types
 from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from ..errors import FormatError
-from ..spec import FunctionTable, Rule, Section, Sheets, Table, problems, table_rules
+from ..money import fmt_table
+from ..spec import FunctionTable, ListSheet, Rule, Section, Sheets, Table, problems, table_rules
 
 DEFAULT = "shanxi"
 TEMPLATE_FILES = ("report.docx", "narrative.j2", "workbook-guide.txt")  # in each format's templates folder
@@ -45,6 +47,12 @@ class Format:
     prior_year: Callable
     carried_texts: tuple[str, ...] = ()  # 情况说明 texts that stay from year to year
     class_budget_table: str = ""  # the function table whose 类 the 分类预算 sheet lists
+    lists: tuple[ListSheet, ...] = ()  # sheets of rows under a header (spec.ListSheet)
+    # Figures typed as published, rounded to their last place (万元 to 0.01): half that place.
+    # A typed total within ``tolerance`` × (its terms + 1) of the sum of its typed parts is a
+    # rounding difference, not an error, and is printed as typed; 0 (元, exact): none allowed.
+    tolerance: Decimal = Decimal(0)
+    cell: Callable = fmt_table  # how a table prints a figure (money.fmt_table_grouped: 2,940.05)
     rules: tuple[Rule, ...] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
