@@ -108,14 +108,17 @@ class _Log(list):
 
 
 def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
-           parts: Sequence[str] = ()) -> Decimal:
-    """Check a typed total against its recomputation; the figure to print. A typed figure
-    within the rounding tolerance of the sum of its ``parts`` (typed rounded, each off by up to
-    the tolerance, as is the total) is the better figure: it is printed as typed."""
+           parts: Sequence[Stated | str] = ()) -> Decimal:
+    """Check a typed total against its recomputation from ``parts`` (the typed figures, or the
+    cells of figures taken from elsewhere); the figure to print. A typed figure within the
+    rounding tolerance of its parts (each typed one rounded, as is the total; a blank one is an
+    exact 0) is the better figure: it is printed as typed."""
     findings.totals.add(stated.ref)
-    printed = _printed(findings.tolerance, stated, computed, len(parts))
+    terms = sum(1 for p in parts if isinstance(p, str) or p.value is not None)
+    printed = _printed(findings.tolerance, stated, computed, terms)
     if printed is computed and not stated.formula and stated.amount != computed:
-        findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
+        refs = (p if isinstance(p, str) else p.ref for p in parts)
+        findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *refs)))
     return printed
 
 
@@ -155,7 +158,8 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
         kids = children.get(row.code)
         if kids:
             added = [sum((value(k)[i] for k in kids), ZERO) for i in range(len(columns))]
-            sums = [added[i] if i in derived else _printed(findings.tolerance, row.values[i], added[i], len(kids))
+            sums = [added[i] if i in derived else
+                    _printed(findings.tolerance, row.values[i], added[i], sum(k.values[i].value is not None for k in kids))
                     for i in range(len(columns))]
         else:
             sums = [v.amount for v in row.values]
@@ -163,13 +167,13 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
             _apply(positions, sums)
         for i, stated in enumerate(row.values):
             if kids and i not in derived:
-                parts = [k.values[i].ref for k in kids]
+                parts = [k.values[i] for k in kids]
                 _check(findings, f"{LEVELS[len(row.code)]}=Σ下级", f"{sheet} {row.code}{row.name}“{columns[i]}”",
                        stated, added[i], parts)
             elif i in derived:
                 target = next(t for t in identities if t[0] == i)
-                parts = [row.values[j].ref for j in (*target[1], *target[2])]
-                parts += [k.values[i].ref for k in kids or ()]  # the figures it also totals
+                parts = [row.values[j] for j in (*target[1], *target[2])]
+                parts += [k.values[i] for k in kids or ()]  # the figures it also totals
                 sums[i] = _check(findings, declared.row_rule, f"{sheet} {row.code}{row.name}“{columns[i]}”",
                                  stated, sums[i], parts)
         computed[row.code] = tuple(sums)
@@ -182,7 +186,7 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
         class_rows = [r for r in table.rows if len(r.code) == 3]
         for i, stated in enumerate(table.total):
             total[i] = _check(findings, "合计=Σ类", f"{sheet} 合计“{columns[i]}”", stated, total[i],
-                              [r.values[i].ref for r in class_rows])
+                              [r.values[i] for r in class_rows])
     total = tuple(total)
     if not lines and (table.total is None or not any(v.value for v in table.total)):
         return FunctionLines([], len(columns))
@@ -235,7 +239,7 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
             parts = _apply(positions, row_values)
             target = positions[0]
             row_values[target] = _check(findings, side.total.rule, what(row, target), typed[target],
-                                        row_values[target], [typed[c].ref for c in parts])
+                                        row_values[target], [typed[c] for c in parts])
         values[row.line] = row_values
     # Sum rows, each once the rows it adds are known (a total may stand above its parts, as 04's
     # 年初财政拨款结转和结余 does).
@@ -250,7 +254,7 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
             row_values = [sum((values.get(p, [ZERO] * width)[c] for p in row.parts), ZERO) for c in range(width)]
             for c in range(width):
                 row_values[c] = _check(findings, row.rule or declared.rule, what(row, c), typed[c], row_values[c],
-                                       [cells(declared.at(p))[c].ref for p in row.parts])
+                                       [cells(declared.at(p))[c] for p in row.parts])
             values[row.line] = row_values
             pending.remove(row)
     return LineFigures(declared, {line: tuple(v) for line, v in sorted(values.items())})
@@ -277,10 +281,10 @@ def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures,
         s_amount, s_basic = stated.rows.get(cls, blank)
         name = declared.names[cls]
         amount = _check(findings, declared.class_rule, f"{sheet} {cls}{name}“{declared.amount_header}”", s_amount,
-                        amount, [stated.rows.get(k, blank)[0].ref for k in kids])
+                        amount, [stated.rows.get(k, blank)[0] for k in kids])
         if basic is not None:
             basic = _check(findings, declared.class_rule, f"{sheet} {cls}{name}“{declared.basic_header}”", s_basic,
-                           basic, [stated.rows.get(k, blank)[1].ref for k in kids])
+                           basic, [stated.rows.get(k, blank)[1] for k in kids])
         rows[cls] = (amount, basic)
     totals = {}
     columns = (declared.amount_header, declared.basic_header)[:2 if declared.basic_header else 1]
@@ -290,7 +294,7 @@ def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures,
         typed = stated.totals[closing.label]
         for i, column in enumerate(columns):
             computed[i] = _check(findings, declared.total_rule, f"{sheet} {closing.label}“{column}”", typed[i],
-                                 computed[i], [stated.rows.get(c, blank)[i].ref for c in codes])
+                                 computed[i], [stated.rows.get(c, blank)[i] for c in codes])
         totals[closing.label] = tuple(computed)
     return EconomicFigures(rows, totals)
 
@@ -306,7 +310,7 @@ def _grouped_row(declared: spec.RowTable, stated: GroupedRow, figures, findings:
             parts = _apply(positions, v)
             target = positions[0]
             v[target] = _check(findings, identity.rule, f"{declared.name} {group}“{identity.target}”", typed[target],
-                               v[target], [typed[c].ref for c in parts])
+                               v[target], [typed[c] for c in parts])
         result[group] = tuple(v)
     return result
 

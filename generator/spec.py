@@ -266,9 +266,9 @@ Table = LineTable | FunctionTable | EconomicTable | RowTable
 
 @dataclass(frozen=True)
 class ListSheet:
-    """A sheet of rows under one header row, as many as the unit has (the units of a 部门, the
-    年初预算 of each 项): read by its headers into ``wb.lists[name]``, each row {header → Text, or
-    Stated for the ``amounts``}; given to the template as ``lists[name]`` and written by init."""
+    """A sheet of rows under one header row, as many as the unit has (one per subordinate unit,
+    one per budget item …): read by its headers into ``wb.lists[name]``, each row {header → Text,
+    or Stated for the ``amounts``}; given to the template as ``lists[name]`` and written by init."""
 
     name: str
     headers: tuple[str, ...]
