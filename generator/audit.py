@@ -11,15 +11,15 @@ from collections.abc import Iterator
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 from . import spec
 from .findings import ERROR, WARNING, Finding, mismatch
-from .formats import chosen
 from .model import Lines, Stated, Text, Workbook
 from .money import fmt_money, fmt_plain, wan_to_yuan
 from .projects import ProjectFigures, project_figures
 from .recompute import Figures, recompute
-from .spec import Rule
+from .spec import Format, Rule
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Context:
     wb: Workbook
     fig: Figures
     projects: list[ProjectFigures]
-    fmt: object
+    fmt: Format
 
 
 def equal(rule: str, what: str, left: Decimal, right: Decimal, cells, left_label: str,
@@ -161,7 +161,7 @@ def _uncalculated_formulas(c: Context):
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
 
 
-# The engine's rules, which hold in every format; the format adds its own (Format.rules).
+# The engine's rules, which hold in every format; the format adds its own (see rules()).
 RULES: tuple[Rule, ...] = (
     Rule("公式有计算结果", "公式没有保存计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）",
          _uncalculated_formulas),
@@ -197,6 +197,18 @@ def function_rules(table: spec.FunctionTable) -> tuple[Rule, ...]:
     return (Rule(table.row_rule, "同一行的各栏对不上", f"{table.name} 每行 {relation}", is_sum=True),)
 
 
+@lru_cache(maxsize=None)
+def rules(fmt: Format) -> tuple[Rule, ...]:
+    """Every rule ``fmt`` is audited by: the engine's own (``RULES``, each function table's
+    行内关系), the identities its tables declare and its checks."""
+    functions = tuple(r for t in fmt.tables if isinstance(t, spec.FunctionTable) for r in function_rules(t))
+    return (*RULES, *functions, *fmt.identities, *fmt.checks)
+
+
+def rule(fmt: Format, name: str) -> Rule | None:
+    return next((r for r in rules(fmt) if r.name == name), None)
+
+
 @dataclass
 class AuditResult:
     figures: Figures
@@ -212,10 +224,9 @@ class AuditResult:
         return [f for f in self.findings if f.severity == WARNING]
 
 
-def audit(wb: Workbook, fmt=None) -> AuditResult:
-    """Recompute the workbook as ``fmt`` (the default format when None) declares it and run every
-    rule of ``fmt``; returns the figures and all findings."""
-    fmt = chosen(fmt)
+def audit(wb: Workbook, fmt: Format) -> AuditResult:
+    """Recompute the workbook as ``fmt`` declares it and run every rule of ``fmt``; returns the
+    figures and all findings."""
     fig = recompute(wb, fmt)
     findings = list(fig.findings)
     projects = []
@@ -224,7 +235,7 @@ def audit(wb: Workbook, fmt=None) -> AuditResult:
         projects.append(pf)
         findings += project_findings
     context = Context(wb, fig, projects, fmt)
-    for rule in fmt.rules:
-        if rule.check is not None:
-            findings += (replace(f, severity=rule.severity) for f in rule.check(context))
+    for declared in rules(fmt):
+        if declared.check is not None:
+            findings += (replace(f, severity=declared.severity) for f in declared.check(context))
     return AuditResult(fig, projects, findings)

@@ -11,13 +11,14 @@ from decimal import Decimal
 
 from .model import Text, Workbook
 from .recompute import Figures
+from .spec import Format
 
 
 def _plain(value: Decimal) -> str:
     return f"{value:f}"
 
 
-def next_year_source(wb: Workbook, fig: Figures, fmt) -> dict:
+def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
     """A transcript (see docs/sample-source.md) of next year's workbook, for ``write_workbook``."""
     unit = {label: text.value for label, text in wb.unit.items()}
     unit["年度"] = str(wb.year + 1)

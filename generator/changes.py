@@ -15,6 +15,7 @@ from .model import Stated, Text
 from .money import cents, fmt_plain
 from .projects import ProjectFigures
 from .recompute import Figures
+from .spec import Format
 
 RECORD_VERSION = 1
 
@@ -27,7 +28,7 @@ def _money(value) -> str:
     return "" if value is None else fmt_plain(cents(value))
 
 
-def snapshot(fmt, fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
+def snapshot(fmt: Format, fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
              inputs: dict[str, Stated | Text], pdf: str | None = None) -> dict:
     """Every printed figure by (table, row, column) — the tables, the 附件 and the figures typed
     on the 情况说明 sheet — the 情况说明 paragraphs by section, and the SHA-256 of the PDF

@@ -19,12 +19,12 @@ from jinja2 import (
 from . import spec
 from .auditlog import cells_text, sections
 from .findings import Finding
-from .formats import chosen
 from .model import Stated, Text, Workbook
 from .money import chinese_number, fmt_count, fmt_figure, fmt_money, fmt_percent, fmt_plain, fmt_table
 from .narrative import narrative_figures
 from .projects import ProjectFigures
 from .recompute import EconomicFigures, Figures, FunctionLines, LineFigures
+from .spec import Format, Sheets
 from .render import cache_dir  # the compiled narrative is cached beside the compiled template
 
 _END = "。！？；：”」）)"
@@ -48,7 +48,7 @@ def narrative_env(templates: Path) -> Environment:
     return env
 
 
-def render_narrative(fmt, context: dict) -> dict[str, list[str]]:
+def render_narrative(fmt: Format, context: dict) -> dict[str, list[str]]:
     """Each 情况说明 section of ``fmt`` as its list of paragraphs, from the section's figures."""
     module = narrative_env(fmt.templates).get_template("narrative.j2").make_module()
     paragraphs = {}
@@ -130,7 +130,7 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
           spec.RowTable: _grouped_row}
 
 
-def _project_context(number: int, pf: ProjectFigures, sheets) -> dict:
+def _project_context(number: int, pf: ProjectFigures, sheets: Sheets) -> dict:
     p = pf.project
     indicators, previous = [], ("", "")
     for ind in p.indicators:
@@ -166,7 +166,7 @@ def _project_context(number: int, pf: ProjectFigures, sheets) -> dict:
             "grade": pf.grade, "analysis": analysis}
 
 
-def _draft_findings(findings: list[Finding], fmt) -> list[str]:
+def _draft_findings(findings: list[Finding], fmt: Format) -> list[str]:
     lines = []
     for section in sections(findings, fmt):
         if section.cause:
@@ -176,11 +176,10 @@ def _draft_findings(findings: list[Finding], fmt) -> list[str]:
 
 
 def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
-                   findings: list[Finding] | None = None, fmt=None) -> dict:
+                   findings: list[Finding] | None, fmt: Format) -> dict:
     """The docx template's context; every figure already formatted for its place. Each table
-    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``fmt``: the default
-    format when None."""
-    fmt = chosen(fmt)
+    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``findings``: those a 草稿
+    lists (None for a final report)."""
     return {
         "unit": {"name": wb.name, "year": wb.year},
         "overview": {"duties": wb.duties, "organization": wb.organization},

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
 from .errors import OutputError
-from .files import STALE_SECONDS, WORK_PREFIX, os_problem, write_atomically
+from .files import STALE_SECONDS, WORK_PREFIX, os_problem, work_folder, write_atomically
 
 # Template font → installed fonts to try, best first (Windows names, then Linux families). Each
 # face keeps its own look (黑体 a sans, 楷体 a brush face), and only Simplified Chinese faces are
@@ -104,8 +104,7 @@ _IDENTITY = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]|/D
 def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = None) -> Path:
     """Convert ``docx`` to the PDF ``target`` (written atomically); with ``dated``, the PDF
     carries that date and is byte-for-byte the same for the same ``docx``."""
-    with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}lo-") as work:
-        work_dir = Path(work)
+    with work_folder("lo-") as work_dir:
         _profile(work_dir / "profile", font_substitutions())
         source = work_dir / "report.docx"
         shutil.copyfile(docx, source)

@@ -14,6 +14,7 @@ from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import CellError, WorkbookError
+from .text import cell_text
 from .loader import Sheet, column_letter, load
 from .model import (
     MISSING,
@@ -33,7 +34,7 @@ from .model import (
 )
 from .money import chinese_number, parse_decimal
 from . import spec
-from .formats import chosen
+from .spec import Format, Sheets
 
 _SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
@@ -49,12 +50,7 @@ def norm(value: object) -> str:
     return _SPACE.sub("", text).replace("(", "（").replace(")", "）").replace(":", "：")
 
 
-def clean_text(value: object) -> str:
-    """A free text as the clerk typed it, minus surrounding blanks."""
-    if value is None:
-        return ""
-    return str(value).strip()
-
+clean_text = cell_text  # every free text of the workbook is taken through it
 
 class Grid:
     """One worksheet's values, addressed 1-based, with sheet!cell references."""
@@ -150,10 +146,9 @@ class Grid:
         return row, col + 1
 
 
-def read_workbook(path: str, fmt=None) -> Workbook:
-    """Read ``path`` into a :class:`Workbook` of the format ``fmt`` (see :mod:`generator.formats`;
-    the default format when None); raises :class:`WorkbookError` with sheet!cell."""
-    fmt = chosen(fmt)
+def read_workbook(path: str, fmt: Format) -> Workbook:
+    """Read ``path`` into a :class:`Workbook` of the format ``fmt``; raises :class:`WorkbookError`
+    with sheet!cell."""
     grids = _load(path, fmt)
     unreadable: list[CellError] = []
     for grid in grids.values():
@@ -207,15 +202,14 @@ def _year_cells(grids: list[Grid], rows: int, pattern: re.Pattern) -> list[Text]
             if r <= rows and pattern.search(text)]
 
 
-def read_unit(path: str, fmt=None) -> tuple[str, int]:
+def read_unit(path: str, fmt: Format) -> tuple[str, int]:
     """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
-    fmt = chosen(fmt)
     grids = _grids(load(path, want=lambda title: norm(title) == norm("单位信息")), fmt)
     unit = _unit(_sheet(grids, "单位信息"), fmt.sheets)
     return unit["单位名称"].value, int(unit["年度"].value)
 
 
-def _unit(grid: Grid, sheets) -> dict[str, Text]:
+def _unit(grid: Grid, sheets: Sheets) -> dict[str, Text]:
     unit = _label_values(grid, sheets.unit_labels)
     for label in ("单位名称", "年度"):
         value = unit.get(label)
@@ -235,11 +229,14 @@ def _unit(grid: Grid, sheets) -> dict[str, Text]:
 _COMMON_SHEETS = ("单位信息", "概况", "情况说明", "分类预算", "项目综述", "名词解释")
 
 
-def _load(path: str, fmt) -> dict[str, Grid]:
-    return _grids(load(path), fmt)
+def _load(path: str, fmt: Format) -> dict[str, Grid]:
+    """The sheets the format reads by name, and any other that is small enough to be a 自评表, a
+    renamed table or a hidden copy of data (a big helper sheet is not walked)."""
+    named = {norm(n) for n in (*_COMMON_SHEETS, *(table.name for table in fmt.tables))}
+    return _grids(load(path, want=lambda title: True if norm(title) in named else None), fmt)
 
 
-def _grids(sheets: list[Sheet], fmt) -> dict[str, Grid]:
+def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:
     """The visible sheets that were read, by normalised title.
 
     Two sheets whose titles normalise alike would be one sheet to the reader, so that is an
@@ -294,7 +291,7 @@ def _label_values(grid: Grid, labels) -> dict[str, Text]:
     return found
 
 
-def _overview(grid: Grid, sheets) -> tuple[list[str], list[str]]:
+def _overview(grid: Grid, sheets: Sheets) -> tuple[list[str], list[str]]:
     head_r, head_c = grid.need("栏目")
     _, text_c = grid.need("内容", head_r - 1)
     sections: dict[str, list[str]] = {s: [] for s in sheets.overview_sections}
@@ -496,7 +493,7 @@ _READERS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table,
             spec.EconomicTable: _economic_table, spec.RowTable: _grouped_row}
 
 
-def _inputs(grid: Grid, sheets) -> dict[str, Stated | Text]:
+def _inputs(grid: Grid, sheets: Sheets) -> dict[str, Stated | Text]:
     found: dict[str, Stated | Text] = {}
     kinds = sheets.input_kinds
     wanted = {norm(label): label for label in kinds}
@@ -545,7 +542,7 @@ def _list(grid: Grid, sheet: spec.ListSheet) -> list[dict[str, Text | Stated]]:
              for h, cell in row.items()} for row in _header_table(grid, sheet.headers)]
 
 
-def _class_budget(grid: Grid | None, sheets) -> list[ClassBudget]:
+def _class_budget(grid: Grid | None, sheets: Sheets) -> list[ClassBudget]:
     result = []
     for row in _header_table(grid, sheets.class_budget_headers):
         code_value, code_ref = row["类编码"]
@@ -558,18 +555,18 @@ def _class_budget(grid: Grid | None, sheets) -> list[ClassBudget]:
     return result
 
 
-def _summaries(grid: Grid | None, sheets) -> list[ProjectSummary]:
+def _summaries(grid: Grid | None, sheets: Sheets) -> list[ProjectSummary]:
     return [ProjectSummary(*(clean_text(row[h][0]) for h in sheets.summary_headers),
                            *(grid.stated(row[h]) for h in sheets.summary_amount_headers))
             for row in _header_table(grid, sheets.summary_headers, sheets.summary_amount_headers)]
 
 
-def _terms(grid: Grid | None, sheets) -> list[str]:
+def _terms(grid: Grid | None, sheets: Sheets) -> list[str]:
     return [clean_text(row[sheets.terms_header][0])
             for row in _header_table(grid, (sheets.terms_header,))]
 
 
-def _is_project(grid: Grid, sheets) -> bool:
+def _is_project(grid: Grid, sheets: Sheets) -> bool:
     suffix = sheets.project_title_suffix  # "": the format has no 自评表
     return bool(suffix) and any(r <= 3 and text.endswith(suffix) for r, _, text in grid.cells())
 
@@ -577,7 +574,7 @@ def _is_project(grid: Grid, sheets) -> bool:
 _HEAD_LABELS = frozenset(("项目名称", "主管部门及代码", "预算单位"))
 
 
-def _project(grid: Grid, sheets) -> Project | None:
+def _project(grid: Grid, sheets: Sheets) -> Project | None:
     label_at = grid.need("项目名称")
     name_at = grid.right_of(*label_at, _HEAD_LABELS)
     name = Text(clean_text(grid.get(*name_at)), grid.ref(*name_at))
@@ -616,7 +613,7 @@ def _is_number(value: object) -> bool:
         return False
 
 
-def _funds(grid: Grid, sheets) -> tuple[tuple[FundRow, ...], int]:
+def _funds(grid: Grid, sheets: Sheets) -> tuple[tuple[FundRow, ...], int]:
     head_r, declared_c = grid.need("目标申报数")
     cols = {"目标申报数": declared_c}
     for label in sheets.fund_headers[1:]:
@@ -640,7 +637,7 @@ def _funds(grid: Grid, sheets) -> tuple[tuple[FundRow, ...], int]:
     return tuple(rows), r
 
 
-def _indicators(grid: Grid, after: int, sheets) -> tuple[tuple[Indicator, ...], tuple[int, int]]:
+def _indicators(grid: Grid, after: int, sheets: Sheets) -> tuple[tuple[Indicator, ...], tuple[int, int]]:
     head_r, first_c = grid.need("一级指标", after)
     cols = {h: grid.need(h, head_r - 1)[1] for h in sheets.indicator_headers}
     result = []
@@ -662,7 +659,7 @@ def _indicators(grid: Grid, after: int, sheets) -> tuple[tuple[Indicator, ...], 
     raise WorkbookError(f"{grid.title}：绩效指标表后找不到“总分”行")
 
 
-def _analysis(grid: Grid, after: int, sheets) -> dict[str, str]:
+def _analysis(grid: Grid, after: int, sheets: Sheets) -> dict[str, str]:
     """The 自评结果分析 texts, by label; a label is matched by its distinctive part (the
     variants seen in published sheets differ around it)."""
     found: dict[str, str] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,15 +12,16 @@ from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .context import report_context
-from .files import WORK_PREFIX, Outputs, safe_stem, sibling, sweep
-from .formats import DEFAULT, load_format
+from .files import Outputs, safe_stem, sibling, sweep, work_folder
+from .catalog import DEFAULT, load_format
 from .reader import read_workbook
 from .render import edited_since_built, headings, write_docx
+from .spec import Format
 
 DRAFT = "（草稿）"
 
 
-def report_name(unit: str, year: int, fmt) -> str:
+def report_name(unit: str, year: int, fmt: Format) -> str:
     """``{单位名称}{年度}年度{fmt.document}.docx`` (单位决算公开), made a safe file name (see
     :func:`safe_stem`)."""
     return safe_stem(unit, tail=f"{year}年度{fmt.document}") + ".docx"
@@ -65,7 +65,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why. A PDF
     of an earlier build left under the report's name is removed (``pdf_note`` says so).
     Every file of the build is put in place at the end, together (see :class:`Outputs`).
-    ``spec`` is the report format (see :mod:`generator.formats`).
+    ``spec`` is the report format, by name or folder (see :mod:`generator.catalog`).
     """
     fmt = load_format(spec)
     sweep(outdir)
@@ -135,7 +135,7 @@ def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, 
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
     目录 that carries those page numbers."""
     from . import pdf as libreoffice
-    with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
+    with work_folder() as work:
         draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
         entries = headings(docx)
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))

@@ -16,8 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 
 from .findings import ERROR
+from .money import fmt_table
 
 
 @dataclass(frozen=True)
@@ -371,3 +374,52 @@ def problems(tables: tuple[Table, ...]) -> list[str]:
                         found.append(f"{table.name} 行{row.line}: {other.name} has no column {source.column!r}")
         by_key[table.key] = table
     return found
+
+
+@dataclass(frozen=True, eq=False)  # a format is itself: compared and hashed by identity
+class Format:
+    """One report format, declared: its tables, its other sheets, its rules and its 情况说明 sections,
+    with the folder of its templates (``report.docx``, ``narrative.j2``, ``workbook-guide.txt``).
+    ``figures`` are the 情况说明 computations by name, each given a :class:`narrative.Facts` (each
+    section names the one it is rendered with); ``prior_year(fig)`` gives next year's 情况说明
+    inputs of last year's figures (``disclose init --from``).
+
+    The engine is handed a format by its caller and interprets it; it composes its own rules with
+    the format's (``audit.rules``) and a format is checked when it is loaded (``catalog``)."""
+
+    name: str
+    title: str  # as a clerk knows it: 山西省单位决算公开
+    document: str  # what a unit's report is called after its name and 年度: 单位决算公开
+    templates: Path
+    tables: tuple[Table, ...]
+    sheets: Sheets
+    checks: tuple[Rule, ...]  # the format's own rules with a check
+    identities: tuple[Rule, ...]  # the names of its tables' identities (no check: recompute checks them)
+    sections: tuple[Section, ...]
+    figures: dict[str, Callable]
+    prior_year: Callable
+    carried_texts: tuple[str, ...] = ()  # 情况说明 texts that stay from year to year
+    class_budget_table: str = ""  # the function table whose 类 the 分类预算 sheet lists
+    lists: tuple[ListSheet, ...] = ()  # sheets of rows under a header (ListSheet)
+    # Figures typed as published, rounded to their last place (万元 to 0.01): half that place.
+    # A typed total within ``tolerance`` × (its typed terms + 1) of the sum of its parts is a
+    # rounding difference, not an error, and is printed as typed; 0 (元, exact): none allowed.
+    tolerance: Decimal = Decimal(0)
+    cell: Callable[[Decimal | None], str] = fmt_table  # a table's figure as printed (money.fmt_table_grouped: 2,940.05)
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    @property
+    def tables_read(self) -> str:
+        """How the build names the tables it read: 公开01–10表."""
+        names = [t.name for t in self.tables]
+        keys = [t.key for t in self.tables]
+        numbered = all(n == f"公开{k}表" and k.isdigit() for n, k in zip(names, keys))
+        if numbered and len(keys) > 2 and [int(k) for k in keys] == list(range(int(keys[0]), int(keys[0]) + len(keys))):
+            return f"公开{keys[0]}–{keys[-1]}表"
+        return "、".join(names)
+
+    @property
+    def template(self) -> Path:
+        return self.templates / "report.docx"

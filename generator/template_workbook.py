@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import spec
 from .files import atomic_target
-from .formats import chosen
+from .spec import Format, Sheets
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)
@@ -88,15 +88,14 @@ def _numeric(value: object) -> object:
     return Decimal(text)
 
 
-def write_workbook(source: Source, path: str, fmt=None, *, formulas: bool = False) -> None:
-    """Write the standard workbook of ``fmt`` (the default format when None) for ``source`` (a
-    transcript dict; ``{}`` for a blank one).
+def write_workbook(source: Source, path: str, fmt: Format, *, formulas: bool = False) -> None:
+    """Write the standard workbook of ``fmt`` for ``source`` (a transcript dict; ``{}`` for a
+    blank one).
 
     With ``formulas`` (the workbook a clerk starts from), every total is an Excel formula so the
     sheets add up while the clerk types, count cells only accept whole numbers, and a 填表说明
     sheet comes first. The tool itself still recomputes every total from the leaves.
     """
-    fmt = chosen(fmt)
     wb = Workbook()
     wb.remove(wb.active)
     unit = source.get("unit", {})
@@ -132,13 +131,13 @@ def write_workbook(source: Source, path: str, fmt=None, *, formulas: bool = Fals
     wb.save(path)
 
 
-def write_new_workbook(source: Source, path: Path, fmt) -> None:
+def write_new_workbook(source: Source, path: Path, fmt: Format) -> None:
     """The workbook a clerk starts from, written atomically (see ``write_workbook``)."""
     with atomic_target(path, "工作簿") as tmp:
         write_workbook(source, str(tmp), fmt, formulas=True)
 
 
-def _unit_sheet(wb: Workbook, unit: Source, sheets) -> None:
+def _unit_sheet(wb: Workbook, unit: Source, sheets: Sheets) -> None:
     s = _Sheet(wb, "单位信息", (20, 60))
     s.put("单位信息", bold=True)
     s.put("项目", "内容", bold=True)
@@ -146,7 +145,7 @@ def _unit_sheet(wb: Workbook, unit: Source, sheets) -> None:
         s.put(label, unit.get(label, ""), inputs=(2,))
 
 
-def _overview_sheet(wb: Workbook, overview: Source, sheets) -> None:
+def _overview_sheet(wb: Workbook, overview: Source, sheets: Sheets) -> None:
     s = _Sheet(wb, "概况", (20, 100))
     s.put("第一部分 概况（每行一段）", bold=True)
     s.put("栏目", "内容", bold=True)
@@ -345,7 +344,7 @@ _WRITERS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, sp
             spec.RowTable: _grouped_row}
 
 
-def _inputs_sheet(wb: Workbook, inputs: Source, sheets) -> None:
+def _inputs_sheet(wb: Workbook, inputs: Source, sheets: Sheets) -> None:
     s = _Sheet(wb, "情况说明", (34, 80))
     s.put("第三部分 情况说明：表中没有的数字和文字（上年数按上年决算填列；原因等文字不必以句号结尾）", bold=True)
     s.put("项目", "内容", bold=True)
@@ -366,7 +365,7 @@ def _table_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Sequenc
               inputs=cols)
 
 
-def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str, sheets) -> None:
+def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str, sheets: Sheets) -> None:
     s = _Sheet(wb, title, (14, 14, 18, 14, 14, 14, 14, 10, 10, 30))
     s.put(f"{p.get('项目名称', '')}{sheets.project_title_suffix}", bold=True)
     s.merge(1, 10)
@@ -425,7 +424,7 @@ def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str,
 
 # ---- the blank workbook's guide, checks and the 自评表's formulas ----
 
-def _guide(wb: Workbook, fmt) -> None:
+def _guide(wb: Workbook, fmt: Format) -> None:
     guide = wb.create_sheet("填表说明", 0)
     guide.column_dimensions["A"].width = 110
     text = (fmt.templates / "workbook-guide.txt").read_text(encoding="utf-8")
@@ -438,7 +437,7 @@ def _set(ws, ref: str, formula: str) -> None:
     ws[ref].fill = PatternFill()  # computed, not typed: not highlighted
 
 
-def _inputs_validation(ws, sheets) -> None:
+def _inputs_validation(ws, sheets: Sheets) -> None:
     counts = _whole_numbers(ws)
     for row in ws.iter_rows(min_col=1, max_col=1):
         if sheets.input_kinds.get(row[0].value) == "count":

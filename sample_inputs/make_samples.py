@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.formats import DEFAULT, load_format  # noqa: E402
+from generator.catalog import load_format  # noqa: E402
 from generator.template_workbook import write_workbook  # noqa: E402
+
 
 SOURCE = ROOT / "sample_inputs" / "source"
 
@@ -33,7 +34,7 @@ for main in sorted(SOURCE.glob("*.json")):
         for key, value in json.loads(part.read_text(encoding="utf-8")).items():
             if value:
                 data[key] = value
-    fmt = load_format(data.pop("format", DEFAULT))  # a transcript of another format names it
+    fmt = load_format(data.pop("format", "shanxi"))  # a transcript of another format names it
     target = ROOT / "sample_inputs" / f"{main.stem}.xlsx"
     if "--check" in sys.argv:
         with tempfile.TemporaryDirectory() as work:

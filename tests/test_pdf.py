@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from conftest import JINCHENG, XINZHOU
 from generator.cli import main
-from generator.formats import load_format
+from generator.catalog import load_format
 
 PROJECT_NOTES = load_format().sheets.project_notes
 from generator.pdf import find_soffice

@@ -7,9 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from generator.files import TEMPLATES
-from generator.formats import Format
 from generator.money import fmt_table_grouped
-from generator.spec import Section
+from generator.spec import Format, Section
 
 from . import carryover, narrative, rules, sheets, tables
 
