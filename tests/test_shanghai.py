@@ -304,7 +304,7 @@ def test_init_writes_the_shanghai_workbook_and_it_reads_back(runner, tmp_path):
 def test_the_engine_names_no_shanghai_table_row_or_sentence():
     """Nothing under generator/ outside generator/formats/ holds a string of the Shanghai format:
     its table names, row labels, column and list headers, 情况说明 labels."""
-    from generator.formats import load_format
+    from generator.catalog import load_format
 
     fmt = load_format("shanghai")
     shanxi = load_format("shanxi")
