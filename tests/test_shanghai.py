@@ -328,3 +328,44 @@ def test_the_engine_names_no_shanghai_table_row_or_sentence():
     hits = [f"{p.relative_to(ROOT)}: {w}" for p in (ROOT / "generator").rglob("*.py") if "formats" not in p.parts
             for w in words if w in p.read_text("utf-8")]
     assert hits == []
+
+
+def test_its_template_and_its_context_name_the_same_things():
+    from generator.audit import audit
+    from generator.catalog import load_format
+    from generator.context import report_context
+    from generator.reader import read_workbook
+    from generator.render import template_tags
+
+    fmt = load_format("shanghai")
+    wb = read_workbook(str(SAMPLES / "putuo_wenlv-2025.xlsx"), fmt)
+    result = audit(wb, fmt)
+    context = report_context(wb, result.figures, result.projects, None, fmt)
+    tags = template_tags(fmt.template)
+    assert set(tags) == set(context)
+    assert tags["narrative"] == set(context["narrative"]) == {s.key for s in fmt.sections}
+
+
+@pytest.mark.skipif(__import__("generator.pdf", fromlist=["find_soffice"]).find_soffice() is None,
+                    reason="LibreOffice is not installed: no PDF to check")
+def test_the_pdf_has_the_published_pages(runner, tmp_path):
+    """The published page structure: cover, 目录, 概况, then each table on its own page — 01, 05
+    and 06 upright, the wide 02, 03, 04, 07, 08, 09 across — 情况说明 and 名词解释; valid .docx."""
+    from openxml_audit import OpenXmlValidator
+    from pypdf import PdfReader
+
+    result = runner.invoke(main, ["build", str(SAMPLES / "putuo_shengtai-2025.xlsx"), "-o", str(tmp_path), "--pdf", *SPEC])
+    assert result.exit_code == 0, result.output
+    [docx] = tmp_path.glob("*.docx")
+    assert OpenXmlValidator().validate(str(docx)).is_valid
+    reader = PdfReader(str(next(tmp_path.glob("*.pdf"))))
+    pages = [_flat(p.extract_text()) for p in reader.pages]
+    titles = ["收入支出决算总表", "收入决算表", "支出决算表", "财政拨款收入支出决算总表", "一般公共预算财政拨款支出决算表",
+              "一般公共预算财政拨款基本支出决算表", "财政拨款“三公”经费支出决算表", "政府性基金预算财政拨款收入支出决算表",
+              "国有资本经营预算财政拨款收入支出决算表"]
+    first = [next(i for i, text in enumerate(pages) if i > 2 and f"{title}单位：万元" in text) for title in titles]
+    assert first == sorted(set(first))  # each on a page of its own, in order
+    across = [reader.pages[i].mediabox.width > reader.pages[i].mediabox.height for i in first]
+    assert across == [False, True, True, True, False, False, True, True, True]
+    assert any(text.startswith("上海市普陀区生态环境局2025年度部门决算") for text in pages[3:])  # the running head
+    assert "第四部分名词解释" in pages[-2] + pages[-1]

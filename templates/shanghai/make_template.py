@@ -30,8 +30,10 @@ for el in children:
 final = body.find(qn("w:sectPr"))
 for t in cover[7].iter(qn("w:t")):  # "{{ unit.year }}年度单位决算公开"
     t.text = t.text.replace("年度单位决算公开", "年度部门决算") if t.text else t.text
-for t in doc.sections[0].header.part.element.iter(qn("w:t")):  # the running head of every body page
-    t.text = t.text.replace("年单位决算公开报告", "年度部门决算") if t.text else t.text
+for part in doc.part.package.iter_parts():  # the running head of every body page
+    if part.partname.startswith("/word/header"):
+        for t in part.element.iter(qn("w:t")):
+            t.text = t.text.replace("年单位决算公开报告", "年度部门决算") if t.text else t.text
 
 
 def add(el):
@@ -80,9 +82,13 @@ def table(widths_cm, header, rows, number_columns=()):
             merged = row.cells[0].merge(row.cells[-1])
             merged.paragraphs[0].text = cells
             continue
-        for i, text in enumerate(cells):
-            row.cells[i].paragraphs[0].text = text
-            row.cells[i].paragraphs[0].style = doc.styles["表格数字" if i in number_columns else "表格文字"]
+        at = 0
+        for text in cells:  # a text, or (text, span) for a cell across columns
+            text, span = text if isinstance(text, tuple) else (text, 1)
+            cell = row.cells[at] if span == 1 else row.cells[at].merge(row.cells[at + span - 1])
+            cell.paragraphs[0].text = text
+            cell.paragraphs[0].style = doc.styles["表格数字" if at in number_columns else "表格文字"]
+            at += span
     for row in t.rows:
         row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         for i, cell in enumerate(row.cells):
@@ -136,7 +142,7 @@ def function_block(title, note, key, columns, widths, empty_note="", total_last=
     body_rows = [f"{{%tr for r in {rows} %}}",
                  ["{{ r.code }}", "{{ r.name }}", *[f"{{{{ r.v[{i}] }}}}" for i in range(count)]], "{%tr endfor %}"]
     if total_last:
-        body_rows.append(["合计", "", *[f"{{{{ {key}.rows[0].v[{i}] }}}}" for i in range(count)]])
+        body_rows.append([("合计", 2), *[f"{{{{ {key}.rows[0].v[{i}] }}}}" for i in range(count)]])
     header = header or [[("项目", 2), *((c, 1) for c in columns)],
                         [("功能分类科目编码", 1), ("科目名称", 1), *(("", 1) for _ in columns)]]
     table_block(title, note, widths, header, body_rows, tuple(range(2, 2 + count)), empty_note)
@@ -163,7 +169,7 @@ table_block("一般公共预算财政拨款基本支出决算表", "注：本表
             (1.6, 4.5, 2.1, 1.6, 4.5, 2.1),
             [[("经济分类科目编码", 1), ("科目名称", 1), ("决算数", 1), ("经济分类科目编码", 1), ("科目名称", 1), ("决算数", 1)]],
             ["{%tr for r in t06.rows %}", [f"{{{{ r.c[{i}] }}}}" for i in range(6)], "{%tr endfor %}",
-             ["人员经费合计", "", "{{ t06.personnel[0] }}", "公用经费合计", "", "{{ t06.public[0] }}"]], (2, 5))
+             [("人员经费合计", 2), "{{ t06.personnel[0] }}", ("公用经费合计", 2), "{{ t06.public[0] }}"]], (2, 5))
 section_break(PORTRAIT)
 three = [("预算数", 1), ("决算数", 1)] * 6
 table_block("财政拨款“三公”经费支出决算表", "注：本表反映部门本年度“三公”经费支出预决算情况。", (2.0,) * 12,
