@@ -170,6 +170,9 @@ RULES: tuple[Rule, ...] = (
     Rule("金额不为负", "金额为负数", "各表、自评表和情况说明中的金额、个数不为负", _no_negative),
     Rule("结余为负请核实", "结余为负数（请核实）", "可为负的行（如公开01表 结余分配、年末结转和结余）为负时请核实",
          _surplus_sign, WARNING),
+)
+# The 自评表's: a format without 自评表 (Sheets.project_title_suffix "") is not audited by them.
+PROJECT_RULES: tuple[Rule, ...] = (
     Rule("项目综述元=自评表万元", "项目综述的元金额与自评表不一致", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）",
          _summary_amounts),
     Rule("扣分须说明原因", "扣分的指标没有写原因", "自评表中得分低于分值的指标都填写了“偏差原因分析及改进措施”",
@@ -181,7 +184,9 @@ RULES: tuple[Rule, ...] = (
     Rule("附件总分", "自评表的总分算得不对", "自评表 总分 = 执行率得分 + 各指标得分", is_sum=True),
     Rule("附件等级", "自评表的等级与总分不符", "自评表 等级按总分：90 以上优、80 以上良、60 以上中、其余差"),
     Rule("附件指标得分≤分值", "自评表指标得分超过分值", "自评表 每个指标的得分不超过分值"),
-    # The function tables' identities, named by the engine (recompute.py).
+)
+# The function tables' identities, named by the engine (recompute.py).
+TABLE_RULES: tuple[Rule, ...] = (
     Rule("类=Σ下级", "类不等于其下各款之和", "功能分类表 每个类 = 其下各款之和", is_sum=True),
     Rule("款=Σ下级", "款不等于其下各项之和", "功能分类表 每个款 = 其下各项之和", is_sum=True),
     Rule("合计=Σ类", "合计不等于各类之和", "功能分类表 合计 = 各类之和", is_sum=True),
@@ -199,10 +204,12 @@ def function_rules(table: spec.FunctionTable) -> tuple[Rule, ...]:
 
 @lru_cache(maxsize=None)
 def rules(fmt: Format) -> tuple[Rule, ...]:
-    """Every rule ``fmt`` is audited by: the engine's own (``RULES``, each function table's
+    """Every rule ``fmt`` is audited by: the engine's own (``RULES``, ``PROJECT_RULES`` when it
+    has 自评表, ``TABLE_RULES``, each function table's
     行内关系), the identities its tables declare and its checks."""
     functions = tuple(r for t in fmt.tables if isinstance(t, spec.FunctionTable) for r in function_rules(t))
-    return (*RULES, *functions, *fmt.identities, *fmt.checks)
+    projects = PROJECT_RULES if fmt.sheets.project_title_suffix else ()
+    return (*RULES, *projects, *TABLE_RULES, *functions, *fmt.identities, *fmt.checks)
 
 
 def rule(fmt: Format, name: str) -> Rule | None:

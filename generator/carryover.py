@@ -27,13 +27,20 @@ def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
         value = wb.inputs.get(label)
         if isinstance(value, Text) and value.value:
             inputs[label] = value.value
+    for prior, label in fmt.carried_figures:  # a 情况说明 figure that is next year's 上年 figure
+        if wb.figure(label).value is not None:
+            inputs[prior] = _plain(wb.figure(label).value)
     classes = [{"类编码": line.code, "类名称": line.name, "年初预算": "", "上年决算": _plain(line.values[0]),
                 "主要用途": "", "变动原因": ""}
-               for line in fig[fmt.class_budget_table] if line.level == "类"]
+               for line in fig[fmt.class_budget_table] if line.level == "类"] if fmt.class_budget_table else []
+    lists = {sheet.name: [{h: v.value if isinstance(v, Text) else _plain(v.value) if v.value is not None else ""
+                           for h, v in row.items()} for row in wb.lists.get(sheet.name, [])]
+             for sheet in fmt.lists if sheet.carried}
     return {
         "unit": unit,
         "overview": {"职责": wb.duties, "机构设置": wb.organization},
         "inputs": inputs,
         "class_budget": classes,
         "extra_terms": wb.extra_terms,
+        **({"lists": lists} if lists else {}),
     }

@@ -276,6 +276,7 @@ class ListSheet:
     name: str
     headers: tuple[str, ...]
     amounts: tuple[str, ...] = ()
+    carried: bool = False  # next year's workbook (init --from) starts with this year's rows
 
 
 @dataclass(frozen=True)
@@ -399,6 +400,7 @@ class Format:
     figures: dict[str, Callable]
     prior_year: Callable
     carried_texts: tuple[str, ...] = ()  # 情况说明 texts that stay from year to year
+    carried_figures: tuple[tuple[str, str], ...] = ()  # (next year's 上年 input, this year's input)
     class_budget_table: str = ""  # the function table whose 类 the 分类预算 sheet lists
     lists: tuple[ListSheet, ...] = ()  # sheets of rows under a header (ListSheet)
     # Figures typed as published, rounded to their last place (万元 to 0.01): half that place.

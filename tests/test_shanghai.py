@@ -369,3 +369,19 @@ def test_the_pdf_has_the_published_pages(runner, tmp_path):
     assert across == [False, True, True, True, False, False, True, True, True]
     assert any(text.startswith("上海市普陀区生态环境局2025年度部门决算") for text in pages[3:])  # the running head
     assert "第四部分名词解释" in pages[-2] + pages[-1]
+
+
+def test_next_years_workbook_carries_the_units_and_last_years_figures(runner, tmp_path):
+    target = tmp_path / "2026.xlsx"
+    result = runner.invoke(main, ["init", str(target), "--from", str(SAMPLES / "putuo_shengtai-2025.xlsx"), *SPEC])
+    assert result.exit_code == 0, result.output
+    from generator.catalog import load_format
+    from generator.reader import read_workbook
+
+    wb = read_workbook(str(target), load_format("shanghai"))
+    assert wb.year == 2026
+    assert [row["单位名称"].value for row in wb.lists["单位构成"]] == [
+        "上海市普陀区生态环境局（本级）", "上海市普陀区生态环境局执法大队", "上海市普陀区环境监测站"]
+    assert wb.lists["年初预算"] == []  # a new year's budget
+    assert {label: wb.figure(label).value for label in ("上年收入支出总计", "上年“三公”经费合计", "上年机关运行经费支出")} == {
+        "上年收入支出总计": Decimal("4733.14"), "上年“三公”经费合计": Decimal("16.95"), "上年机关运行经费支出": Decimal("185.41")}

@@ -31,6 +31,7 @@ FORMAT = Format(
     figures=narrative.FIGURES,
     prior_year=carryover.prior_year,
     carried_texts=("预算绩效管理工作开展情况", "公务用车运行维护费主要用途"),
+    carried_figures=(("上年机关运行经费支出", "机关运行经费支出"),),
     lists=(sheets.UNITS, sheets.BUDGETS),
     # The workbook holds 万元 as published, rounded to 0.01 from 元: half a 分 of 万元 per figure.
     tolerance=Decimal("0.005"),

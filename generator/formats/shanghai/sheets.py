@@ -50,7 +50,7 @@ _INPUTS = (
 )
 VEHICLES = tuple(f"{kind}数" for kind in _VEHICLES)
 
-UNITS = ListSheet("单位构成", ("单位名称", "备注"))
+UNITS = ListSheet("单位构成", ("单位名称", "备注"), carried=True)
 BUDGETS = ListSheet("年初预算", ("功能分类科目编码", "科目名称", "年初预算", "主要用途", "差异原因"),
                     amounts=("年初预算",))
 
