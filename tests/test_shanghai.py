@@ -385,3 +385,15 @@ def test_next_years_workbook_carries_the_units_and_last_years_figures(runner, tm
     assert wb.lists["年初预算"] == []  # a new year's budget
     assert {label: wb.figure(label).value for label in ("上年收入支出总计", "上年“三公”经费合计", "上年机关运行经费支出")} == {
         "上年收入支出总计": Decimal("4733.14"), "上年“三公”经费合计": Decimal("16.95"), "上年机关运行经费支出": Decimal("185.41")}
+
+
+def test_running_costs_above_the_public_expenses_are_questioned(runner, tmp_path):
+    target = tmp_path / "机关运行经费.xlsx"
+    shutil.copy(SAMPLES / "putuo_caizheng-2024.xlsx", target)
+    wb = openpyxl.load_workbook(target)
+    row = next(r for r in wb["情况说明"].iter_rows() if r[0].value == "机关运行经费支出")
+    row[1].value = Decimal("190.00")  # 公用经费合计 is 184.65
+    wb.save(target)
+    result = runner.invoke(main, ["check", str(target), *SPEC])
+    assert result.exit_code == 0
+    assert "警告 机关运行经费超过公用经费（请核实）" in result.output and "情况说明!B" in result.output

@@ -139,6 +139,15 @@ def _counts(total: str, parts: tuple[str, ...], rule: str):
     return check
 
 
+def _running_costs(c: Context):
+    """机关运行经费 is the 日常公用经费 of 行政单位 and 参公事业单位: part of 公用经费合计."""
+    stated = c.wb.figure("机关运行经费支出")
+    public = c.fig["06"].totals["公用经费合计"][0]
+    if stated.value is not None and stated.value > public + c.fmt.tolerance:
+        yield mismatch("机关运行经费≤公用经费", "情况说明 机关运行经费支出超过基本支出决算表的公用经费合计", stated.value, public,
+                       (stated.ref, c.wb["06"].totals["公用经费合计"][0].ref), computed_label="公用经费合计")
+
+
 _PRIOR = ("上年收入支出总计", "上年财政拨款收入支出总计", "上年一般公共预算财政拨款支出", "上年“三公”经费合计",
           "上年机关运行经费支出")
 
@@ -181,5 +190,7 @@ CHECKS = (
     Rule("整改个数=发现问题个数", "已整改与正在整改的问题个数之和与发现问题个数不一致",
          "已完成整改 + 正在整改的问题个数 = 绩效自评发现问题个数",
          _counts("绩效自评发现问题个数", ("已完成整改问题个数", "正在整改问题个数"), "整改个数=发现问题个数")),
+    Rule("机关运行经费≤公用经费", "机关运行经费超过公用经费（请核实）",
+         "情况说明 机关运行经费支出 ≤ 基本支出决算表 公用经费合计", _running_costs, WARNING, reads=("06",)),
     Rule("上年数已填", "上年数未填写", "情况说明比较的上年数都已填写", _prior_present, WARNING),
 )
