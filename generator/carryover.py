@@ -21,7 +21,7 @@ def _plain(value: Decimal) -> str:
 def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
     """A transcript (see docs/sample-source.md) of next year's workbook, for ``write_workbook``."""
     unit = {label: text.value for label, text in wb.unit.items()}
-    unit["年度"] = str(wb.year + 1)
+    unit[fmt.sheets.unit.year] = str(wb.year + 1)
     inputs: dict[str, str] = {label: _plain(value) for label, value in fmt.prior_year(fig).items()}
     for label in fmt.carried_texts:
         value = wb.inputs.get(label)
@@ -30,15 +30,18 @@ def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
     for prior, label in fmt.carried_figures:  # a 情况说明 figure that is next year's 上年 figure
         if wb.figure(label).value is not None:
             inputs[prior] = _plain(wb.figure(label).value)
-    classes = [{"类编码": line.code, "类名称": line.name, "年初预算": "", "上年决算": _plain(line.values[0]),
-                "主要用途": "", "变动原因": ""}
-               for line in fig[fmt.class_budget_table] if line.level == "类"] if fmt.class_budget_table else []
-    lists = {sheet.name: [{h: v.value if isinstance(v, Text) else _plain(v.value) if v.value is not None else ""
-                           for h, v in row.items()} for row in wb.lists.get(sheet.name, [])]
-             for sheet in fmt.lists if sheet.carried}
+    lists = {declared.sheet: [{declared.columns[role]: v.value if isinstance(v, Text) else
+                               _plain(v.value) if v.value is not None else "" for role, v in row.items()}
+                              for row in wb.lists.get(declared.sheet, [])]
+             for declared in fmt.lists if declared.carried}
+    classes = []
+    if fmt.sheets.class_budget is not None:
+        headers = fmt.sheets.class_budget.columns
+        classes = [{headers["code"]: line.code, headers["name"]: line.name, headers["prior"]: _plain(line.values[0])}
+                   for line in fig[fmt.class_budget_table] if line.level == "类"]
     return {
         "unit": unit,
-        "overview": {"职责": wb.duties, "机构设置": wb.organization},
+        "overview": wb.overview,
         "inputs": inputs,
         "class_budget": classes,
         "extra_terms": wb.extra_terms,

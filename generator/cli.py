@@ -118,7 +118,7 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     audit_result = result.result
     if audit_result.findings:
         _print_findings(audit_result.findings, fmt)
-    projects = f"，{result.projects} 张项目绩效自评表" if fmt.sheets.project_title_suffix else ""  # a format may have none
+    projects = f"，{result.projects} 张项目绩效自评表" if fmt.sheets.projects else ""  # a format may have none
     click.echo(f"已读取{fmt.tables_read}{projects}；审核{summary_line(audit_result)}。")
     if result.draft:
         click.echo("报告为草稿（--force）：问题已列在报告末尾；草稿文件名带“（草稿）”，不替换正式报告。")

@@ -24,7 +24,7 @@ from .money import chinese_number, fmt_count, fmt_figure, fmt_money, fmt_percent
 from .narrative import narrative_figures
 from .projects import ProjectFigures
 from .recompute import EconomicFigures, Figures, FunctionLines, LineFigures
-from .spec import Format, Sheets
+from .spec import Format, ProjectSheets
 from .render import cache_dir  # the compiled narrative is cached beside the compiled template
 
 _END = "。！？；：”」）)"
@@ -130,7 +130,7 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
           spec.RowTable: _grouped_row}
 
 
-def _project_context(number: int, pf: ProjectFigures, sheets: Sheets) -> dict:
+def _project_context(number: int, pf: ProjectFigures, declared: ProjectSheets) -> dict:
     p = pf.project
     indicators, previous = [], ("", "")
     for ind in p.indicators:
@@ -152,14 +152,14 @@ def _project_context(number: int, pf: ProjectFigures, sheets: Sheets) -> dict:
     def wan(value: Decimal | None) -> str:
         return "" if value is None else f"{value:.{places}f}"
 
-    funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
+    funds = [{"source": f.source + ("：" if f.source == declared.total_fund else ""),
               "declared": wan(f.declared), "planned": wan(f.planned), "budget": wan(f.budget),
               "spent": wan(f.spent), "balance": wan(f.balance),
               "rate": fmt_percent(f.rate), "score": fmt_percent(f.score)} for f in pf.funds]
-    weight = sum((i.weight.amount for i in p.indicators), Decimal(10))
-    analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
+    weight = sum((i.weight.amount for i in p.indicators), declared.rate_weight)
+    analysis = [{"m": "restart" if i == 0 else "continue", "part": declared.analysis if i == 0 else "",
                  "label": label, "text": p.analysis.get(label, "")}
-                for i, label in enumerate(sheets.analysis_labels)]
+                for i, label in enumerate(declared.analysis_labels)]
     return {"annex": f"附件{chinese_number(number)}", "name": pf.name, "supervisor": p.supervisor,
             "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
             "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
@@ -182,20 +182,21 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
     lists (None for a final report)."""
     return {
         "unit": {"name": wb.name, "year": wb.year},
-        "overview": {"duties": wb.duties, "organization": wb.organization},
+        "overview": wb.overview,
         **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key], fmt.cell) for table in fmt.tables},
         "narrative": render_narrative(fmt, narrative_figures(fmt, wb, fig, projects)),
         "extra_terms": wb.extra_terms,
-        **({"projects": [_project_context(i, pf, fmt.sheets) for i, pf in enumerate(projects, start=1)],
-            "project_notes": fmt.sheets.project_notes} if fmt.sheets.project_title_suffix else {}),  # none: no 自评表
+        # A format without 自评表 has none to print: its template need not name them.
+        "projects": [_project_context(i, pf, pf.declared) for i, pf in enumerate(projects, start=1)],
+        "project_notes": fmt.sheets.projects.notes if fmt.sheets.projects else (),
         "toc": [],
         "draft": bool(findings),
         "draft_findings": _draft_findings(findings or [], fmt),
-        **({"lists": {name: [{h: _listed(v) for h, v in row.items()} for row in rows]
+        **({"lists": {name: [{role: _listed(v) for role, v in row.items()} for row in rows]
                       for name, rows in wb.lists.items()}} if fmt.lists else {}),
     }
 
 
 def _listed(value: Text | Stated) -> str:
-    """A list sheet's cell as printed: its text, or its figure as a table prints it."""
+    """A list's cell as printed: its text, or its figure as a table prints it."""
     return value.value if isinstance(value, Text) else fmt_table(value.value)

@@ -74,7 +74,7 @@ def test_init_from_last_year_carries_the_prior_year_figures(runner, tmp_path):
     assert result.exit_code == 0, result.output
     wb = read_workbook(str(path), SHANXI)
     assert wb.name == "晋城市人力资源和社会保障局" and wb.year == 2023
-    assert wb.duties == read_workbook(str(JINCHENG), SHANXI).duties
+    assert wb.overview == read_workbook(str(JINCHENG), SHANXI).overview
     expected = {
         "上年收入总计": "62373182.64", "上年支出总计": "62373182.64",
         "上年财政拨款收入总计": "62281177.64", "上年财政拨款支出总计": "62281177.64",

@@ -23,7 +23,7 @@ def _edit(path, fn):
 def test_samples_read_completely():
     wb = read_workbook(str(JINCHENG), SHANXI)
     assert wb.name == "晋城市人力资源和社会保障局" and wb.year == 2022
-    assert len(wb.duties) == 11 and len(wb.organization) == 34
+    assert len(wb.overview["duties"]) == 11 and len(wb.overview["organization"]) == 34
     assert [len(t.rows) for t in (wb["02"], wb["03"], wb["05"])] == [22, 22, 22]
     assert wb["06"].totals["人员经费合计"][0].value == D("46638830.63")
     assert len(wb.projects) == 13

@@ -124,7 +124,7 @@ loop("overview.duties")
 para("二、部门决算单位构成", "Heading 2")
 loop("overview.organization")
 table((2.0, 9.0, 5.0), [[("序号", 1), ("单位名称", 1), ("备注", 1)]],
-      ['{%tr for u in lists["单位构成"] %}', ["{{ loop.index }}", '{{ u["单位名称"] }}', '{{ u["备注"] }}'],
+      ['{%tr for u in lists["单位构成"] %}', ["{{ loop.index }}", "{{ u.name }}", "{{ u.note }}"],
        "{%tr endfor %}"])
 
 # ---- 第二部分 the nine tables

@@ -58,10 +58,10 @@ def _s5_2(f: Facts) -> dict:
 def budgets(f: Facts) -> dict[str, tuple[Stated, str, str]]:
     """The 年初预算 list by 功能分类科目编码: (年初预算, 主要用途, 差异原因)."""
     found = {}
-    for row in f.wb.lists.get(BUDGETS.name, []):
-        code = row["功能分类科目编码"].value
+    for row in f.wb.lists.get(BUDGETS.sheet, []):
+        code = row["code"].value
         if code:
-            found[code] = (row["年初预算"], clause(row["主要用途"].value), clause(row["差异原因"].value))
+            found[code] = (row["budget"], clause(row["purpose"].value), clause(row["reason"].value))
     return found
 
 

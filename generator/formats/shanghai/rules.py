@@ -94,9 +94,9 @@ def _fund_income(key: str, row: int, name: str):
 
 def _budget_total(c: Context):
     typed = c.wb.figure("一般公共预算财政拨款支出年初预算")
-    listed = c.wb.lists.get(BUDGETS.name, [])
+    listed = c.wb.lists.get(BUDGETS.sheet, [])
     codes = {line.code for line in c.fig["05"] if line.code}
-    parts = [row["年初预算"] for row in listed if row["功能分类科目编码"].value in codes]
+    parts = [row["budget"] for row in listed if row["code"].value in codes]
     if typed.value is None or not parts:
         return
     added = sum((p.amount for p in parts), ZERO)
@@ -108,8 +108,8 @@ def _budget_total(c: Context):
 def _budget_codes(c: Context):
     """A 年初预算 row whose code is in no table: its 项 would never be said."""
     codes = {line.code for key in ("05", "08", "09") for line in c.fig[key] if line.code}
-    for row in c.wb.lists.get(BUDGETS.name, []):
-        code = row["功能分类科目编码"]
+    for row in c.wb.lists.get(BUDGETS.sheet, []):
+        code = row["code"]
         if code.value and code.value not in codes:
             yield Finding(WARNING, "年初预算科目在表中", f"{code.ref}：年初预算表的科目编码 {code.value} 不在一般公共预算、"
                           "政府性基金或国有资本经营预算财政拨款支出决算表中，情况说明不会说到它（请核对编码是否写错）",

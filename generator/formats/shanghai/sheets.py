@@ -4,7 +4,7 @@ figures and texts the nine tables do not hold), and two lists: the units of the 
 
 from __future__ import annotations
 
-from generator.spec import ListSheet, Sheets
+from generator.spec import InputSheet, ListSheet, OverviewSheet, Sheets, UnitSheet
 
 _VEHICLES = ("部级领导干部用车", "主要领导干部用车", "机要通信用车", "应急保障用车", "执法执勤用车",
              "特种专业技术用车", "离退休干部用车", "其他用车")
@@ -50,23 +50,16 @@ _INPUTS = (
 )
 VEHICLES = tuple(f"{kind}数" for kind in _VEHICLES)
 
-UNITS = ListSheet("单位构成", ("单位名称", "备注"), carried=True)
-BUDGETS = ListSheet("年初预算", ("功能分类科目编码", "科目名称", "年初预算", "主要用途", "差异原因"),
-                    amounts=("年初预算",))
+UNITS = ListSheet("单位构成", {"name": "单位名称", "note": "备注"}, carried=True)
+BUDGETS = ListSheet("年初预算", {"code": "功能分类科目编码", "name": "科目名称", "budget": "年初预算", "purpose": "主要用途",
+                              "reason": "差异原因"}, amounts=("budget",))
 
 SHEETS = Sheets(
-    unit_labels=("单位名称", "年度"),
-    overview_sections=("主要职能", "部门决算单位构成"),
-    inputs=_INPUTS,
-    percent_inputs=frozenset(),
-    # No 分类预算, 项目综述 or 自评表 sheets.
-    class_budget_headers=(),
-    summary_headers=(),
-    summary_amount_headers=(),
-    terms_header="补充名词解释",
-    project_title_suffix="",
-    fund_headers=(),
-    indicator_headers=(),
-    analysis_labels={},
-    project_notes=(),
+    unit=UnitSheet("单位信息", ("项目", "内容"), ("单位名称", "年度"), name="单位名称", year="年度"),
+    overview=OverviewSheet("概况", "第一部分 概况（每行一段）", ("栏目", "内容"),
+                           (("duties", "主要职能"), ("organization", "部门决算单位构成"))),
+    inputs=InputSheet("情况说明", "第三部分 情况说明：表中没有的数字和文字（上年数按上年决算填列；原因等文字不必以句号结尾）",
+                      ("项目", "内容"), _INPUTS),
+    terms=ListSheet("名词解释", {"term": "补充名词解释"}),
+    # No 分类预算, 项目综述 or 自评表: 五（三） is per 项 (BUDGETS), 十 gives 绩效 as counts.
 )
