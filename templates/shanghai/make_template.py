@@ -28,8 +28,9 @@ for el in children:
     if el not in cover and el.tag != qn("w:sectPr"):
         body.remove(el)
 final = body.find(qn("w:sectPr"))
-for t in cover[7].iter(qn("w:t")):  # "{{ unit.year }}年度单位决算公开"
-    t.text = t.text.replace("年度单位决算公开", "年度部门决算") if t.text else t.text
+for el in cover:  # the title: "{{ unit.year }}年度单位决算公开"
+    for t in el.iter(qn("w:t")):
+        t.text = t.text.replace("年度单位决算公开", "年度部门决算") if t.text else t.text
 for part in doc.part.package.iter_parts():  # the running head of every body page
     if part.partname.startswith("/word/header"):
         for t in part.element.iter(qn("w:t")):
