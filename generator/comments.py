@@ -178,10 +178,12 @@ def _first_heading(document, paragraphs):
 def _is_heading(document, paragraph) -> bool:
     """A paragraph with an outline level, its own or its style's (Heading 1–9, 表标题 …)."""
     properties = paragraph.find(qn("w:pPr"))
-    if properties is not None and properties.find(qn("w:outlineLvl")) is not None:
+    if properties is None:
+        return False
+    if properties.find(qn("w:outlineLvl")) is not None:
         return True
-    style_id = properties.find(qn("w:pStyle")).get(qn("w:val")) if properties is not None and \
-        properties.find(qn("w:pStyle")) is not None else None
+    named = properties.find(qn("w:pStyle"))
+    style_id = named.get(qn("w:val")) if named is not None else None
     styles = document.styles.element
     seen = set()
     while style_id and style_id not in seen:

@@ -99,7 +99,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             outputs.commit()
             reviewed = f"；审阅稿（问题已作为批注标在报告中）：{review_path}" if review_path else ""
             raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
-                              f"（审核报告：{audit_path}）{reviewed}", result.findings)
+                              f"（审核报告：{audit_path}）{reviewed}", result.findings, review_path)
         target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
         context = report_context(wb, result.figures, result.projects, result.findings if blocking else None, fmt)
         try:

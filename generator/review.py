@@ -69,7 +69,8 @@ def write_review(wb: Workbook, result: AuditResult, findings: list[Finding], fmt
     def finish(document) -> None:
         comments.attach(document, notes, AUTHOR, INITIALS, dated)
 
-    write_docx(marked, target, fmt.template, document_title, finish)
+    # Without comments the body is written as the report's is, in pieces (a large one takes less memory).
+    write_docx(marked, target, fmt.template, document_title, finish if notes else None)
 
 
 def _text(finding: Finding, cause: str | None, fmt: Format) -> str:

@@ -134,6 +134,18 @@ def test_the_review_draft_is_the_report_as_printed_marked_审阅稿(runner, thre
     assert header == "晋城市人力资源和社会保障局2022年单位决算公开报告（审阅稿）"
 
 
+def test_the_function_behind_it_says_where_the_review_draft_is(three_changed, tmp_path):
+    from generator.errors import AuditFailed
+    from generator.report import build
+
+    workbook, _ = three_changed
+    with pytest.raises(AuditFailed) as failed:
+        build(str(workbook), tmp_path, review=True)
+    assert failed.value.review == tmp_path / REVIEW and failed.value.review.exists()
+    built = build(str(XINZHOU), tmp_path / "clean", review=True)
+    assert built.review.exists() and built.review_comments == 0 and built.report.exists()
+
+
 def test_a_clean_workbook_gives_a_review_draft_without_comments_beside_its_report(runner, tmp_path):
     result = _build(runner, XINZHOU, tmp_path)
     assert result.exit_code == 0, result.output
