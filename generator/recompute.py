@@ -114,9 +114,11 @@ def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decim
     rounding tolerance of its parts (each typed one rounded, as is the total; a blank one is an
     exact 0) is the better figure: it is printed as typed."""
     findings.totals.add(stated.ref)
+    if stated.formula or stated is MISSING:
+        return computed  # never calculated, or a row the sheet lacks: the recomputation stands
     terms = sum(1 for p in parts if isinstance(p, str) or p.value is not None)
     printed = _printed(findings.tolerance, stated, computed, terms)
-    if printed is computed and not stated.formula and stated.amount != computed:
+    if printed is computed and stated.amount != computed:
         refs = (p if isinstance(p, str) else p.ref for p in parts)
         findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *refs)))
     return printed
@@ -268,7 +270,7 @@ def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures,
     for code, (_, basic) in stated.rows.items():
         if not declared.has_basic(code) and basic.amount:
             findings.append(Finding(ERROR, "空行不填数", f"{sheet} {code}的“其中：基本支出”应为——"
-                                    f"（资本性支出没有基本支出），填了 {fmt_money(basic.amount)}", (basic.ref,)))
+                                    f"（这一类不列基本支出），填了 {fmt_money(basic.amount)}", (basic.ref,)))
     for block in declared.blocks:
         for code, _ in block:
             if len(code) == 5:
