@@ -119,7 +119,8 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         if pdf and (soffice := libreoffice.find_soffice()) is not None:
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
-            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title)
+            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title,
+                               fmt.sheets.projects.title_suffix if fmt.sheets.projects else None)
             pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
             built.pdf = pdf_path
         elif pdf:
@@ -152,13 +153,13 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
 
 
 def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime,
-                       template: Path, document_title: str) -> None:
+                       template: Path, document_title: str, annex: str | None) -> None:
     """Lay the report out once to learn each heading's page, then write .docx and PDF with a
-    目录 that carries those page numbers."""
+    目录 that carries those page numbers (the 自评表, titled ``annex``, are not in it)."""
     from . import pdf as libreoffice
     with work_folder() as work:
         draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
-        entries = headings(docx)
+        entries = headings(docx, annex)
         pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
     context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                       for (level, _, entry), page in zip(entries, pages)]
