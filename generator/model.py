@@ -179,6 +179,7 @@ class Workbook:
     # Cells inside a merged range other than its first (which alone keeps a value): sheet!cell →
     # the range, sheet!B9:B10.
     merged: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, list[dict[str, Text | Stated]]] = field(default_factory=dict)  # the format's ListSheets
 
     def __getitem__(self, key: str):
         try:
