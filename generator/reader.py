@@ -117,8 +117,8 @@ class Grid:
         formula = self.formulas.get(at, "")
         if raw is None and at in self.uncached:
             return Stated(None, self.ref(row, col), formula=True, entry=formula)
-        if formula and isinstance(raw, str) and not _is_number(raw):
-            # An error value (#VALUE!, #REF!) or text a formula gave: it has no figure to offer.
+        if formula and isinstance(raw, str) and not _is_number(raw) and not getattr(raw, "excel_error", False):
+            # Text a formula gave (its error values are said as such, below): no figure to offer.
             return Stated(None, self.ref(row, col), formula=True, entry=formula)
         if formula and type(raw) is float:
             # A computed binary float (4798914.949999999): as Excel shows it, to 15 significant digits.
