@@ -6,6 +6,7 @@ name, each report gets its workbook's file stem appended, so nothing is overwrit
 
 from __future__ import annotations
 
+import multiprocessing.util
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -87,9 +88,24 @@ def _result(future: Future, workbook: Path):
         return _crashed(workbook, exc)
 
 
+_office = None  # this worker's LibreOffice, kept running across its reports (see pdf.Office)
+
+
+def _start_worker(soffice: str | None) -> None:
+    """A worker of a --pdf batch holds one LibreOffice for its lifetime, started at its first
+    report and stopped when the worker ends (normally, or by Ctrl+C; if the worker is killed,
+    the helper driving LibreOffice stops it when its pipe closes)."""
+    global _office
+    if soffice is not None:
+        from .pdf import Office
+
+        _office = Office(soffice)
+        multiprocessing.util.Finalize(_office, _office.close, exitpriority=10)
+
+
 def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcome:
     try:
-        built = build(str(workbook), outdir, name=name, **options)
+        built = build(str(workbook), outdir, name=name, office=_office, **options)
     except AuditFailed as exc:
         errors = sum(1 for f in exc.findings if f.severity == ERROR)
         label = f"错误 {errors}" if errors else f"警告 {len(exc.findings)}"
@@ -110,8 +126,10 @@ def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcom
 
 def run(workbooks: list[Path], outdir: Path, jobs: int, options: dict,
         progress: Callable[[], None] = lambda: None) -> list[Outcome]:
-    """Build every workbook with ``jobs`` worker processes; outcomes in the workbooks' order."""
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    """Build every workbook with ``jobs`` worker processes; outcomes in the workbooks' order.
+    With ``options["pdf"]``, ``options["soffice"]`` is the LibreOffice each worker keeps running."""
+    soffice = options.get("soffice") if options.get("pdf") else None
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(soffice,)) as pool:
         names = _names(workbooks, pool, options.get("spec", DEFAULT))
         outcomes: dict[Path, Outcome] = {w: n for w, n in names.items() if isinstance(n, Outcome)}
         for _ in outcomes:

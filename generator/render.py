@@ -317,9 +317,11 @@ def edited_since_built(report: Path) -> bool:
     return found is None or found.group(1) != digest.hexdigest()
 
 
-def write_docx(context: dict, target: Path, template: Path, title: str) -> None:
+def write_docx(context: dict, target: Path, template: Path, title: str, for_layout: bool = False) -> None:
     """Render ``template`` with ``context`` into ``target``, atomically and reproducibly; ``title``
-    is the document's (its properties), e.g. 某单位2022年度单位决算公开.
+    is the document's (its properties), e.g. 某单位2022年度单位决算公开. A 目录 without page
+    numbers asks Word/WPS to fill them on opening, unless ``for_layout`` (the copy LibreOffice
+    lays out, which must keep the 目录's entries as they are).
 
     Strictly: a tag of the template that the context lacks raises :class:`TemplateMismatch`
     naming it (a restyled or edited template must never print a blank where a figure was)."""
@@ -329,7 +331,8 @@ def write_docx(context: dict, target: Path, template: Path, title: str) -> None:
     except (UndefinedError, TemplateSyntaxError) as exc:
         raise _mismatch(exc, template, getattr(document_template, "patched", "")) from exc
     document = document_template.docx
-    _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
+    _update_fields_on_open(document.settings.element,
+                           on=not for_layout and not any(e["page"] for e in context["toc"]))
     unit = context["unit"]
     props = document.core_properties
     # Core properties hold at most 255 characters (python-docx refuses more); the page says it all.
