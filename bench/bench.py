@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from generator.catalog import load_format  # noqa: E402
 from generator.formats.shanxi.tables import EXPENSE_CLASSES, T01, T04  # noqa: E402
 from generator.template_workbook import write_workbook  # noqa: E402
 
@@ -173,7 +174,7 @@ def main() -> None:
         sizes = {}
         for projects in (10, 200, 1000):
             path = workdir / f"synthetic-{projects}.xlsx"
-            write_workbook(synthetic(projects), str(path))
+            write_workbook(synthetic(projects), str(path), load_format("shanxi"))
             cmd = [*DISCLOSE, "build", str(path), "-o", str(workdir / f"out{projects}")]
             wall, peak = timed(cmd, runs if projects < 1000 else 3)
             sizes[projects] = (wall, peak)

@@ -11,15 +11,15 @@ from collections.abc import Iterator
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 from . import spec
 from .findings import ERROR, WARNING, Finding, mismatch
-from .formats import chosen
 from .model import Lines, Stated, Text, Workbook
 from .money import fmt_money, fmt_plain, wan_to_yuan
-from .projects import ProjectFigures, project_figures
+from .projects import ProjectFigures, project_figures, rule_names
 from .recompute import Figures, recompute
-from .spec import Rule
+from .spec import Format, ListSheet, ProjectSheets, Rule
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Context:
     wb: Workbook
     fig: Figures
     projects: list[ProjectFigures]
-    fmt: object
+    fmt: Format
 
 
 def equal(rule: str, what: str, left: Decimal, right: Decimal, cells, left_label: str,
@@ -77,7 +77,12 @@ def _table_cells(wb: Workbook) -> Iterator[Stated]:
             yield stated
 
 
+def _summary_rule(summaries: ListSheet, projects: ProjectSheets) -> str:
+    return f"{summaries.sheet}元={projects.called}万元"
+
+
 def _summary_amounts(c: Context):
+    summaries, projects = c.fmt.sheets.summaries, c.fmt.sheets.projects
     by_name = {p.name: p for p in c.projects}
     for summary in c.wb.summaries:
         project = by_name.get(summary.name)
@@ -90,19 +95,21 @@ def _summary_amounts(c: Context):
             # The sheet's 万元 figure is rounded at its last decimal place.
             tolerance = Decimal(10000) * Decimal("0.5").scaleb(row_cell.value.as_tuple().exponent)
             if abs(stated.value - wan_to_yuan(row_cell.value)) > tolerance:
-                yield mismatch("项目综述元=自评表万元", f"项目综述“{summary.name}”的元金额与自评表的万元金额",
+                yield mismatch(_summary_rule(summaries, projects),
+                               f"{summaries.sheet}“{summary.name}”的元金额与{projects.called}的万元金额",
                                stated.value, wan_to_yuan(row_cell.value), (stated.ref, row_cell.ref),
-                               computed_label="自评表折合")
+                               computed_label=f"{projects.called}折合")
 
 
 def _deviation_explained(c: Context):
+    columns = c.fmt.sheets.projects.indicator_columns
     for project in c.wb.projects:
         for ind in project.indicators:
             if ind.score.value is not None and ind.score.amount < ind.weight.amount and not ind.deviation.value:
                 yield Finding(ERROR, "扣分须说明原因",
-                              f"{project.sheet}（{project.name.value}）指标“{ind.level3}”得分 "
-                              f"{fmt_plain(ind.score.value)}，低于分值 {fmt_plain(ind.weight.value)}，"
-                              f"但“偏差原因分析及改进措施”未填写：请在 {ind.deviation.ref} 写明扣分的原因和改进措施",
+                              f"{project.sheet}（{project.name.value}）指标“{ind.level3}”{columns['score']} "
+                              f"{fmt_plain(ind.score.value)}，低于{columns['weight']} {fmt_plain(ind.weight.value)}，"
+                              f"但“{columns['deviation']}”未填写：请在 {ind.deviation.ref} 写明扣分的原因和改进措施",
                               (ind.deviation.ref, ind.score.ref))
 
 
@@ -112,17 +119,22 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
 _COMPARISON = re.compile(r"(较|比)\s*((?:19|20)\d{2})\s*年|(与)\s*((?:19|20)\d{2})\s*年[^，。；]{0,8}?相比")
 
 
+def _unit_year(c: Context) -> str:
+    """How the clerk finds the year: 单位信息的年度."""
+    return f"{c.fmt.sheets.unit.sheet}的{c.fmt.sheets.unit.year}"
+
+
 def _heading_years(c: Context):
-    year, unit_ref = c.wb.year, c.wb.unit["年度"].ref
+    year, unit_ref = c.wb.year, c.wb.unit_year.ref
     for cell in c.wb.year_cells:
         stated = int(_YEAR.search(cell.value).group(1))
         if stated != year:
-            yield Finding(ERROR, "年度一致", f"{cell.ref} 写的是“{cell.value}”，而单位信息的年度是 {year}："
+            yield Finding(ERROR, "年度一致", f"{cell.ref} 写的是“{cell.value}”，而{_unit_year(c)}是 {year}："
                           f"请改为{year}年度（可能是上年工作簿留下的，表中数字也请一并核对）", (cell.ref, unit_ref))
 
 
 def _compared_years(c: Context):
-    year, unit_ref = c.wb.year, c.wb.unit["年度"].ref
+    year, unit_ref = c.wb.year, c.wb.unit_year.ref
     for label, text in c.wb.inputs.items():
         if not isinstance(text, Text):
             continue
@@ -130,7 +142,7 @@ def _compared_years(c: Context):
             word, stated = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
             if int(stated) != year - 1:
                 yield Finding(ERROR, "比较的是上年", f"“{label}”中“{word}{stated}年”与上年 {year - 1} 不符"
-                              f"（单位信息的年度是 {year}）：请改为“{word}{year - 1}年”，并核对所比较的数字",
+                              f"（{_unit_year(c)}是 {year}）：请改为“{word}{year - 1}年”，并核对所比较的数字",
                               (text.ref, unit_ref))
 
 
@@ -161,27 +173,59 @@ def _uncalculated_formulas(c: Context):
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
 
 
-# The engine's rules, which hold in every format; the format adds its own (Format.rules).
-RULES: tuple[Rule, ...] = (
-    Rule("公式有计算结果", "公式没有保存计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）",
-         _uncalculated_formulas),
-    Rule("年度一致", "年度与单位信息不一致", "各表、自评表标题的年度与单位信息的年度一致", _heading_years),
-    Rule("比较的是上年", "比较的年份不是上年", "情况说明文字中“较××年”“比××年”的年份是上年", _compared_years),
-    Rule("金额不为负", "金额为负数", "各表、自评表和情况说明中的金额、个数不为负", _no_negative),
-    Rule("结余为负请核实", "结余为负数（请核实）", "可为负的行（如公开01表 结余分配、年末结转和结余）为负时请核实",
-         _surplus_sign, WARNING),
-    Rule("项目综述元=自评表万元", "项目综述的元金额与自评表不一致", "项目综述中的元金额与自评表的万元金额一致（按万元的精度）",
-         _summary_amounts),
-    Rule("扣分须说明原因", "扣分的指标没有写原因", "自评表中得分低于分值的指标都填写了“偏差原因分析及改进措施”",
-         _deviation_explained),
-    # The 自评表's own columns, checked as they are recomputed (projects.py).
-    Rule("附件资金结（转）余", "自评表的结（转）余算得不对", "自评表 资金结（转）余 = 全年预算数 − 全年执行数"),
-    Rule("附件执行率", "自评表的执行率算得不对", "自评表 执行率 = 全年执行数 ÷ 全年预算数"),
-    Rule("附件得分", "自评表的执行率得分算得不对", "自评表 执行率得分 = 10 × 执行率（最多 10 分）"),
-    Rule("附件总分", "自评表的总分算得不对", "自评表 总分 = 执行率得分 + 各指标得分", is_sum=True),
-    Rule("附件等级", "自评表的等级与总分不符", "自评表 等级按总分：90 以上优、80 以上良、60 以上中、其余差"),
-    Rule("附件指标得分≤分值", "自评表指标得分超过分值", "自评表 每个指标的得分不超过分值"),
-    # The function tables' identities, named by the engine (recompute.py).
+def _general_rules(fmt: Format) -> tuple[Rule, ...]:
+    """The engine's rules of every workbook, in the words of ``fmt``'s sheets."""
+    sheets = fmt.sheets
+    unit, inputs = sheets.unit, sheets.inputs.sheet
+    annexes = f"、{sheets.projects.called}" if sheets.projects else ""
+    signed = [(t.name, [r.label for r in t.rows if r.signed]) for t in fmt.tables if isinstance(t, spec.LineTable)]
+    examples = "；".join(f"{name} {'、'.join(labels)}" for name, labels in signed if labels)
+    return (
+        Rule("公式有计算结果", "公式没有保存计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）",
+             _uncalculated_formulas),
+        Rule("年度一致", f"年度与{unit.sheet}不一致",
+             f"各表{annexes}标题的年度与{unit.sheet}的{unit.year}一致", _heading_years),
+        Rule("比较的是上年", "比较的年份不是上年", f"{inputs}文字中“较××年”“比××年”的年份是上年", _compared_years),
+        Rule("金额不为负", "金额为负数", f"各表{annexes}和{inputs}中的金额、个数不为负", _no_negative),
+        Rule("结余为负请核实", "结余为负数（请核实）",
+             f"可为负的行{f'（如{examples}）' if examples else ''}为负时请核实", _surplus_sign, WARNING),
+    )
+
+
+def _project_rules(fmt: Format) -> tuple[Rule, ...]:
+    """The rules of the 自评表 sheets, where the format has them: their columns are checked as they
+    are recomputed (projects.py), in the words and with the grades the format declares."""
+    declared, summaries = fmt.sheets.projects, fmt.sheets.summaries
+    if declared is None:
+        return ()
+    called, total, names = declared.called, declared.total, rule_names(declared)
+    funds, indicators = declared.fund_columns, declared.indicator_columns
+    balance, rate, score, budget, spent = (funds[k] for k in ("balance", "rate", "score", "budget", "spent"))
+    weight = f"{declared.rate_weight}"
+    scale = "、".join(f"{g.floor} 以上{g.name}" if g.floor is not None else f"其余{g.name}" for g in declared.grades)
+    together = ()
+    if summaries is not None:
+        together = (Rule(_summary_rule(summaries, declared), f"{summaries.sheet}的元金额与{called}不一致",
+                         f"{summaries.sheet}中的元金额与{called}的万元金额一致（按万元的精度）", _summary_amounts),)
+    return (
+        *together,
+        Rule("扣分须说明原因", "扣分的指标没有写原因",
+             f"{called}中{indicators['score']}低于{indicators['weight']}的指标都填写了“{indicators['deviation']}”",
+             _deviation_explained),
+        Rule(names["balance"], f"{called}的{balance}算得不对", f"{called} {balance} = {budget} − {spent}"),
+        Rule(names["rate"], f"{called}的{rate}算得不对", f"{called} {rate} = {spent} ÷ {budget}"),
+        Rule(names["score"], f"{called}的{rate}{score}算得不对",
+             f"{called} {rate}{score} = {weight} × {rate}（最多 {weight} 分）"),
+        Rule(names["total"], f"{called}的{total}算得不对", f"{called} {total} = {rate}{score} + 各指标{score}",
+             is_sum=True),
+        Rule(names["grade"], f"{called}的等级与{total}不符", f"{called} 等级按{total}：{scale}"),
+        Rule(names["indicator"], f"{called}指标{indicators['score']}超过{indicators['weight']}",
+             f"{called} 每个指标的{indicators['score']}不超过{indicators['weight']}"),
+    )
+
+
+# The function tables' identities, named by the engine (recompute.py), and the blank rows.
+_TABLE_RULES: tuple[Rule, ...] = (
     Rule("类=Σ下级", "类不等于其下各款之和", "功能分类表 每个类 = 其下各款之和", is_sum=True),
     Rule("款=Σ下级", "款不等于其下各项之和", "功能分类表 每个款 = 其下各项之和", is_sum=True),
     Rule("合计=Σ类", "合计不等于各类之和", "功能分类表 合计 = 各类之和", is_sum=True),
@@ -195,6 +239,19 @@ def function_rules(table: spec.FunctionTable) -> tuple[Rule, ...]:
         return ()
     relation = "；".join(f"{s.target} = {' + '.join(s.plus)}{''.join(' − ' + m for m in s.minus)}" for s in table.identities)
     return (Rule(table.row_rule, "同一行的各栏对不上", f"{table.name} 每行 {relation}", is_sum=True),)
+
+
+@lru_cache(maxsize=None)
+def rules(fmt: Format) -> tuple[Rule, ...]:
+    """Every rule ``fmt`` is audited by: the engine's own (of every workbook, of the 自评表 sheets, of
+    the tables' kinds and each function table's 行内关系), the identities its tables declare and its
+    checks."""
+    functions = tuple(r for t in fmt.tables if isinstance(t, spec.FunctionTable) for r in function_rules(t))
+    return (*_general_rules(fmt), *_project_rules(fmt), *_TABLE_RULES, *functions, *fmt.identities, *fmt.checks)
+
+
+def rule(fmt: Format, name: str) -> Rule | None:
+    return next((r for r in rules(fmt) if r.name == name), None)
 
 
 @dataclass
@@ -212,19 +269,18 @@ class AuditResult:
         return [f for f in self.findings if f.severity == WARNING]
 
 
-def audit(wb: Workbook, fmt=None) -> AuditResult:
-    """Recompute the workbook as ``fmt`` (the default format when None) declares it and run every
-    rule of ``fmt``; returns the figures and all findings."""
-    fmt = chosen(fmt)
+def audit(wb: Workbook, fmt: Format) -> AuditResult:
+    """Recompute the workbook as ``fmt`` declares it and run every rule of ``fmt``; returns the
+    figures and all findings."""
     fig = recompute(wb, fmt)
     findings = list(fig.findings)
     projects = []
     for project in wb.projects:
-        pf, project_findings = project_figures(project)
+        pf, project_findings = project_figures(project, fmt.sheets.projects)
         projects.append(pf)
         findings += project_findings
     context = Context(wb, fig, projects, fmt)
-    for rule in fmt.rules:
-        if rule.check is not None:
-            findings += (replace(f, severity=rule.severity) for f in rule.check(context))
+    for declared in rules(fmt):
+        if declared.check is not None:
+            findings += (replace(f, severity=declared.severity) for f in declared.check(context))
     return AuditResult(fig, projects, findings)

@@ -11,20 +11,20 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audit import AuditResult
+from .audit import AuditResult, rule, rules
 from .files import write_atomically
 from .findings import Finding, by_cause
-from .formats import chosen
 from .model import Workbook
 from .money import fmt_money
+from .spec import Format
 
 _SHOWN_CELLS = 6  # a total's dozens of parts help no one: the first few and the count
 
 
-def title(rule: str, fmt=None) -> str:
-    """The clerk's name of ``rule`` (as the format, the default one when None, declares it)."""
-    declared = chosen(fmt).rule(rule)
-    return declared.title if declared else rule
+def title(name: str, fmt: Format) -> str:
+    """The clerk's name of the rule ``name`` (as ``fmt`` declares it)."""
+    declared = rule(fmt, name)
+    return declared.title if declared else name
 
 
 def cells_text(finding: Finding) -> str:
@@ -41,9 +41,8 @@ class Section:
     findings: tuple[Finding, ...]
 
 
-def sections(findings: list[Finding], fmt=None) -> list[Section]:
+def sections(findings: list[Finding], fmt: Format) -> list[Section]:
     """Groups one cell explains first, each under that cell, then the others by sheet."""
-    fmt = chosen(fmt)
     caused, alone = [], {}
     for group in by_cause(findings):
         if group.cause is not None:
@@ -54,9 +53,9 @@ def sections(findings: list[Finding], fmt=None) -> list[Section]:
     return caused + [Section(table, None, tuple(items)) for table, items in alone.items()]
 
 
-def _off_by(group, fmt) -> str:
+def _off_by(group, fmt: Format) -> str:
     """How far the cause is off, where the sums it is part of all say the same."""
-    sums = {r.name for r in fmt.rules if r.is_sum}
+    sums = {r.name for r in rules(fmt) if r.is_sum}
     offs = {-f.difference for f in group.findings
             if f.rule in sums and f.difference is not None and f.cells[0] == group.cause}
     if len(offs) != 1:
@@ -69,8 +68,7 @@ def summary_line(result: AuditResult) -> str:
     return f"共 {len(result.errors)} 个错误、{len(result.warnings)} 个警告"
 
 
-def write_audit_report(result: AuditResult, wb: Workbook, target: Path, fmt=None) -> Path:
-    fmt = chosen(fmt)
+def write_audit_report(result: AuditResult, wb: Workbook, target: Path, fmt: Format) -> Path:
     rows = []
     for section in sections(result.findings, fmt):
         rows.append(f"<tr><th colspan='4'>{html.escape(section.heading)}</th></tr>")
@@ -78,7 +76,7 @@ def write_audit_report(result: AuditResult, wb: Workbook, target: Path, fmt=None
             rows.append("<tr>" + "".join(f"<td{cls}>{html.escape(v)}</td>" for cls, v in (
                 (" class='level'", f.severity), ("", title(f.rule, fmt)), ("", f.message), ("", cells_text(f)))) + "</tr>")
     body = "\n".join(rows) or "<tr><td colspan='4'>未发现问题。</td></tr>"
-    rules = "".join(f"<li>{html.escape(r.title)}：{html.escape(r.description)}</li>" for r in fmt.rules)
+    checked = "".join(f"<li>{html.escape(r.title)}：{html.escape(r.description)}</li>" for r in rules(fmt))
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{html.escape(wb.name)}{wb.year}年度{fmt.document}审核报告</title>
 <style>body{{font-family:"SimSun","Songti SC",serif;margin:2em}}table{{border-collapse:collapse;width:100%}}
@@ -93,7 +91,7 @@ td,th{{border:1px solid #444;padding:4px 6px;vertical-align:top;font-size:10.5pt
 </table>
 <h2>本次审核的内容</h2>
 <p>下列每一条都已逐一核对（合计、小计都由明细重新加总后比较）：</p>
-<ul>{rules}</ul>
+<ul>{checked}</ul>
 </body></html>
 """
     write_atomically(target, page.encode("utf-8"), "审核报告")

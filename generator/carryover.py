@@ -11,27 +11,30 @@ from decimal import Decimal
 
 from .model import Text, Workbook
 from .recompute import Figures
+from .spec import Format
 
 
 def _plain(value: Decimal) -> str:
     return f"{value:f}"
 
 
-def next_year_source(wb: Workbook, fig: Figures, fmt) -> dict:
+def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
     """A transcript (see docs/sample-source.md) of next year's workbook, for ``write_workbook``."""
     unit = {label: text.value for label, text in wb.unit.items()}
-    unit["年度"] = str(wb.year + 1)
+    unit[fmt.sheets.unit.year] = str(wb.year + 1)
     inputs: dict[str, str] = {label: _plain(value) for label, value in fmt.prior_year(fig).items()}
     for label in fmt.carried_texts:
         value = wb.inputs.get(label)
         if isinstance(value, Text) and value.value:
             inputs[label] = value.value
-    classes = [{"类编码": line.code, "类名称": line.name, "年初预算": "", "上年决算": _plain(line.values[0]),
-                "主要用途": "", "变动原因": ""}
-               for line in fig[fmt.class_budget_table] if line.level == "类"]
+    classes = []
+    if fmt.sheets.class_budget is not None:
+        headers = fmt.sheets.class_budget.columns
+        classes = [{headers["code"]: line.code, headers["name"]: line.name, headers["prior"]: _plain(line.values[0])}
+                   for line in fig[fmt.class_budget_table] if line.level == "类"]
     return {
         "unit": unit,
-        "overview": {"职责": wb.duties, "机构设置": wb.organization},
+        "overview": wb.overview,
         "inputs": inputs,
         "class_budget": classes,
         "extra_terms": wb.extra_terms,

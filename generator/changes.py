@@ -15,6 +15,7 @@ from .model import Stated, Text
 from .money import cents, fmt_plain
 from .projects import ProjectFigures
 from .recompute import Figures
+from .spec import Format
 
 RECORD_VERSION = 1
 
@@ -27,7 +28,7 @@ def _money(value) -> str:
     return "" if value is None else fmt_plain(cents(value))
 
 
-def snapshot(fmt, fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
+def snapshot(fmt: Format, fig: Figures, projects: list[ProjectFigures], narrative: dict[str, list[str]],
              inputs: dict[str, Stated | Text], pdf: str | None = None) -> dict:
     """Every printed figure by (table, row, column) — the tables, the 附件 and the figures typed
     on the 情况说明 sheet — the 情况说明 paragraphs by section, and the SHA-256 of the PDF
@@ -63,11 +64,11 @@ def snapshot(fmt, fig: Figures, projects: list[ProjectFigures], narrative: dict[
                 for column, value in zip(table.columns, values):
                     put(table.name, group, column, value)
     for number, p in enumerate(projects, start=1):
+        columns = p.declared.fund_columns
         for fund in p.funds:
-            for column, value in (("全年预算数", fund.budget), ("全年执行数", fund.spent),
-                                  ("资金结（转）余", fund.balance), ("执行率", fund.rate), ("得分", fund.score)):
-                put(f"附件{number} {p.name}", fund.source, column, value)
-        put(f"附件{number} {p.name}", "总分", "总分", p.total)
+            for role in ("budget", "spent", "balance", "rate", "score"):
+                put(f"附件{number} {p.name}", fund.source, columns[role], getattr(fund, role))
+        put(f"附件{number} {p.name}", p.declared.total, p.declared.total, p.total)
     for label, value in inputs.items():
         if isinstance(value, Stated):
             put("情况说明", label, "内容", value.value)

@@ -10,8 +10,10 @@ from pathlib import Path
 import click
 
 from .clickzh import Count, ExistingPath, Group, debug_option
-from .errors import AuditFailed, DiscloseError, OutputError
-from .formats import DEFAULT, load_format
+from .errors import AuditFailed, DiscloseError, Interrupted, OutputError
+from .catalog import DEFAULT, load_format
+from .spec import Format
+from .text import for_terminal
 
 # Each command imports what it needs inside itself (reader and audit; the report renderer; the
 # batch's process pool; openpyxl for init): --version and --help start with click alone, and
@@ -34,13 +36,13 @@ def main() -> None:
     """
 
 
-def _print_findings(findings, fmt) -> None:
+def _print_findings(findings, fmt: Format) -> None:
     from .auditlog import cells_text, sections, title
 
     for section in sections(findings, fmt):
         click.echo(f"[{section.heading}]")
         for f in section.findings:
-            click.echo(f"  {f.severity} {title(f.rule, fmt)}：{f.message}（{cells_text(f)}）")
+            click.echo(for_terminal(f"  {f.severity} {title(f.rule, fmt)}：{f.message}（{cells_text(f)}）"))
 
 
 WORKBOOK = click.argument("workbook", metavar="工作簿", type=ExistingPath())
@@ -87,16 +89,27 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
     paths = batch.workbooks_in(list(workbooks))
     if not paths:
         raise DiscloseError(f"{'、'.join(map(str, workbooks))}：没有找到工作簿（.xlsx、.xls、.ods）")
-    with click.progressbar(length=len(paths), label="生成报告") as bar:
-        outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
+    try:
+        with click.progressbar(length=len(paths), label="生成报告") as bar:
+            outcomes = batch.run(paths, outdir, jobs, options, progress=lambda: bar.update(1))
+    except batch.Interrupted as stop:
+        click.echo()
+        _print_outcomes(stop.outcomes)
+        raise Interrupted("已中断（Ctrl+C）：上表中已生成的报告是完整的，其余工作簿没有生成报告") from None
+    failed = _print_outcomes(outcomes)
+    if failed:
+        sys.exit(max(o.exit_code for o in failed))
+
+
+def _print_outcomes(outcomes) -> list:
+    """The batch's table, one row per workbook, and its count; the rows that failed."""
     width = max(len(o.workbook) for o in outcomes)
     click.echo(f"{'工作簿'.ljust(width)}  结果          报告")
     for o in outcomes:
-        click.echo(f"{o.workbook.ljust(width)}  {o.result.ljust(12)}  {o.report or o.message}")
+        click.echo(for_terminal(f"{o.workbook.ljust(width)}  {o.result.ljust(12)}  {o.report or o.message}"))
     failed = [o for o in outcomes if o.exit_code]
     click.echo(f"共 {len(outcomes)} 个工作簿：{len(outcomes) - len(failed)} 个已生成，{len(failed)} 个失败。")
-    if failed:
-        sys.exit(max(o.exit_code for o in failed))
+    return failed
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
@@ -138,11 +151,11 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
     else:
         click.echo("与上次生成相比，数字没有变化。")
     for line in figures:
-        click.echo(f"  {line}")
+        click.echo(for_terminal(f"  {line}"))
     if sentences:
         click.echo(f"因此改变的情况说明（{len(sentences)} 段）：")
         for line in sentences:
-            click.echo(f"  {line}")
+            click.echo(for_terminal(f"  {line}"))
 
 
 @main.command()
@@ -180,11 +193,11 @@ def init(path: Path | None, last_year: Path | None, spec: str) -> None:
 
 @main.command()
 @WORKBOOK
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text",
               help="输出格式（默认 text）；json 供程序读取，出错时也输出 JSON。")
 @SPEC
 @debug_option
-def check(workbook: Path, fmt: str, spec: str) -> None:
+def check(workbook: Path, output: str, spec: str) -> None:
     """只审核工作簿，不生成报告。无错误时退出码为 0，有错误为 1。
 
     \b
@@ -197,7 +210,7 @@ def check(workbook: Path, fmt: str, spec: str) -> None:
 
     report_format = load_format(spec)
     result = audit(read_workbook(str(workbook), report_format), report_format)
-    if fmt == "json":
+    if output == "json":
         click.echo(json.dumps({
             "workbook": str(workbook), "errors": len(result.errors), "warnings": len(result.warnings),
             "findings": [{"severity": f.severity, "rule": f.rule, "title": title(f.rule, report_format),

@@ -17,7 +17,8 @@ from typing import Any
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from .errors import DiscloseError
+from .errors import DiscloseError, Interrupted
+from .text import for_terminal
 
 # How to write each command, for the line that follows a usage error.
 EXAMPLES = {
@@ -200,8 +201,8 @@ class Group(_Chinese, click.Group):
             code = 0
         except click.UsageError as exc:
             code = _fail(_usage_line(exc), exc.exit_code, as_json)
-        except click.Abort:
-            code = _fail("已中断，报告没有生成", 1, as_json)
+        except click.Abort:  # Ctrl+C: every output is written atomically, so none is half-made
+            code = _fail("已中断（Ctrl+C），报告没有生成", Interrupted.exit_code, as_json)
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
@@ -235,7 +236,7 @@ def _fail(message: str, code: int, as_json: bool) -> int:
     if as_json:
         click.echo(json.dumps({"error": message, "exit_code": code}, ensure_ascii=False, indent=2))
     else:
-        click.echo(f"错误：{message}", err=True)
+        click.echo(for_terminal(f"错误：{message}"), err=True)
     return code
 
 

@@ -19,12 +19,12 @@ from jinja2 import (
 from . import spec
 from .auditlog import cells_text, sections
 from .findings import Finding
-from .formats import chosen
 from .model import Workbook
 from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
 from .narrative import narrative_figures
 from .projects import ProjectFigures
 from .recompute import EconomicFigures, Figures, FunctionLines, LineFigures
+from .spec import Format, ProjectSheets
 from .render import cache_dir  # the compiled narrative is cached beside the compiled template
 
 _END = "。！？；：”」）)"
@@ -48,7 +48,7 @@ def narrative_env(templates: Path) -> Environment:
     return env
 
 
-def render_narrative(fmt, context: dict) -> dict[str, list[str]]:
+def render_narrative(fmt: Format, context: dict) -> dict[str, list[str]]:
     """Each 情况说明 section of ``fmt`` as its list of paragraphs, from the section's figures."""
     module = narrative_env(fmt.templates).get_template("narrative.j2").make_module()
     paragraphs = {}
@@ -129,7 +129,7 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
           spec.RowTable: _grouped_row}
 
 
-def _project_context(number: int, pf: ProjectFigures, sheets) -> dict:
+def _project_context(number: int, pf: ProjectFigures, declared: ProjectSheets) -> dict:
     p = pf.project
     indicators, previous = [], ("", "")
     for ind in p.indicators:
@@ -151,21 +151,21 @@ def _project_context(number: int, pf: ProjectFigures, sheets) -> dict:
     def wan(value: Decimal | None) -> str:
         return "" if value is None else f"{value:.{places}f}"
 
-    funds = [{"source": f.source + ("：" if f.source == "资金总额" else ""),
+    funds = [{"source": f.source + ("：" if f.source == declared.total_fund else ""),
               "declared": wan(f.declared), "planned": wan(f.planned), "budget": wan(f.budget),
               "spent": wan(f.spent), "balance": wan(f.balance),
               "rate": fmt_percent(f.rate), "score": fmt_percent(f.score)} for f in pf.funds]
-    weight = sum((i.weight.amount for i in p.indicators), Decimal(10))
-    analysis = [{"m": "restart" if i == 0 else "continue", "part": "项目绩效自评结果分析" if i == 0 else "",
+    weight = sum((i.weight.amount for i in p.indicators), declared.rate_weight)
+    analysis = [{"m": "restart" if i == 0 else "continue", "part": declared.analysis if i == 0 else "",
                  "label": label, "text": p.analysis.get(label, "")}
-                for i, label in enumerate(sheets.analysis_labels)]
+                for i, label in enumerate(declared.analysis_labels)]
     return {"annex": f"附件{chinese_number(number)}", "name": pf.name, "supervisor": p.supervisor,
             "unit": p.unit, "funds": funds, "target": p.target, "achieved": p.achieved,
             "indicators": indicators, "weight": fmt_plain(weight), "total": fmt_plain(pf.total),
             "grade": pf.grade, "analysis": analysis}
 
 
-def _draft_findings(findings: list[Finding], fmt) -> list[str]:
+def _draft_findings(findings: list[Finding], fmt: Format) -> list[str]:
     lines = []
     for section in sections(findings, fmt):
         if section.cause:
@@ -175,19 +175,19 @@ def _draft_findings(findings: list[Finding], fmt) -> list[str]:
 
 
 def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
-                   findings: list[Finding] | None = None, fmt=None) -> dict:
+                   findings: list[Finding] | None, fmt: Format) -> dict:
     """The docx template's context; every figure already formatted for its place. Each table
-    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``fmt``: the default
-    format when None."""
-    fmt = chosen(fmt)
+    is ``t{key}`` (t01 …), shaped by its kind (templates/README.md). ``findings``: those a 草稿
+    lists (None for a final report)."""
     return {
         "unit": {"name": wb.name, "year": wb.year},
-        "overview": {"duties": wb.duties, "organization": wb.organization},
+        "overview": wb.overview,
         **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key]) for table in fmt.tables},
         "narrative": render_narrative(fmt, narrative_figures(fmt, wb, fig, projects)),
         "extra_terms": wb.extra_terms,
-        "projects": [_project_context(i, pf, fmt.sheets) for i, pf in enumerate(projects, start=1)],
-        "project_notes": fmt.sheets.project_notes,
+        # A format without 自评表 has none to print: its template need not name them.
+        "projects": [_project_context(i, pf, pf.declared) for i, pf in enumerate(projects, start=1)],
+        "project_notes": fmt.sheets.projects.notes if fmt.sheets.projects else (),
         "toc": [],
         "draft": bool(findings),
         "draft_findings": _draft_findings(findings or [], fmt),

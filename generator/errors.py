@@ -1,5 +1,7 @@
 """The exceptions a user can see. Each carries the exit code the CLI uses."""
 
+from .text import quoted
+
 
 class DiscloseError(Exception):
     """Base of every error the tool reports to a user as one Chinese line."""
@@ -19,10 +21,12 @@ class CellError(WorkbookError):
     """One cell holds something other than what its label asks for."""
 
     def __init__(self, ref: str, expected: str, got: object):
-        shown = str(got).strip()
-        if len(shown) > 30:
-            shown = shown[:30] + "…"
-        super().__init__(f"{ref}：应为{expected}，实际为“{shown}”")
+        if getattr(got, "excel_error", False):
+            message = (f"{ref}：这一格是 Excel 的错误值 {got}（公式出错或引用的单元格已不存在），"
+                       f"应为{expected}；请在 Excel 中改正公式或填入数字后保存再试")
+        else:
+            message = f"{ref}：应为{expected}，实际为“{quoted(got)}”"
+        super().__init__(message)
         self.ref = ref
 
 
@@ -57,3 +61,9 @@ class ReportEdited(OutputError):
 
 class TemplateMismatch(DiscloseError):
     """The report template does not fit the program: a tag without data, or a malformed tag."""
+
+
+class Interrupted(DiscloseError):
+    """Ctrl+C: the tool stopped at once; what it says was or was not written."""
+
+    exit_code = 130

@@ -9,7 +9,10 @@ Chinese line saying what to do (:func:`os_problem`).
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -36,6 +39,12 @@ _DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"
 TEMP_PREFIX = ".disclose-"  # temporary files beside their targets
 WORK_PREFIX = "disclose-"  # work folders in the system's temporary folder
 STALE_SECONDS = 3600  # no build holds a temporary file this long; older ones are from killed runs
+# What the tool makes carries a proof that it made it, checked before anything is removed: a
+# temporary file's name ends in a signature of its random part; a work folder holds a marker file
+# whose content is the signature of the folder's name. A user's ".disclose-notes.txt" or
+# "disclose-0.1.0/" has neither and is never touched.
+_MARKER = ".disclose-work"
+_TEMP_NAME = re.compile(r"\.disclose-([0-9a-f]{16})-([0-9a-f]{8})(\.[A-Za-z0-9]{1,10})?")
 
 
 def _umask() -> int:
@@ -151,13 +160,13 @@ class Outputs:
     def path(self, target: Path, what: str) -> Path:
         """A temporary path to write ``target`` to."""
         ensure_folder(target.parent)
+        suffix = target.suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", target.suffix) else ""
         try:
-            fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=target.suffix, dir=target.parent)
-            os.close(fd)
+            tmp = _new_temporary(target.parent, suffix)
         except OSError as exc:
             raise self._failed(target, what, exc) from None
-        self._staged.append((Path(tmp), target, what))
-        return Path(tmp)
+        self._staged.append((tmp, target, what))
+        return tmp
 
     def write(self, target: Path, data: bytes, what: str) -> None:
         tmp = self.path(target, what)
@@ -218,7 +227,7 @@ def atomic_target(target: Path, what: str) -> Iterator[Path]:
 
 
 def write_atomically(target: Path, data: bytes, what: str) -> None:
-    if target.name.startswith(TEMP_PREFIX):  # already a staged file of a build, private to it
+    if _is_our_temporary(target):  # already a staged file of a build, private to it
         target.write_bytes(data)
         return
     with Outputs() as outputs:
@@ -226,9 +235,58 @@ def write_atomically(target: Path, data: bytes, what: str) -> None:
         outputs.commit()
 
 
+def _signature(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=4, person=b"disclose").hexdigest()
+
+
+def _new_temporary(folder: Path, suffix: str) -> Path:
+    """A new empty file in ``folder`` named so that :func:`sweep` can tell it is ours."""
+    while True:
+        token = secrets.token_hex(8)
+        path = folder / f"{TEMP_PREFIX}{token}-{_signature(token)}{suffix}"
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600))
+            return path
+        except FileExistsError:
+            continue
+
+
+def _is_our_temporary(path: Path) -> bool:
+    found = _TEMP_NAME.fullmatch(path.name)
+    return found is not None and found.group(2) == _signature(found.group(1))
+
+
+def make_work_folder(tag: str = "") -> Path:
+    """A new private folder in the system's temporary folder, marked as the tool's own."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{tag}"))
+    (folder / _MARKER).write_text(_signature(folder.name), encoding="ascii")
+    return folder
+
+
+@contextmanager
+def work_folder(tag: str = "") -> Iterator[Path]:
+    """A marked work folder (:func:`make_work_folder`), removed when the block ends."""
+    folder = make_work_folder(tag)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _is_our_work_folder(path: Path) -> bool:
+    marker = path / _MARKER
+    try:
+        info = marker.lstat()
+        return stat.S_ISREG(info.st_mode) and info.st_size < 64 and \
+            marker.read_text(encoding="ascii") == _signature(path.name)
+    except (OSError, ValueError):
+        return False
+
+
 def sweep(folder: Path) -> None:
-    """Remove what killed runs left: our stale temporary files in ``folder`` and our stale work
-    folders in the system's temporary folder (only this user's, only older than any build)."""
+    """Remove what killed runs left, and only what the tool provably made (see :data:`_MARKER`):
+    our stale temporary files in ``folder`` and our stale work folders in the system's temporary
+    folder (only this user's, only older than any build)."""
     cutoff = time.time() - STALE_SECONDS
     candidates = [(p, False) for p in _listing(folder, TEMP_PREFIX)]
     candidates += [(p, True) for p in _listing(Path(tempfile.gettempdir()), WORK_PREFIX)]
@@ -237,9 +295,9 @@ def sweep(folder: Path) -> None:
             info = path.lstat()
             if info.st_mtime > cutoff or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
                 continue
-            if is_dir and stat.S_ISDIR(info.st_mode):
+            if is_dir and stat.S_ISDIR(info.st_mode) and _is_our_work_folder(path):
                 shutil.rmtree(path, ignore_errors=True)
-            elif not is_dir and stat.S_ISREG(info.st_mode):
+            elif not is_dir and stat.S_ISREG(info.st_mode) and _is_our_temporary(path):
                 path.unlink()
         except OSError:
             continue  # another run cleaned it first, or it is not ours to remove

@@ -22,12 +22,20 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .errors import WorkbookError
+from .text import quoted
 
 # What a 决算 workbook can hold, with room to spare: its tables have a few hundred rows and
 # twenty columns; a 1,000-project workbook has 1,000 small sheets.
 MAX_ROWS = 20_000
 MAX_COLUMNS = 100  # column CV
-MAX_CELLS = 20_000_000  # the whole workbook, first to last cell of each sheet
+# The cells the reader (calamine) holds in memory at once, first to last cell of each sheet it
+# parses: every sheet of an .xls or .ods, the sheets read of an .xlsx. About 1 GB at the limit.
+MAX_CELLS = 20_000_000
+# A sheet the format does not name is read only when it is small: a 自评表 or a renamed table
+# is, a big helper or ledger sheet is not worth walking.
+SMALL_SHEET_XML = 8 * 1024 * 1024
+SMALL_SHEET_CELLS = 400_000
+MAX_SHEET_XML = 96 * 1024 * 1024  # a sheet read: 20,000 rows × 100 columns of typical cells
 MAX_FILE = 256 * 1024 * 1024
 # Limits for an archive (.xlsx, .ods), checked before any XML is parsed.
 MAX_UNCOMPRESSED = 512 * 1024 * 1024
@@ -169,57 +177,143 @@ def _kind(path: str, data: bytes) -> tuple[str, object]:
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"  # a namespace prefix: some writers spell <x:c> for <c>
 _CELL_AT = re.compile(rb"<" + _P + rb'c r="([A-Z]{1,3})([0-9]{1,7})"')
 _ANY_CELL = re.compile(rb"<" + _P + rb"c[\s>/]")
-_ROW_R = re.compile(rb'\br="([0-9]+)"')
+# What a regular expression cannot read as XML does: attribute values in single quotes or with
+# character references, blanks around "=", a repeated attribute (the parser takes the last).
+_ODD_TAG = re.compile(rb"<[^>]*(?:['&]|\s=|=\s)[^>]*>|<" + _P + rb'c\b[^>]*\sr="[^"]*"[^>]*\sr=')
 _CELL_R = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _ROW_TAG = re.compile(rb"<" + _P + rb"row\b([^>]*?)/?>|<" + _P + rb"c\b([^>]*?)(/>|>(.*?)</" + _P + rb"c>)",
                       re.DOTALL)
-_HAS_VALUE = re.compile(rb"<" + _P + rb"v>[^<]|<" + _P + rb"t(?:\s[^>]*)?>[^<]|<" + _P + rb"f[\s>]")
 _FORMULA = re.compile(rb"<" + _P + rb"f[\s>/]")
-_SAVED_VALUE = re.compile(rb"<" + _P + rb"v>[^<]")  # openpyxl writes an empty <v></v> for formulas
+_SAVED_VALUE = re.compile(rb"<" + _P + rb"v>([^<]+)<")  # openpyxl writes an empty <v></v> for formulas
+_CELL_STYLE = re.compile(rb'\bs="([0-9]+)"')
+_CELL_TYPE = re.compile(rb'\bt="([a-z]+)"')
+# What the reader (calamine) accepts as a cell reference: letters in either case, then digits.
+_REFERENCE = re.compile(r"([A-Za-z]+)([0-9]+)")
 
 
-def _xlsx_cells(xml: bytes):
-    """(row, col, body) of every cell, placed as a spreadsheet program places them: by its r
-    attribute, else after the previous cell (rows likewise)."""
-    row, col = 0, 0
+@dataclass
+class _Facts:
+    """What one sheet's XML says beyond its values (see :class:`Sheet`)."""
+
+    uncached: set[str] = field(default_factory=set)
+    percent: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # A1 reference → #DIV/0! …
+
+    def cell(self, row: int, col: int, kind: str, style: int | None, formula: bool, saved: str | None,
+             styles: dict[int, int]) -> None:
+        if not formula and saved is None:
+            return
+        at = f"{column_letter(col)}{row}"
+        if kind == "e" and saved:
+            self.errors[at] = saved.strip()
+        elif formula and not saved:
+            self.uncached.add(at)
+        elif saved and style in styles and kind in ("", "n"):
+            self.percent[at] = styles[style]
+
+
+def _xlsx_sheet(path: str, xml: bytes, title: str, extent: _Extent, styles: dict[int, int]) -> _Facts:
+    """Bound the sheet's cells as the reader will place them, and find its formulas without a
+    saved result, its percentage cells and its error values.
+
+    The usual file (every cell spelled ``<c r="A1"``, nothing a regular expression could misread)
+    is bounded from the cell references alone; any other is parsed as XML, as the reader parses
+    it, so that no spelling of a far cell escapes the bound (an empty cell far away only carries a
+    format: the reader skips it, so it is harmless)."""
+    if _ODD_TAG.search(xml) or sum(1 for _ in _ANY_CELL.finditer(xml)) != sum(1 for _ in _CELL_AT.finditer(xml)):
+        return _xlsx_parsed(path, xml, title, extent, styles)
+    rows = cols = 0
+    for m in _CELL_AT.finditer(xml):
+        rows, cols = max(rows, int(m.group(2))), max(cols, _column_number(m.group(1).decode()))
+    if _beyond(rows, cols):
+        return _xlsx_parsed(path, xml, title, extent, styles)
+    extent.sheet(title, rows, cols)
+    facts = _Facts()
+    if not (_FORMULA.search(xml) or b't="e"' in xml or styles):
+        return facts
     for m in _ROW_TAG.finditer(xml):
-        if m.group(1) is not None:
-            r = _ROW_R.search(m.group(1) or b"")
-            row, col = (int(r.group(1)) if r else row + 1), 0
+        attrs = m.group(2)
+        if attrs is None:
             continue
-        at = _CELL_R.search(m.group(2))
-        if at:
-            col, row_of_cell = _column_number(at.group(1).decode()), int(at.group(2))
-        else:
-            col, row_of_cell = col + 1, row
-        yield row_of_cell, col, m.group(4) or b""
+        at = _CELL_R.search(attrs)
+        body = m.group(4) or b""
+        saved = _SAVED_VALUE.search(body)
+        kind = _CELL_TYPE.search(attrs)
+        style = _CELL_STYLE.search(attrs)
+        facts.cell(int(at.group(2)), _column_number(at.group(1).decode()), kind.group(1).decode() if kind else "",
+                   int(style.group(1)) if style else None, bool(_FORMULA.search(body)),
+                   html.unescape(saved.group(1).decode("utf-8", "replace")) if saved else None, styles)
+    return facts
 
 
-def _xlsx_sheet(xml: bytes, title: str, extent: _Extent) -> set[str]:
-    """Bound the sheet's cells and return its formulas without a saved result.
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
 
-    The usual file (every cell with r first) is bounded from the cell references alone; only a
-    sheet that reaches beyond the bounds, or writes cells some other way, is walked cell by cell
-    (an empty cell far away only carries a format: calamine skips it, so it is harmless)."""
-    refs = _CELL_AT.findall(xml)
-    regular = len(refs) == len(_ANY_CELL.findall(xml))
-    if regular:
-        rows = max((int(r) for _, r in refs), default=0)
-        longest = max((c for c, _ in refs), key=lambda c: (len(c), c), default=b"")
-        cols = _column_number(longest.decode())
-    if not regular or _beyond(rows, cols):
-        rows = cols = 0
-        for r, c, body in _xlsx_cells(xml):
-            if not _HAS_VALUE.search(body):
-                continue
+
+def _xlsx_parsed(path: str, xml: bytes, title: str, extent: _Extent, styles: dict[int, int]) -> _Facts:
+    """:func:`_xlsx_sheet` for a sheet spelled unusually: parsed as XML (expat), each cell placed
+    by its ``r`` as the reader reads it (letters in either case), else after the previous one."""
+    from xml.parsers import expat
+
+    facts = _Facts()
+    state = {"row": 0, "col": 0, "cell": None, "text": None}
+    rows = cols = 0
+
+    def start(name, attrs):
+        nonlocal rows, cols
+        tag = _local(name)
+        if tag == "row":
+            r = attrs.get("r")
+            state["row"], state["col"] = (int(r) if r and r.strip().isdigit() else state["row"] + 1), 0
+        elif tag == "c":
+            r = attrs.get("r")
+            if r is None:
+                state["col"] += 1
+                at = state["row"], state["col"]
+            else:
+                found = _REFERENCE.fullmatch(r)
+                if found is None:
+                    raise WorkbookError(f"{title}：单元格引用“{quoted(r)}”无效，工作簿可能已损坏；请在 Excel 中打开后另存再试")
+                at = int(found.group(2)), _column_number(found.group(1).upper())
+                state["col"] = at[1]
+            state["cell"] = [at, attrs.get("t", ""), attrs.get("s"), False, None, False]
+        elif state["cell"] is not None and tag in ("v", "f", "is"):
+            cell = state["cell"]
+            cell[5] = True
+            if tag == "f":
+                cell[3] = True
+            elif tag == "v":
+                state["text"] = []
+
+    def end(name):
+        nonlocal rows, cols
+        tag = _local(name)
+        cell = state["cell"]
+        if tag == "v" and cell is not None and state["text"] is not None:
+            cell[4] = "".join(state["text"]) or None
+            state["text"] = None
+        elif tag == "c" and cell is not None:
+            (r, c), kind, style, formula, saved, valued = cell
+            state["cell"] = None
+            if not valued:
+                return
             if _beyond(r, c):
                 extent.sheet(title, 0, 0, (r, c))
             rows, cols = max(rows, r), max(cols, c)
+            facts.cell(r, c, kind, int(style) if style and style.isdigit() else None, formula, saved, styles)
+
+    def text(data):
+        if state["text"] is not None:
+            state["text"].append(data)
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise _unreadable(path, f"内容无法解析：{title} 的 XML 有误（{expat.ErrorString(exc.code)}，第 {exc.lineno} 行）") from None
     extent.sheet(title, rows, cols)
-    if not _FORMULA.search(xml):
-        return set()
-    return {f"{column_letter(c)}{r}" for r, c, body in _xlsx_cells(xml)
-            if _FORMULA.search(body) and not _SAVED_VALUE.search(body)}
+    return facts
 
 
 def _parsed(path: str, archive: zipfile.ZipFile, name: str):
@@ -248,32 +342,42 @@ def _xlsx_sheet_members(path: str, archive: zipfile.ZipFile) -> dict[str, str]:
     return members
 
 
-def _xlsx_facts(path: str, archive: zipfile.ZipFile,
-                want: Callable[[str], bool] | None) -> tuple[dict[str, set[str]], dict[str, dict[str, int]]]:
-    """Per sheet, its formulas without a saved result and its numbers formatted as a percentage
-    (see :class:`Sheet`), each sheet's XML read once."""
+def _xlsx_facts(path: str, archive: zipfile.ZipFile, want: Callable[[str], bool | None]) -> dict[str, _Facts]:
+    """The facts of every sheet to be read (see :func:`_wanted`), each sheet's XML read once; a
+    sheet not to be read is not parsed at all."""
     members = _xlsx_sheet_members(path, archive)
     for name in archive.namelist():
         if name.endswith((".xml", ".rels")) and name not in members.values():
             _member(path, archive, name)  # shared strings, styles …: the DTD check only
     styles = _percent_styles(path, archive)
     extent = _Extent(path)
-    uncached, percent = {}, {}
+    sizes = {info.filename: info.file_size for info in archive.infolist()}
+    facts = {}
     for title, member in members.items():
-        if want is not None and not want(title):
+        if member not in sizes:  # a chart sheet or a broken link: the parser reports what it cannot read
+            if want(title) is not False:
+                facts[title] = _Facts()
             continue
-        if member not in archive.namelist():
-            continue  # a chart sheet or a broken link: the parser reports what it cannot read
-        xml = _member(path, archive, member)
-        uncached[title] = _xlsx_sheet(xml, title, extent)
-        if styles and any(int(n) in styles for n in set(_CELL_STYLE.findall(xml))):
-            percent[title] = _percent_cells(xml, styles)
-    return uncached, percent
+        if not _wanted(want, title, sizes[member] <= SMALL_SHEET_XML):
+            continue
+        if sizes[member] > MAX_SHEET_XML:
+            raise WorkbookError(f"{title}：这张工作表的内容超过 {MAX_SHEET_XML // 2**20} MB，不像正常的决算工作表，"
+                                "为安全起见拒绝读取；请删除多余的内容后保存再试")
+        facts[title] = _xlsx_sheet(path, _member(path, archive, member), title, extent, styles)
+    return facts
+
+
+def _wanted(want: Callable[[str], bool | None], title: str, small: bool) -> bool:
+    """Whether a sheet is read: ``want`` says yes, no, or (None) only when it is small."""
+    verdict = want(title)
+    return small if verdict is None else verdict
 
 
 _BUILTIN_PERCENT = {9: 0, 10: 2}  # 0% and 0.00%
-_CELL_STYLE = re.compile(rb'\bs="([0-9]+)"')
-_CELL_TYPE = re.compile(rb'\bt="([a-z]+)"')
+
+
+def _number(text: str | None, default: int = -1) -> int:
+    return int(text) if text and text.strip().isdigit() else default
 
 
 def _percent_styles(path: str, archive: zipfile.ZipFile) -> dict[int, int]:
@@ -287,78 +391,92 @@ def _percent_styles(path: str, archive: zipfile.ZipFile) -> dict[int, int]:
         code = re.sub(r'"[^"]*"|\\.', "", fmt.get("formatCode", ""))
         if "%" in code:
             decimals = re.search(r"0\.(0+)", code)
-            formats[int(fmt.get("numFmtId", "-1"))] = len(decimals.group(1)) if decimals else 0
+            formats[_number(fmt.get("numFmtId"))] = len(decimals.group(1)) if decimals else 0
     xfs = next(styles.iter(f"{ns}cellXfs"), None)
-    return {i: formats[int(xf.get("numFmtId", "0"))] for i, xf in enumerate(xfs if xfs is not None else ())
-            if int(xf.get("numFmtId", "0")) in formats}
-
-
-def _percent_cells(xml: bytes, styles: dict[int, int]) -> dict[str, int]:
-    """A sheet's numbers formatted as a percentage: A1 reference → decimals shown."""
-    cells: dict[str, int] = {}
-    for m in _ROW_TAG.finditer(xml):
-        attrs = m.group(2)
-        style = _CELL_STYLE.search(attrs or b"")
-        kind = _CELL_TYPE.search(attrs or b"")
-        at = _CELL_R.search(attrs or b"")
-        if style and at and int(style.group(1)) in styles and (kind is None or kind.group(1) == b"n") \
-                and _SAVED_VALUE.search(m.group(4) or b""):
-            cells[at.group(1).decode() + at.group(2).decode()] = styles[int(style.group(1))]
-    return cells
+    return {i: formats[_number(xf.get("numFmtId"), 0)] for i, xf in enumerate(xfs if xfs is not None else ())
+            if _number(xf.get("numFmtId"), 0) in formats}
 
 
 # ---- .ods: content.xml, with repeated rows and columns -------------------------------------
 
-_ODS_TAG = re.compile(
-    rb"<table:table(?=[\s>])([^>]*)>|</table:table>|<table:table-row(?=[\s/>])([^>]*?)/?>|"
-    rb"<table:(?:covered-)?table-cell(?=[\s/>])([^>]*?)(/?)>")
-_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
-_ODS_ROWS = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
-_ODS_COLS = re.compile(rb'table:number-columns-repeated="([0-9]+)"')
+_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}"
 
 
-def _ods_facts(path: str, archive: zipfile.ZipFile) -> dict[str, set[str]]:
-    """Bound every table of content.xml (a repeat count makes one element many cells) and
-    find formulas without a value. LibreOffice always stores a formula's result; another
-    writer may not, and such a cell must not read as empty."""
+def _ods_facts(path: str, archive: zipfile.ZipFile) -> tuple[dict[str, _Facts], dict[str, int]]:
+    """Bound every table of content.xml (a repeat count makes one element many cells), parsed as
+    XML (expat, by namespace, so no spelling escapes the bound); find formulas without a value
+    (LibreOffice always stores a formula's result, another writer may not, and such a cell must
+    not read as empty) and error values. Also each table's cell count (rows × columns)."""
+    from xml.parsers import expat
+
     for name in archive.namelist():
         if name.endswith(".xml"):
             _member(path, archive, name)
-    xml = archive.read("content.xml")
     extent = _Extent(path)
-    uncached: dict[str, set[str]] = {}
-    title = None
-    next_row = first_row = last_row = col = rows = cols = 0
-    for m in _ODS_TAG.finditer(xml):
-        token = m.group(0)
-        if token.startswith(b"</table:table>"):
-            if title is not None:
-                extent.sheet(title, rows, cols)
-            title = None
-        elif m.group(1) is not None:
-            found = _ODS_NAME.search(m.group(1))
-            title = html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
-            uncached[title] = set()
-            next_row = 1
-            rows = cols = 0
-        elif m.group(2) is not None:
-            n = _ODS_ROWS.search(m.group(2))
-            first_row, last_row = next_row, next_row + (int(n.group(1)) if n else 1) - 1
-            next_row, col = last_row + 1, 0
-        elif title is not None:
-            attrs = m.group(3)
-            n = _ODS_COLS.search(attrs)
-            first_col, col = col + 1, col + (int(n.group(1)) if n else 1)
-            if b"office:value-type=" not in attrs and m.group(4) == b"/":
-                continue  # empty (a format at most)
-            if _beyond(last_row, col):
-                extent.sheet(title, 0, 0, (max(first_row, min(last_row, MAX_ROWS + 1)),
-                                           max(first_col, min(col, MAX_COLUMNS + 1))))
-            rows, cols = max(rows, last_row), max(cols, col)
-            if b"table:formula=" in attrs and b"office:value-type=" not in attrs:
-                uncached[title].update(f"{column_letter(c)}{r}" for r in range(first_row, last_row + 1)
-                                       for c in range(first_col, col + 1))
-    return uncached
+    facts: dict[str, _Facts] = {}
+    sizes: dict[str, int] = {}
+    st = {"title": None, "next_row": 1, "rows": (0, 0), "col": 0, "cell": None, "text": None,
+          "height": 0, "width": 0}
+
+    def repeat(attrs, name) -> int:
+        return max(1, _number(attrs.get(f"{_TABLE}{name}"), 1))
+
+    def start(name, attrs):
+        if name == f"{_TABLE}table":
+            st.update(title=attrs.get(f"{_TABLE}name", ""), next_row=1, height=0, width=0)
+            facts[st["title"]] = _Facts()
+        elif st["title"] is None:
+            return
+        elif name == f"{_TABLE}table-row":
+            first = st["next_row"]
+            st["rows"] = first, first + repeat(attrs, "number-rows-repeated") - 1
+            st["next_row"], st["col"] = st["rows"][1] + 1, 0
+        elif name in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
+            first = st["col"] + 1
+            st["col"] += repeat(attrs, "number-columns-repeated")
+            st["cell"] = [first, st["col"], f"{_OFFICE}value-type" in attrs, False, f"{_TABLE}formula" in attrs,
+                          attrs.get(f"{_CALCEXT}value-type") == "error"]
+            st["text"] = []
+        elif st["cell"] is not None:
+            st["cell"][3] = True  # content (text:p …): a value to the reader
+
+    def end(name):
+        if name == f"{_TABLE}table" and st["title"] is not None:
+            extent.sheet(st["title"], st["height"], st["width"])
+            sizes[st["title"]] = st["height"] * st["width"]
+            st["title"] = None
+        elif name in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell") and st["cell"] is not None:
+            (first_col, last_col, typed, content, formula, error), st["cell"] = st["cell"], None
+            value, st["text"] = "".join(st["text"] or ()).strip(), None
+            first_row, last_row = st["rows"]
+            if not (typed or content or formula):
+                return
+            if _beyond(last_row, last_col):
+                extent.sheet(st["title"], 0, 0, (max(first_row, min(last_row, MAX_ROWS + 1)),
+                                                  max(first_col, min(last_col, MAX_COLUMNS + 1))))
+            st["height"], st["width"] = max(st["height"], last_row), max(st["width"], last_col)
+            if error or (formula and not typed):
+                cells = [f"{column_letter(c)}{r}" for r in range(first_row, last_row + 1)
+                         for c in range(first_col, last_col + 1)]
+                sheet = facts[st["title"]]
+                if error:
+                    sheet.errors.update(dict.fromkeys(cells, value))
+                else:
+                    sheet.uncached.update(cells)
+
+    def text(data):
+        if st["text"] is not None:
+            st["text"].append(data)
+
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    try:
+        parser.Parse(archive.read("content.xml"), True)
+    except expat.ExpatError as exc:
+        raise _unreadable(path, f"内容无法解析：content.xml 的 XML 有误（{expat.ErrorString(exc.code)}，第 {exc.lineno} 行）") from None
+    return facts, sizes
 
 
 # ---- .xls: the Workbook stream of a Compound File -----------------------------------------
@@ -441,10 +559,18 @@ _BIFF_BLANKS = {0x0201, 0x00BE}  # formats only, counted too: no telling whether
 _BOF, _EOF, _BOUNDSHEET, _FILEPASS, _MULRK, _MULBLANK = 0x0809, 0x000A, 0x0085, 0x002F, 0x00BD, 0x00BE
 
 
-def _xls_facts(path: str, stream: bytes) -> dict[str, set[str]]:
-    """Bound every sheet of a BIFF5/8 stream; refuse an encrypted one. An .xls formula always
-    carries its saved result, so there is nothing uncalculated to find."""
+_BOOLERR, _FORMULA_RECORD = 0x0205, 0x0006
+_BIFF_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+                0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+
+
+def _xls_facts(path: str, stream: bytes) -> tuple[dict[str, _Facts], dict[str, int]]:
+    """Bound every sheet of a BIFF5/8 stream, find its error values; refuse an encrypted one.
+    An .xls formula always carries its saved result, so there is nothing uncalculated to find.
+    Also each sheet's cell count (rows × columns)."""
     extent = _Extent(path)
+    facts: dict[str, _Facts] = {}
+    sizes: dict[str, int] = {}
     names: dict[int, str] = {}
     open_streams: list[list] = []  # [title, rows, cols]: a sheet, or a chart nested in one
     biff8 = True
@@ -463,6 +589,7 @@ def _xls_facts(path: str, stream: bytes) -> dict[str, set[str]]:
                 open_streams[-1][1:] = max(open_streams[-1][1], rows), max(open_streams[-1][2], cols)
             elif title is not None:
                 extent.sheet(title, rows, cols)
+                sizes[title] = rows * cols
         elif rtype == _FILEPASS:
             raise _password(path)
         elif rtype == _BOUNDSHEET and len(body) >= 8:
@@ -482,8 +609,15 @@ def _xls_facts(path: str, stream: bytes) -> dict[str, set[str]]:
             if _beyond(row, last):
                 extent.sheet(sheet[0], 0, 0, (row, max(col, min(last, MAX_COLUMNS + 1))))
             sheet[1], sheet[2] = max(sheet[1], row), max(sheet[2], last)
+            code = None
+            if rtype == _BOOLERR and length >= 8 and body[7] == 1:
+                code = body[6]
+            elif rtype == _FORMULA_RECORD and length >= 14 and body[6] == 2 and body[12:14] == b"\xff\xff":
+                code = body[8]
+            if code is not None:
+                facts.setdefault(sheet[0], _Facts()).errors[f"{column_letter(col)}{row}"] = _BIFF_ERRORS.get(code, "#N/A")
         pos += 4 + length
-    return {}
+    return facts, sizes
 
 
 # ---- the sheets -----------------------------------------------------------------------------
@@ -503,22 +637,34 @@ def _cell(value: object) -> object:
     return value
 
 
-def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
+class ExcelError(str):
+    """An Excel error value (#DIV/0!, #REF!, #N/A …) typed in a cell or saved as a formula's
+    result: the reader's parser gives it as empty, which it is not."""
+
+    excel_error = True
+
+
+def _everything(title: str) -> bool:
+    return True
+
+
+def load(path: str, want: Callable[[str], bool | None] = _everything) -> list[Sheet]:
     """Every worksheet of ``path`` in workbook order, values as the reader expects them; only
-    the sheets whose title ``want`` accepts are read (the others have ``rows`` None). Raises
+    the sheets ``want`` accepts are read (the others have ``rows`` None): ``want(title)`` is
+    True, False, or None for "only if it is small" (a sheet the format does not read by name may
+    be a 自评表 or a renamed table, or a big helper sheet that is not worth walking). Raises
     :class:`WorkbookError` for an unsafe or unreadable file."""
     data = _read(path)
     kind, container = _kind(path, data)
     from python_calamine import CalamineWorkbook
 
     # The checks come before calamine opens the file: it parses all of an .ods or .xls at once.
-    percent: dict[str, dict[str, int]] = {}
     if kind == "xlsx":
-        uncached, percent = _xlsx_facts(path, container, want)
-    elif kind == "ods":
-        uncached = _ods_facts(path, container)
+        facts = _xlsx_facts(path, container, want)
+        read = facts.__contains__
     else:
-        uncached = _xls_facts(path, container)
+        facts, sizes = _ods_facts(path, container) if kind == "ods" else _xls_facts(path, container)
+        read = lambda title: _wanted(want, title, sizes.get(title, 0) <= SMALL_SHEET_CELLS)  # noqa: E731
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         try:
@@ -526,11 +672,12 @@ def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
             sheets = []
             for meta in metas:
                 rows = None
-                if want is None or want(meta.name):
+                found = facts.get(meta.name) or _Facts()
+                if read(meta.name):
                     values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
                     rows = [tuple(_cell(v) for v in row) for row in values]
-                sheets.append(Sheet(meta.name, _visibility(meta), rows, uncached.get(meta.name, set()),
-                                    percent.get(meta.name, {})))
+                    _place_errors(rows, found.errors)
+                sheets.append(Sheet(meta.name, _visibility(meta), rows, found.uncached, found.percent))
         finally:
             book.close()
     except WorkbookError:
@@ -538,6 +685,16 @@ def load(path: str, want: Callable[[str], bool] | None = None) -> list[Sheet]:
     except Exception as exc:  # noqa: BLE001 — any parser failure on an untrusted file is the file's fault
         raise parse_failure(path, exc) from None
     return sheets
+
+
+def _place_errors(rows: list[tuple], errors: dict[str, str]) -> None:
+    for at, text in errors.items():
+        found = _REFERENCE.fullmatch(at)
+        r, c = int(found.group(2)) - 1, _column_number(found.group(1)) - 1
+        if r < len(rows):
+            row = list(rows[r]) + [None] * (c + 1 - len(rows[r]))
+            row[c] = ExcelError(text or "#N/A")
+            rows[r] = tuple(row)
 
 
 def parse_failure(path: str, exc: BaseException) -> WorkbookError:

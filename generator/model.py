@@ -150,9 +150,10 @@ class Workbook:
     """Everything the report is made of, as read from one standard workbook."""
 
     path: str
-    unit: dict[str, Text]
-    duties: list[str]
-    organization: list[str]
+    unit: dict[str, Text]  # by the format's labels
+    unit_name: Text
+    unit_year: Text  # the 年度, as digits
+    overview: dict[str, list[str]]  # the 概况 paragraphs by the format's section key
     tables: dict[str, Lines | FunctionRows | EconomicRows | GroupedRow]  # by the format's key, "01"…
     inputs: dict[str, Stated | Text] = field(default_factory=dict)
     class_budget: list[ClassBudget] = field(default_factory=list)
@@ -169,11 +170,11 @@ class Workbook:
 
     @property
     def name(self) -> str:
-        return self.unit["单位名称"].value
+        return self.unit_name.value
 
     @property
     def year(self) -> int:
-        return int(self.unit["年度"].value)
+        return int(self.unit_year.value)
 
     def figure(self, label: str) -> Stated:
         """A figure typed on the 情况说明 sheet; :data:`MISSING` when the label is left out."""

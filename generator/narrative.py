@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from .model import Text, Workbook
 from .money import ZERO, percent
+from .spec import Format
 
 _TRAILING = re.compile(r"[。；;，,、.\s]+$")
 
@@ -74,7 +75,7 @@ class Facts:
         return Inputs(self.wb)
 
 
-def narrative_figures(fmt, wb: Workbook, fig, projects) -> dict:
+def narrative_figures(fmt: Format, wb: Workbook, fig, projects) -> dict:
     """Every figure the 情况说明 sentences of ``fmt`` need, by part, with the unit and years:
     had without rendering (``check``, the change record)."""
     facts = Facts(wb, fig, projects)

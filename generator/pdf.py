@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
 from .errors import DiscloseError, OutputError
-from .files import STALE_SECONDS, WORK_PREFIX, os_problem, write_atomically
+from .files import STALE_SECONDS, WORK_PREFIX, make_work_folder, os_problem, work_folder, write_atomically
 
 # Template font → installed fonts to try, best first (Windows names, then Linux families). Each
 # face keeps its own look (黑体 a sans, 楷体 a brush face), and only Simplified Chinese faces are
@@ -151,8 +151,7 @@ _IDENTITY = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]|/D
 def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = None) -> Path:
     """Convert ``docx`` to the PDF ``target`` (written atomically); with ``dated``, the PDF
     carries that date and is byte-for-byte the same for the same ``docx``."""
-    with tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}lo-") as work:
-        work_dir = Path(work)
+    with work_folder("lo-") as work_dir:
         _profile(work_dir / "profile", font_substitutions())
         source = work_dir / "report.docx"
         shutil.copyfile(docx, source)
@@ -248,7 +247,7 @@ class Office:
 
     def __init__(self, soffice: str):
         self.soffice = soffice
-        self._work: tempfile.TemporaryDirectory | None = None
+        self._work: Path | None = None
         self._helper: subprocess.Popen | None = None
         self._replies: queue.Queue | None = None
         self._pid: int | None = None  # soffice's, as the helper reported it
@@ -265,8 +264,7 @@ class Office:
         """Start LibreOffice without waiting for it (nothing, if it runs or UNO is unavailable)."""
         if self._helper is not None or (python := uno_python(self.soffice)) is None:
             return
-        self._work = tempfile.TemporaryDirectory(prefix=f"{WORK_PREFIX}lo-")
-        work = Path(self._work.name)
+        self._work = work = make_work_folder("lo-")
         _profile(work / "profile", font_substitutions())
         options = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
                    else {"start_new_session": True})
@@ -314,8 +312,8 @@ class Office:
         rewrite ``docx`` with those page numbers in its 目录, so that both files agree."""
         if not self._ready():
             return self._lay_out_by_command_line(docx, target, headings, dated, refill)
-        with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
-            produced = Path(work) / "report.pdf"
+        with work_folder() as work:
+            produced = work / "report.pdf"
             request = {"docx": str(docx), "pdf": str(produced), "headings": headings}
             self._busy = True
             try:
@@ -337,8 +335,8 @@ class Office:
         return reply["pages"]
 
     def _lay_out_by_command_line(self, docx, target, headings, dated, refill):
-        with tempfile.TemporaryDirectory(prefix=WORK_PREFIX) as work:
-            draft = convert(self.soffice, docx, Path(work) / "layout.pdf")
+        with work_folder() as work:
+            draft = convert(self.soffice, docx, work / "layout.pdf")
             pages = heading_pages(headings, page_texts(draft))
         if refill is not None:
             refill(pages)
@@ -364,7 +362,7 @@ class Office:
             helper.stdout.close()
         self._pid = None
         if self._work is not None:
-            self._work.cleanup()
+            shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
 
 

@@ -1,24 +1,19 @@
-"""The computed columns of each 项目支出绩效自评表 (spec §4).
+"""The computed columns of each 项目支出绩效自评表 (spec §4), as the format declares the sheet
+(:class:`spec.ProjectSheets`): its labels, its grades and the 执行率's weight.
 
 资金结（转）余 = 全年预算数 − 全年执行数; 执行率 = 执行数 ÷ 预算数 × 100 (0 without a budget);
-执行率得分 = 10 × min(执行率, 100%); 总分 = 执行率得分 + the indicators' 得分; grade from 总分.
+执行率得分 = weight × min(执行率, 100%); 总分 = 执行率得分 + the indicators' 得分; grade from 总分.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .findings import ERROR, Finding, mismatch
 from .model import FundRow, Project
 from .money import ZERO, cents, percent
-
-GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"))
-RATE_WEIGHT = Decimal(10)
-
-
-def grade_of(total: Decimal) -> str:
-    return next((grade for floor, grade in GRADES if total >= floor), "差")
+from .spec import ProjectSheets
 
 
 @dataclass(frozen=True)
@@ -33,11 +28,11 @@ class FundFigures:
     score: Decimal
 
 
-def fund_figures(row: FundRow) -> FundFigures:
+def fund_figures(row: FundRow, declared: ProjectSheets) -> FundFigures:
     budget, spent = row.budget.amount, row.spent.amount
     ratio = min(spent / budget, Decimal(1)) if budget else ZERO
     return FundFigures(row.source, row.declared.value, row.planned.value, budget, spent,
-                       budget - spent, percent(spent, budget), cents(RATE_WEIGHT * ratio))
+                       budget - spent, percent(spent, budget), cents(declared.rate_weight * ratio))
 
 
 @dataclass(frozen=True)
@@ -46,6 +41,7 @@ class ProjectFigures:
     funds: tuple[FundFigures, ...]
     total: Decimal
     grade: str
+    declared: ProjectSheets = field(compare=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -70,49 +66,60 @@ class ProjectFigures:
 
     @property
     def problems(self) -> str:
-        return self.project.analysis.get("项目管理中存在的主要问题及原因分析", "")
+        return self.project.analysis.get(self.declared.problems, "")
 
     @property
     def measures(self) -> str:
-        return self.project.analysis.get("下一步改进措施及管理建议", "")
+        return self.project.analysis.get(self.declared.measures, "")
 
 
-def project_figures(project: Project) -> tuple[ProjectFigures, list[Finding]]:
-    funds = tuple(fund_figures(row) for row in project.funds)
+def project_figures(project: Project, declared: ProjectSheets) -> tuple[ProjectFigures, list[Finding]]:
+    funds = tuple(fund_figures(row, declared) for row in project.funds)
     total = funds[0].score + sum((i.score.amount for i in project.indicators), ZERO)
-    figures = ProjectFigures(project, funds, total, grade_of(total))
-    return figures, _findings(project, figures)
+    figures = ProjectFigures(project, funds, total, declared.grade_of(total), declared)
+    return figures, _findings(project, figures, declared)
 
 
-def _findings(project: Project, fig: ProjectFigures) -> list[Finding]:
+def rule_names(declared: ProjectSheets) -> dict[str, str]:
+    """The names of the findings a 自评表 gives, by what they check: the 附件's columns, its 总分, its
+    grade and an indicator's 得分 against its 分值."""
+    columns, indicators = declared.fund_columns, declared.indicator_columns
+    return {"balance": f"附件{columns['balance']}", "rate": f"附件{columns['rate']}", "score": f"附件{columns['score']}",
+            "total": f"附件{declared.total}", "grade": "附件等级",
+            "indicator": f"附件指标{indicators['score']}≤{indicators['weight']}"}
+
+
+def _findings(project: Project, fig: ProjectFigures, declared: ProjectSheets) -> list[Finding]:
     found: list[Finding] = []
+    names, columns = rule_names(declared), declared.fund_columns
     where = f"{project.sheet}（{fig.name}）"
     for row, computed in zip(project.funds, fig.funds):
-        for label, stated, value, parts in (
-            ("资金结（转）余", row.balance, computed.balance, (row.budget.ref, row.spent.ref)),
-            ("执行率", row.rate, computed.rate, (row.budget.ref, row.spent.ref)),
-            ("得分", row.score, computed.score, (row.rate.ref,)),
+        for role, stated, value, parts in (
+            ("balance", row.balance, computed.balance, (row.budget.ref, row.spent.ref)),
+            ("rate", row.rate, computed.rate, (row.budget.ref, row.spent.ref)),
+            ("score", row.score, computed.score, (row.rate.ref,)),
         ):
             if stated.value is not None and stated.value != value:
                 # 执行率 is stated to any precision; compare it at two decimals.
-                if label == "执行率" and cents(stated.value) == value:
+                if role == "rate" and cents(stated.value) == value:
                     continue
-                found.append(mismatch(f"附件{label}", f"{where} {row.source}“{label}”", stated.value,
+                found.append(mismatch(names[role], f"{where} {row.source}“{columns[role]}”", stated.value,
                                       value, (stated.ref, *parts), computed_label="应为"))
     if project.stated_total.value is not None and project.stated_total.value != fig.total:
-        found.append(mismatch("附件总分", f"{where} 总分", project.stated_total.value, fig.total,
+        found.append(mismatch(names["total"], f"{where} {declared.total}", project.stated_total.value, fig.total,
                               (project.stated_total.ref, project.funds[0].score.ref,
                                *(i.score.ref for i in project.indicators)),
-                              computed_label="执行率得分加各指标得分为"))
+                              computed_label=f"{columns['rate']}{columns['score']}加各指标{columns['score']}为"))
     if project.stated_grade.value and project.stated_grade.value != fig.grade:
-        found.append(Finding(ERROR, "附件等级", f"{where} 等级填“{project.stated_grade.value}”，"
-                             f"总分 {fig.total} 对应“{fig.grade}”（优≥90，良≥80，中≥60）",
+        found.append(Finding(ERROR, names["grade"], f"{where} 等级填“{project.stated_grade.value}”，"
+                             f"{declared.total} {fig.total} 对应“{fig.grade}”（{declared.scale}）",
                              (project.stated_grade.ref, project.stated_total.ref)))
+    weight, score = declared.indicator_columns["weight"], declared.indicator_columns["score"]
     for ind in project.indicators:
         if ind.score.amount > ind.weight.amount:
-            found.append(mismatch("附件指标得分≤分值", f"{where} 指标“{ind.level3}”得分超过分值",
+            found.append(mismatch(names["indicator"], f"{where} 指标“{ind.level3}”{score}超过{weight}",
                                   ind.score.amount, ind.weight.amount, (ind.score.ref, ind.weight.ref),
-                                  computed_label="分值"))
+                                  computed_label=weight))
     return found
 
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import CellError, WorkbookError
+from .text import cell_text
 from .loader import Sheet, column_letter, load
 from .model import (
     ClassBudget,
@@ -32,7 +33,7 @@ from .model import (
 )
 from .money import chinese_number, parse_decimal
 from . import spec
-from .formats import chosen
+from .spec import Format, InputSheet, ListSheet, OverviewSheet, ProjectSheets, UnitSheet
 
 _SPACE = re.compile(r"\s+")
 _CODE = re.compile(r"^\d{3}(\d{2}){0,2}$")
@@ -48,12 +49,7 @@ def norm(value: object) -> str:
     return _SPACE.sub("", text).replace("(", "（").replace(")", "）").replace(":", "：")
 
 
-def clean_text(value: object) -> str:
-    """A free text as the clerk typed it, minus surrounding blanks."""
-    if value is None:
-        return ""
-    return str(value).strip()
-
+clean_text = cell_text  # every free text of the workbook is taken through it
 
 class Grid:
     """One worksheet's values, addressed 1-based, with sheet!cell references."""
@@ -149,30 +145,29 @@ class Grid:
         return row, col + 1
 
 
-def read_workbook(path: str, fmt=None) -> Workbook:
-    """Read ``path`` into a :class:`Workbook` of the format ``fmt`` (see :mod:`generator.formats`;
-    the default format when None); raises :class:`WorkbookError` with sheet!cell."""
-    fmt = chosen(fmt)
+def read_workbook(path: str, fmt: Format) -> Workbook:
+    """Read ``path`` into a :class:`Workbook` of the format ``fmt``; raises :class:`WorkbookError`
+    with sheet!cell."""
     grids = _load(path, fmt)
     unreadable: list[CellError] = []
     for grid in grids.values():
         grid.unreadable = unreadable
     sheets = fmt.sheets
-    unit = _unit(_sheet(grids, "单位信息"), sheets)
-    duties, organization = _overview(_sheet(grids, "概况"), sheets)
+    unit = _unit(_sheet(grids, sheets.unit.sheet), sheets.unit)
     table_grids = {table.key: _sheet(grids, table.name) for table in fmt.tables}
-    project_grids = [g for g in grids.values() if _is_project(g, sheets)]
+    project_grids = [g for g in grids.values() if _is_project(g, sheets.projects)]
     wb = Workbook(
         path=path,
         unit=unit,
-        duties=duties,
-        organization=organization,
+        unit_name=unit[sheets.unit.name],
+        unit_year=unit[sheets.unit.year],
+        overview=_overview(_sheet(grids, sheets.overview.sheet), sheets.overview),
         tables={table.key: _READERS[type(table)](table_grids[table.key], table) for table in fmt.tables},
-        inputs=_inputs(_sheet(grids, "情况说明"), sheets),
-        class_budget=_class_budget(grids.get(norm("分类预算")), sheets),
-        summaries=_summaries(grids.get(norm("项目综述")), sheets),
-        extra_terms=_terms(grids.get(norm("名词解释")), sheets),
-        projects=[p for p in (_project(g, sheets) for g in project_grids) if p is not None],
+        inputs=_inputs(_sheet(grids, sheets.inputs.sheet), sheets.inputs),
+        class_budget=_class_budget(_optional(grids, sheets.class_budget), sheets.class_budget),
+        summaries=_summaries(_optional(grids, sheets.summaries), sheets.summaries),
+        extra_terms=_terms(_optional(grids, sheets.terms), sheets.terms),
+        projects=[p for p in (_project(g, sheets.projects) for g in project_grids) if p is not None],
         year_cells=[*_year_cells(list(table_grids.values()), 6, _TABLE_YEAR),
                     *_year_cells(project_grids, 3, _PROJECT_YEAR)],
     )
@@ -205,46 +200,55 @@ def _year_cells(grids: list[Grid], rows: int, pattern: re.Pattern) -> list[Text]
             if r <= rows and pattern.search(text)]
 
 
-def read_unit(path: str, fmt=None) -> tuple[str, int]:
+def read_unit(path: str, fmt: Format) -> tuple[str, int]:
     """Only the 单位名称 and 年度 of a workbook: what a batch needs to name its reports."""
-    fmt = chosen(fmt)
-    grids = _grids(load(path, want=lambda title: norm(title) == norm("单位信息")), fmt)
-    unit = _unit(_sheet(grids, "单位信息"), fmt.sheets)
-    return unit["单位名称"].value, int(unit["年度"].value)
+    declared = fmt.sheets.unit
+    grids = _grids(load(path, want=lambda title: norm(title) == norm(declared.sheet)), fmt)
+    unit = _unit(_sheet(grids, declared.sheet), declared)
+    return unit[declared.name].value, int(unit[declared.year].value)
 
 
-def _unit(grid: Grid, sheets) -> dict[str, Text]:
-    unit = _label_values(grid, sheets.unit_labels)
-    for label in ("单位名称", "年度"):
+def _unit(grid: Grid, declared: UnitSheet) -> dict[str, Text]:
+    unit = _label_values(grid, declared.labels)
+    for label in (declared.name, declared.year):
         value = unit.get(label)
         if value is None or not value.value:
-            ref = value.ref if value else "单位信息"
+            ref = value.ref if value else declared.sheet
             raise WorkbookError(f"{ref}：“{label}”未填写")
-    year = unit["年度"]
+    year = unit[declared.year]
     try:
-        unit["年度"] = Text(str(int(parse_decimal(year.value) or 0)), year.ref)
+        unit[declared.year] = Text(str(int(parse_decimal(year.value) or 0)), year.ref)
     except (ValueError, ArithmeticError):
-        raise CellError(year.ref, "年度（如 2022）", year.value) from None
+        raise CellError(year.ref, f"{declared.year}（如 2022）", year.value) from None
     return unit
 
 
-# Sheets every format reads by name, besides its tables: a hidden sheet under one of these names
-# is the clerk's data hidden, not a helper sheet.
-_COMMON_SHEETS = ("单位信息", "概况", "情况说明", "分类预算", "项目综述", "名词解释")
+def _optional(grids: dict[str, Grid], declared: ListSheet | None) -> Grid | None:
+    """A sheet the format declares that a workbook may leave out (its rows are then none)."""
+    return grids.get(norm(declared.sheet)) if declared else None
 
 
-def _load(path: str, fmt) -> dict[str, Grid]:
-    return _grids(load(path), fmt)
+def _load(path: str, fmt: Format) -> dict[str, Grid]:
+    """The sheets the format reads by name, and any other that is small enough to be a 自评表, a
+    renamed table or a hidden copy of data (a big helper sheet is not walked)."""
+    named = _named(fmt)
+    return _grids(load(path, want=lambda title: True if norm(title) in named else None), fmt)
 
 
-def _grids(sheets: list[Sheet], fmt) -> dict[str, Grid]:
+def _named(fmt: Format) -> set[str]:
+    """The sheets the format reads by name, normalised."""
+    return {norm(n) for n in (*fmt.sheets.names, *(table.name for table in fmt.tables))}
+
+
+def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:
     """The visible sheets that were read, by normalised title.
 
     Two sheets whose titles normalise alike would be one sheet to the reader, so that is an
     error naming both. A hidden sheet is never the clerk's data unseen: one that looks like
     report data (a sheet the report reads, or a 自评表) is an error saying so; any other hidden
     sheet (a helper or lookup sheet) is left out."""
-    named = {norm(n) for n in (*_COMMON_SHEETS, *(table.name for table in fmt.tables))}
+    # A hidden sheet under a name the format reads is the clerk's data hidden, not a helper sheet.
+    named = _named(fmt)
     seen: dict[str, str] = {}
     for sheet in sheets:
         key = norm(sheet.title)
@@ -261,7 +265,7 @@ def _grids(sheets: list[Sheet], fmt) -> dict[str, Grid]:
         grid.percent = sheet.percent
         if not sheet.hidden:
             grids[norm(sheet.title)] = grid
-        elif norm(sheet.title) in named or _is_project(grid, fmt.sheets) or any(
+        elif norm(sheet.title) in named or _is_project(grid, fmt.sheets.projects) or any(
                 text in named for r, _, text in grid.cells() if r <= 6):
             how = ("深度隐藏（Excel 中看不到，需在 VBA 编辑器里把 Visible 改为 -1）" if sheet.hidden == "veryhidden"
                    else "隐藏（右键任一工作表标签→取消隐藏）")
@@ -292,20 +296,21 @@ def _label_values(grid: Grid, labels) -> dict[str, Text]:
     return found
 
 
-def _overview(grid: Grid, sheets) -> tuple[list[str], list[str]]:
-    head_r, head_c = grid.need("栏目")
-    _, text_c = grid.need("内容", head_r - 1)
-    sections: dict[str, list[str]] = {s: [] for s in sheets.overview_sections}
+def _overview(grid: Grid, declared: OverviewSheet) -> dict[str, list[str]]:
+    """Each section's paragraphs, by its key."""
+    head_r, head_c = grid.need(declared.header[0])
+    _, text_c = grid.need(declared.header[1], head_r - 1)
+    sections: dict[str, list[str]] = {key: [] for key, _ in declared.sections}
     current = None
     for r in range(head_r + 1, grid.height + 1):
         label = grid.text(r, head_c)
-        for section in sheets.overview_sections:
+        for key, section in declared.sections:
             if label and label == norm(section):
-                current = section
+                current = key
         text = clean_text(grid.get(r, text_c))
         if text and current:
             sections[current].append(text)
-    return sections[sheets.overview_sections[0]], sections[sheets.overview_sections[1]]
+    return sections
 
 
 def _int(value: object) -> int | None:
@@ -485,9 +490,9 @@ _READERS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table,
             spec.EconomicTable: _economic_table, spec.RowTable: _grouped_row}
 
 
-def _inputs(grid: Grid, sheets) -> dict[str, Stated | Text]:
+def _inputs(grid: Grid, declared: InputSheet) -> dict[str, Stated | Text]:
     found: dict[str, Stated | Text] = {}
-    kinds = sheets.input_kinds
+    kinds = declared.kinds
     wanted = {norm(label): label for label in kinds}
     for r, c, text in grid.cells():
         label = wanted.get(text)
@@ -497,30 +502,31 @@ def _inputs(grid: Grid, sheets) -> dict[str, Stated | Text]:
         if kind == "text":
             found[label] = Text(clean_text(grid.get(r, c + 1)), grid.ref(r, c + 1))
             continue
-        value = grid.amount(r, c + 1, percent=label in sheets.percent_inputs)
+        value = grid.amount(r, c + 1, percent=label in declared.percent)
         if kind == "count" and value.value is not None and value.value != value.value.to_integral_value():
             grid.unreadable.append(CellError(value.ref, f"“{label}”的整数个数", grid.get(r, c + 1)))
         found[label] = value
     return found
 
 
-def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tuple[object, str]]]:
-    """Rows of a simple table under a header row: {header → (value, ref)}.
+def _header_table(grid: Grid | None, declared: ListSheet) -> list[dict[str, tuple[object, str]]]:
+    """Rows of a simple table under a header row: {role → (value, ref)}.
 
-    An ``optional`` header missing from the sheet reads as an empty column.
+    An ``optional`` role's column missing from the sheet reads as an empty column.
     """
     if grid is None:
         return []
-    head_r, _ = grid.need(headers[0])
+    headers = declared.columns
+    head_r, _ = grid.need(next(iter(headers.values())))
     cols: dict[str, int | None] = {}
-    for h in (*headers, *optional):
+    for role, h in headers.items():
         found = grid.find(h, head_r - 1)
         if found is None or found[0] != head_r:
-            if h in optional:
-                cols[h] = None
+            if role in declared.optional:
+                cols[role] = None
                 continue
             raise WorkbookError(f"{grid.title}!{head_r}行：表头缺少“{h}”")
-        cols[h] = found[1]
+        cols[role] = found[1]
     rows = []
     for r in range(head_r + 1, grid.height + 1):
         row = {h: (grid.get(r, c), grid.ref(r, c)) if c else (None, "") for h, c in cols.items()}
@@ -529,66 +535,65 @@ def _header_table(grid: Grid | None, headers, optional=()) -> list[dict[str, tup
     return rows
 
 
-def _class_budget(grid: Grid | None, sheets) -> list[ClassBudget]:
+def _class_budget(grid: Grid | None, declared: ListSheet | None) -> list[ClassBudget]:
     result = []
-    for row in _header_table(grid, sheets.class_budget_headers):
-        code_value, code_ref = row["类编码"]
+    for row in _header_table(grid, declared):
+        code_value, code_ref = row["code"]
         code = norm(code_value if isinstance(code_value, str) else _int(code_value))
         if not re.fullmatch(r"\d{3}", code):
-            raise CellError(code_ref, "三位数字的类编码（如 208）", code_value)
-        result.append(ClassBudget(code, clean_text(row["类名称"][0]), grid.stated(row["年初预算"]),
-                                  grid.stated(row["上年决算"]), clean_text(row["主要用途"][0]),
-                                  clean_text(row["变动原因"][0])))
+            raise CellError(code_ref, f"三位数字的{declared.columns['code']}（如 208）", code_value)
+        result.append(ClassBudget(code=code, **_values(grid, declared, row, ("code",))))
     return result
 
 
-def _summaries(grid: Grid | None, sheets) -> list[ProjectSummary]:
-    return [ProjectSummary(*(clean_text(row[h][0]) for h in sheets.summary_headers),
-                           *(grid.stated(row[h]) for h in sheets.summary_amount_headers))
-            for row in _header_table(grid, sheets.summary_headers, sheets.summary_amount_headers)]
+def _values(grid: Grid, declared: ListSheet, row: dict, apart=()) -> dict:
+    """A listed row's values by role: figures for its amounts, texts for the others."""
+    return {role: grid.stated(cell) if role in declared.amounts else clean_text(cell[0])
+            for role, cell in row.items() if role not in apart}
 
 
-def _terms(grid: Grid | None, sheets) -> list[str]:
-    return [clean_text(row[sheets.terms_header][0])
-            for row in _header_table(grid, (sheets.terms_header,))]
+def _summaries(grid: Grid | None, declared: ListSheet | None) -> list[ProjectSummary]:
+    return [ProjectSummary(**_values(grid, declared, row)) for row in _header_table(grid, declared)]
 
 
-def _is_project(grid: Grid, sheets) -> bool:
-    return any(r <= 3 and text.endswith(sheets.project_title_suffix) for r, _, text in grid.cells())
+def _terms(grid: Grid | None, declared: ListSheet | None) -> list[str]:
+    return [clean_text(row["term"][0]) for row in _header_table(grid, declared)]
 
 
-_HEAD_LABELS = frozenset(("项目名称", "主管部门及代码", "预算单位"))
+def _is_project(grid: Grid, declared: ProjectSheets | None) -> bool:
+    return declared is not None and any(r <= 3 and text.endswith(declared.title_suffix) for r, _, text in grid.cells())
 
 
-def _project(grid: Grid, sheets) -> Project | None:
-    label_at = grid.need("项目名称")
-    name_at = grid.right_of(*label_at, _HEAD_LABELS)
+def _project(grid: Grid, declared: ProjectSheets) -> Project | None:
+    head = frozenset(map(norm, declared.head.values()))
+    label_at = grid.need(declared.head["name"])
+    name_at = grid.right_of(*label_at, head)
     name = Text(clean_text(grid.get(*name_at)), grid.ref(*name_at))
-    supervisor = clean_text(grid.get(*grid.right_of(*grid.need("主管部门及代码"), _HEAD_LABELS)))
-    unit = clean_text(grid.get(*grid.right_of(*grid.need("预算单位"), _HEAD_LABELS)))
-    funds, after_funds = _funds(grid, sheets)
-    goal_r, goal_c = grid.need("年度目标", after_funds - 1)
-    achieved_c = grid.need("实际完成情况", goal_r - 1)[1]
-    indicators_r = grid.need("一级指标", goal_r)[0]
+    supervisor = clean_text(grid.get(*grid.right_of(*grid.need(declared.head["supervisor"]), head)))
+    unit = clean_text(grid.get(*grid.right_of(*grid.need(declared.head["unit"]), head)))
+    funds, after_funds = _funds(grid, declared)
+    goal_r, goal_c = grid.need(declared.goal, after_funds - 1)
+    achieved_c = grid.need(declared.achieved, goal_r - 1)[1]
+    indicators_r = grid.need(declared.indicator_columns["level1"], goal_r)[0]
     text_r = next((r for r in range(goal_r + 1, indicators_r)
                    if grid.get(r, goal_c) or grid.get(r, achieved_c)), goal_r + 1)
-    indicators, total_row = _indicators(grid, indicators_r - 1, sheets)
+    indicators, total_row = _indicators(grid, indicators_r - 1, declared)
     total_r, total_c = total_row
     total_at = next((c for c in range(total_c + 1, grid.width + 1) if _is_number(grid.get(total_r, c))), None)
     stated_total = (grid.amount(total_r, total_at) if total_at
                     else Stated(None, grid.ref(total_r, total_c + 1)))
-    grade_at = next(((total_r, c) for c in range(total_c + 1, grid.width + 1)
-                     if grid.text(total_r, c) in ("优", "良", "中", "差")), None)
+    grades = {norm(g.name) for g in declared.grades}
+    grade_at = next(((total_r, c) for c in range(total_c + 1, grid.width + 1) if grid.text(total_r, c) in grades), None)
     grade = Text(grid.text(*grade_at), grid.ref(*grade_at)) if grade_at else Text("", "")
     if not name.value:
         if any(v.value for f in funds for v in (f.budget, f.spent)) or any(i.level3 for i in indicators):
-            raise WorkbookError(f"{grid.ref(*label_at)}：“项目名称”右边没有填写项目名称")
+            raise WorkbookError(f"{grid.ref(*label_at)}：“{declared.head['name']}”右边没有填写项目名称")
         return None  # the blank workbook's unused 自评表
     return Project(
         sheet=grid.title, name=name, supervisor=supervisor, unit=unit, funds=funds,
         target=clean_text(grid.get(text_r, goal_c)), achieved=clean_text(grid.get(text_r, achieved_c)),
         indicators=indicators, stated_total=stated_total, stated_grade=grade,
-        analysis=_analysis(grid, total_r, sheets),
+        analysis=_analysis(grid, total_r, declared),
     )
 
 
@@ -599,60 +604,65 @@ def _is_number(value: object) -> bool:
         return False
 
 
-def _funds(grid: Grid, sheets) -> tuple[tuple[FundRow, ...], int]:
-    head_r, declared_c = grid.need("目标申报数")
-    cols = {"目标申报数": declared_c}
-    for label in sheets.fund_headers[1:]:
+def _funds(grid: Grid, declared: ProjectSheets) -> tuple[tuple[FundRow, ...], int]:
+    columns = declared.fund_columns
+    first, *others = columns
+    head_r, declared_c = grid.need(columns[first])
+    cols = {first: declared_c}
+    for role in others:
         found = next(((r, c) for r in (head_r - 1, head_r) for c in range(1, grid.width + 1)
-                      if grid.text(r, c) == norm(label)), None)
+                      if grid.text(r, c) == norm(columns[role])), None)
         if found is None:
-            raise WorkbookError(f"{grid.title}!{head_r}行附近：资金表头缺少“{label}”")
-        cols[label] = found[1]
+            raise WorkbookError(f"{grid.title}!{head_r}行附近：资金表头缺少“{columns[role]}”")
+        cols[role] = found[1]
+    goals = {norm(declared.goal), norm(declared.goals)}
     rows = []
     r = head_r + 1
     while r <= grid.height:
-        if any(grid.text(r, c) in ("年度目标", "项目年度绩效目标") for c in range(1, grid.width + 1)):
+        if any(grid.text(r, c) in goals for c in range(1, grid.width + 1)):
             break
         labels = [clean_text(grid.get(r, c)) for c in range(1, declared_c) if grid.text(r, c)]
         if labels:
             source = _SPACE.sub("", labels[-1]).rstrip("：:")
-            rows.append(FundRow(source, *(grid.amount(r, cols[h], percent=h == "执行率") for h in sheets.fund_headers)))
+            rows.append(FundRow(source, **{role: grid.amount(r, c, percent=role == "rate") for role, c in cols.items()}))
         r += 1
     if not rows:
-        raise WorkbookError(f"{grid.ref(head_r + 1, 1)}：项目资金表没有“资金总额”行")
+        raise WorkbookError(f"{grid.ref(head_r + 1, 1)}：项目资金表没有“{declared.total_fund}”行")
     return tuple(rows), r
 
 
-def _indicators(grid: Grid, after: int, sheets) -> tuple[tuple[Indicator, ...], tuple[int, int]]:
-    head_r, first_c = grid.need("一级指标", after)
-    cols = {h: grid.need(h, head_r - 1)[1] for h in sheets.indicator_headers}
+def _indicators(grid: Grid, after: int, declared: ProjectSheets) -> tuple[tuple[Indicator, ...], tuple[int, int]]:
+    columns = declared.indicator_columns
+    head_r, first_c = grid.need(columns["level1"], after)
+    cols = {role: grid.need(label, head_r - 1)[1] for role, label in columns.items()}
+    total_label = norm(declared.total)
     result = []
     level1 = level2 = ""
     for r in range(head_r + 1, grid.height + 1):
-        total = next((c for c in range(1, grid.width + 1) if grid.text(r, c) == "总分"), None)
+        total = next((c for c in range(1, grid.width + 1) if grid.text(r, c) == total_label), None)
         if total is not None:
             return tuple(result), (r, total)
-        values = {h: grid.shown(r, c) for h, c in cols.items()}
+        values = {role: grid.shown(r, c) for role, c in cols.items()}
         if not any(values.values()):
             continue
-        level1 = values["一级指标"] or level1
-        level2 = values["二级指标"] or level2
+        level1 = values["level1"] or level1
+        level2 = values["level2"] or level2
         result.append(Indicator(
-            level1, level2, values["三级指标"], values["年初指标值"], values["调整后指标值"],
-            values["实际完成值"], grid.amount(r, cols["分值"]), grid.amount(r, cols["得分"]),
-            Text(values["偏差原因分析及改进措施"], grid.ref(r, cols["偏差原因分析及改进措施"])), grid.ref(r, first_c),
+            level1, level2, values["level3"], values["initial"], values["adjusted"],
+            values["actual"], grid.amount(r, cols["weight"]), grid.amount(r, cols["score"]),
+            Text(values["deviation"], grid.ref(r, cols["deviation"])), grid.ref(r, first_c),
         ))
-    raise WorkbookError(f"{grid.title}：绩效指标表后找不到“总分”行")
+    raise WorkbookError(f"{grid.title}：{declared.indicators}表后找不到“{declared.total}”行")
 
 
-def _analysis(grid: Grid, after: int, sheets) -> dict[str, str]:
+def _analysis(grid: Grid, after: int, declared: ProjectSheets) -> dict[str, str]:
     """The 自评结果分析 texts, by label; a label is matched by its distinctive part (the
     variants seen in published sheets differ around it)."""
     found: dict[str, str] = {}
     for r, c, text in grid.cells():
         if r <= after or len(text) > 24:
             continue
-        for label, key in sheets.analysis_labels.items():
+        for label, key in declared.analysis_labels.items():
             if key in text and label not in found:
                 found[label] = clean_text(grid.get(*grid.right_of(r, c)))
-    return {label: found.get(label, "") for label in sheets.analysis_labels}
+    return {label: found.get(label, "") for label in declared.analysis_labels}

@@ -17,9 +17,9 @@ from decimal import Decimal
 from . import spec
 from .errors import undeclared
 from .findings import ERROR, Finding, mismatch
-from .formats import chosen
 from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook
 from .money import fmt_money
+from .spec import Format
 
 ZERO = Decimal(0)
 LEVELS = {3: "类", 5: "款", 7: "项"}
@@ -122,7 +122,7 @@ def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list
 
 
 def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, findings: _Log, wb,
-                    fmt) -> FunctionLines:
+                    fmt: Format) -> FunctionLines:
     columns = declared.columns
     sheet = declared.name
     identities = [s.positions(columns) for s in declared.identities]
@@ -172,7 +172,7 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
     return FunctionLines([Line("", "合计", total), *lines], len(columns))
 
 
-def _source(source: spec.Source, wb: Workbook, figures: dict, fmt) -> tuple[Decimal, str]:
+def _source(source: spec.Source, wb: Workbook, figures: dict, fmt: Format) -> tuple[Decimal, str]:
     """The figure a row takes from another table, and the cell it is typed in there."""
     if isinstance(source, spec.LineOf):
         return figures[source.table][source.row], wb[source.table].get(source.row).ref
@@ -186,7 +186,7 @@ def _source(source: spec.Source, wb: Workbook, figures: dict, fmt) -> tuple[Deci
 
 
 def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings: _Log, wb: Workbook,
-                fmt) -> LineFigures:
+                fmt: Format) -> LineFigures:
     sheet = declared.name
     values: dict[int, list[Decimal]] = {}
 
@@ -240,7 +240,7 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
 
 
 def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures, findings: _Log,
-                    wb, fmt) -> EconomicFigures:
+                    wb, fmt: Format) -> EconomicFigures:
     sheet = declared.name
     rows: dict[str, tuple[Decimal, Decimal | None]] = {}
     blank = (MISSING, MISSING)
@@ -278,7 +278,7 @@ def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures,
 
 
 def _grouped_row(declared: spec.RowTable, stated: GroupedRow, figures, findings: _Log, wb,
-                 fmt) -> dict[str, tuple[Decimal, ...]]:
+                 fmt: Format) -> dict[str, tuple[Decimal, ...]]:
     result = {}
     for group in declared.groups:
         typed = stated.groups[group]
@@ -298,9 +298,8 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
           spec.RowTable: _grouped_row}
 
 
-def recompute(wb: Workbook, fmt=None) -> Figures:
-    """Every table of ``fmt`` (the default format when None) recomputed, in :func:`spec.in_order`."""
-    fmt = chosen(fmt)
+def recompute(wb: Workbook, fmt: Format) -> Figures:
+    """Every table of ``fmt`` recomputed, in :func:`spec.in_order`."""
     findings = _Log()
     figures: dict = {}
     for declared in spec.in_order(fmt.tables):

@@ -13,14 +13,15 @@ from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .context import report_context
 from .files import Outputs, safe_stem, sibling, sweep
-from .formats import DEFAULT, load_format
+from .catalog import DEFAULT, load_format
 from .reader import read_workbook
 from .render import edited_since_built, headings, write_docx
+from .spec import Format
 
 DRAFT = "（草稿）"
 
 
-def report_name(unit: str, year: int, fmt) -> str:
+def report_name(unit: str, year: int, fmt: Format) -> str:
     """``{单位名称}{年度}年度{fmt.document}.docx`` (单位决算公开), made a safe file name (see
     :func:`safe_stem`)."""
     return safe_stem(unit, tail=f"{year}年度{fmt.document}") + ".docx"
@@ -68,7 +69,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     ``soffice`` names, or the one :func:`generator.pdf.find_soffice` finds. A PDF
     of an earlier build left under the report's name is removed (``pdf_note`` says so).
     Every file of the build is put in place at the end, together (see :class:`Outputs`).
-    ``spec`` is the report format (see :mod:`generator.formats`).
+    ``spec`` is the report format, by name or folder (see :mod:`generator.catalog`).
     """
     if pdf and office is None:
         from . import pdf as libreoffice  # LibreOffice's helpers: only for --pdf

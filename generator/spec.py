@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
 
 from .findings import ERROR
 
@@ -294,29 +296,133 @@ def function_parent(code: str) -> str | None:
     return code[:-2] if len(code) > 3 else None
 
 
-@dataclass(frozen=True)
-class Sheets:
-    """The labels of the workbook's other sheets, which every format has: 单位信息, 概况, 情况说明
-    (the figures and texts the tables do not hold), 分类预算, 项目综述, 名词解释 and the
-    项目支出绩效自评表 sheets."""
+# ---- the workbook's other sheets, each declared by the labels a clerk sees and the role each plays ----
 
-    unit_labels: tuple[str, ...]
-    overview_sections: tuple[str, str]  # 职责, 机构设置
-    inputs: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (heading, ((label, kind), …)); kind amount/count/text
-    percent_inputs: frozenset[str]  # amounts typed as 100 or as 100% (1 in a % cell)
-    class_budget_headers: tuple[str, ...]
-    summary_headers: tuple[str, ...]
-    summary_amount_headers: tuple[str, ...]
-    terms_header: str
-    project_title_suffix: str
-    fund_headers: tuple[str, ...]
-    indicator_headers: tuple[str, ...]
-    analysis_labels: dict[str, str]  # label → the distinctive part it is matched by
-    project_notes: tuple[str, ...]
-    input_kinds: dict[str, str] = field(init=False, compare=False, repr=False)
+@dataclass(frozen=True)
+class UnitSheet:
+    """The unit's sheet (单位信息): one label | value row each. ``name`` and ``year`` are the labels
+    of the unit's name and its 年度, which every report needs."""
+
+    sheet: str
+    header: tuple[str, str]  # above the labels and their values
+    labels: tuple[str, ...]  # every label, in the order written
+    name: str
+    year: str
+
+
+@dataclass(frozen=True)
+class OverviewSheet:
+    """The 概况 sheet: under a ``header`` of two columns (section | text), each section's label
+    once, then one paragraph a row. ``sections`` are (key, label): the template's ``overview.{key}``."""
+
+    sheet: str
+    title: str
+    header: tuple[str, str]
+    sections: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class InputSheet:
+    """The 情况说明 sheet: the figures and texts the tables do not hold, label | value, under headings.
+    ``inputs`` is ((heading, ((label, kind), …)), …) with kind amount, count or text; ``percent``
+    the amounts typed as 100 or as 100% (1 in a % cell)."""
+
+    sheet: str
+    title: str
+    header: tuple[str, str]
+    inputs: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+    percent: frozenset[str] = frozenset()
+    kinds: dict[str, str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "input_kinds", {label: kind for _, items in self.inputs for label, kind in items})
+        object.__setattr__(self, "kinds", {label: kind for _, items in self.inputs for label, kind in items})
+
+
+@dataclass(frozen=True)
+class ListSheet:
+    """A sheet of rows under one header row (分类预算, 项目综述, 名词解释). ``columns`` maps each role
+    the engine reads to its header, in the order written; ``amounts`` are the roles holding figures
+    (in 元), ``optional`` those whose column a workbook may lack (read as empty)."""
+
+    sheet: str
+    columns: dict[str, str]
+    amounts: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+    def headers(self, roles) -> tuple[str, ...]:
+        return tuple(self.columns[role] for role in roles)
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A grade of a 自评表's 总分: ``name`` from ``floor`` up; the last grade of a format has no
+    floor (every 总分 below the others)."""
+
+    name: str
+    floor: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ProjectSheets:
+    """The 项目支出绩效自评表: one sheet a project, found by its title, its parts by their labels.
+    ``head``, ``fund_columns`` and ``indicator_columns`` map roles to labels (the roles are the
+    fields of ``model.Project``, ``FundRow`` and ``Indicator``); the sheet's money is in 万元.
+
+    总分 = ``rate_weight`` × min(执行率, 100%) + the indicators' 得分; the grade is the first of
+    ``grades`` whose floor the 总分 reaches."""
+
+    called: str  # how a clerk calls one (自评表); the blank workbook's are called 自评表01, 自评表02…
+    title_suffix: str  # a sheet whose title (near its top) ends so is a 自评表
+    head: dict[str, str]  # name, supervisor, unit
+    funds: str  # the heading of the fund rows
+    initial: str  # the heading over the declared and planned columns
+    fund_columns: dict[str, str]  # declared, planned, budget, spent, balance, rate, score
+    total_fund: str  # the fund row whose figures are the project's
+    fund_rows: tuple[str, ...]  # the fund rows of a blank sheet
+    goals: str  # the heading of the year's goal and what was achieved
+    goal: str
+    achieved: str
+    indicators: str  # the heading of the indicator rows
+    indicator_columns: dict[str, str]  # level1, level2, level3, initial, adjusted, actual, weight, score, deviation
+    total: str  # the label of the 总分 row
+    grades: tuple[Grade, ...]  # from the highest
+    rate_weight: Decimal
+    analysis: str  # the heading of the analysis texts
+    analysis_labels: dict[str, str]  # label → the distinctive part it is matched by (published variants differ)
+    problems: str  # the analysis label of the problems found
+    measures: str  # the analysis label of the measures taken next
+    notes: tuple[str, ...] = ()  # the 备注 lines under every sheet
+
+    def grade_of(self, total: Decimal) -> str:
+        return next(g.name for g in self.grades if g.floor is None or total >= g.floor)
+
+    @property
+    def scale(self) -> str:
+        """The floors of the grades as a clerk reads them: 优≥90，良≥80，中≥60."""
+        return "，".join(f"{g.name}≥{g.floor}" for g in self.grades if g.floor is not None)
+
+
+@dataclass(frozen=True)
+class Sheets:
+    """The workbook's sheets besides the tables. A format without 分类预算, 项目综述, 名词解释 or
+    自评表 leaves them None."""
+
+    unit: UnitSheet
+    overview: OverviewSheet
+    inputs: InputSheet
+    class_budget: ListSheet | None = None  # roles: code, name, initial, prior, purpose, reason
+    summaries: ListSheet | None = None  # roles: name, achieved, problems, measures, budget, spent
+    terms: ListSheet | None = None  # role: term
+    projects: ProjectSheets | None = None
+
+    @property
+    def lists(self) -> tuple[ListSheet, ...]:
+        return tuple(s for s in (self.class_budget, self.summaries, self.terms) if s is not None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The sheets read by name."""
+        return (self.unit.sheet, self.overview.sheet, self.inputs.sheet, *(s.sheet for s in self.lists))
 
 
 def in_order(tables: tuple[Table, ...]) -> list[Table]:
@@ -352,3 +458,46 @@ def problems(tables: tuple[Table, ...]) -> list[str]:
                         found.append(f"{table.name} 行{row.line}: {other.name} has no column {source.column!r}")
         by_key[table.key] = table
     return found
+
+
+@dataclass(frozen=True, eq=False)  # a format is itself: compared and hashed by identity
+class Format:
+    """One report format, declared: its tables, its other sheets, its rules and its 情况说明 sections,
+    with the folder of its templates (``report.docx``, ``narrative.j2``, ``workbook-guide.txt``).
+    ``figures`` are the 情况说明 computations by name, each given a :class:`narrative.Facts` (each
+    section names the one it is rendered with); ``prior_year(fig)`` gives next year's 情况说明
+    inputs of last year's figures (``disclose init --from``).
+
+    The engine is handed a format by its caller and interprets it; it composes its own rules with
+    the format's (``audit.rules``) and a format is checked when it is loaded (``catalog``)."""
+
+    name: str
+    title: str  # as a clerk knows it: 山西省单位决算公开
+    document: str  # what a unit's report is called after its name and 年度: 单位决算公开
+    templates: Path
+    tables: tuple[Table, ...]
+    sheets: Sheets
+    checks: tuple[Rule, ...]  # the format's own rules with a check
+    identities: tuple[Rule, ...]  # the names of its tables' identities (no check: recompute checks them)
+    sections: tuple[Section, ...]
+    figures: dict[str, Callable]
+    prior_year: Callable
+    carried_texts: tuple[str, ...] = ()  # 情况说明 texts that stay from year to year
+    class_budget_table: str = ""  # the function table whose 类 the 分类预算 sheet lists
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+    @property
+    def tables_read(self) -> str:
+        """How the build names the tables it read: 公开01–10表."""
+        names = [t.name for t in self.tables]
+        keys = [t.key for t in self.tables]
+        numbered = all(n == f"公开{k}表" and k.isdigit() for n, k in zip(names, keys))
+        if numbered and len(keys) > 2 and [int(k) for k in keys] == list(range(int(keys[0]), int(keys[0]) + len(keys))):
+            return f"公开{keys[0]}–{keys[-1]}表"
+        return "、".join(names)
+
+    @property
+    def template(self) -> Path:
+        return self.templates / "report.docx"

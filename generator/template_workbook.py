@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import spec
 from .files import atomic_target
-from .formats import chosen
+from .spec import Format, InputSheet, ListSheet, OverviewSheet, ProjectSheets, UnitSheet
 
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 BOLD = Font(bold=True)
@@ -88,64 +88,64 @@ def _numeric(value: object) -> object:
     return Decimal(text)
 
 
-def write_workbook(source: Source, path: str, fmt=None, *, formulas: bool = False) -> None:
-    """Write the standard workbook of ``fmt`` (the default format when None) for ``source`` (a
-    transcript dict; ``{}`` for a blank one).
+def write_workbook(source: Source, path: str, fmt: Format, *, formulas: bool = False) -> None:
+    """Write the standard workbook of ``fmt`` for ``source`` (a transcript dict; ``{}`` for a
+    blank one).
 
     With ``formulas`` (the workbook a clerk starts from), every total is an Excel formula so the
     sheets add up while the clerk types, count cells only accept whole numbers, and a 填表说明
     sheet comes first. The tool itself still recomputes every total from the leaves.
     """
-    fmt = chosen(fmt)
     wb = Workbook()
     wb.remove(wb.active)
-    unit = source.get("unit", {})
-    name, year = unit.get("单位名称", ""), str(unit.get("年度", ""))
     sheets = fmt.sheets
+    unit = source.get("unit", {})
+    name, year = unit.get(sheets.unit.name, ""), str(unit.get(sheets.unit.year, ""))
 
-    _unit_sheet(wb, unit, sheets)
-    _overview_sheet(wb, source.get("overview", {}), sheets)
+    _unit_sheet(wb, unit, sheets.unit)
+    _overview_sheet(wb, source.get("overview", {}), sheets.overview)
     for table in fmt.tables:
         s = _Sheet(wb, table.name)
         _WRITERS[type(table)](s, table, source.get(f"t{table.key}") or {}, name, year, formulas)
-    _inputs_sheet(wb, source.get("inputs", {}), sheets)
-    _table_sheet(wb, "分类预算", sheets.class_budget_headers, source.get("class_budget", []),
-                 amounts=("年初预算", "上年决算"))
-    _table_sheet(wb, "项目综述", sheets.summary_headers + sheets.summary_amount_headers,
-                 source.get("project_summaries", []), amounts=sheets.summary_amount_headers)
-    _table_sheet(wb, "名词解释", (sheets.terms_header,),
-                 [{sheets.terms_header: t} for t in source.get("extra_terms", [])])
-    projects = source.get("projects", [])
-    for i, project in enumerate(projects or [{}], start=1):
-        _project_sheet(wb, f"自评表{i:02d}", project, unit, year, sheets)
+    _inputs_sheet(wb, source.get("inputs", {}), sheets.inputs)
+    for declared, rows in ((sheets.class_budget, source.get("class_budget", [])),
+                           (sheets.summaries, source.get("project_summaries", []))):
+        if declared is not None:
+            _table_sheet(wb, declared, rows)
+    if sheets.terms is not None:
+        _table_sheet(wb, sheets.terms, [{sheets.terms.columns["term"]: t} for t in source.get("extra_terms", [])])
+    projects = []
+    if sheets.projects is not None:
+        for i, project in enumerate(source.get("projects", []) or [{}], start=1):
+            projects.append(_project_sheet(wb, f"{sheets.projects.called}{i:02d}", project, unit, year,
+                                           sheets.projects))
     if formulas:
         _guide(wb, fmt)
-        _inputs_validation(wb["情况说明"], sheets)
-        for ws in wb.worksheets:
-            if ws.title.startswith("自评表"):
-                _project_formulas(ws)
+        _inputs_validation(wb[sheets.inputs.sheet], sheets.inputs)
+        for ws in projects:
+            _project_formulas(ws, sheets.projects)
     wb.save(path)
 
 
-def write_new_workbook(source: Source, path: Path, fmt) -> None:
+def write_new_workbook(source: Source, path: Path, fmt: Format) -> None:
     """The workbook a clerk starts from, written atomically (see ``write_workbook``)."""
     with atomic_target(path, "工作簿") as tmp:
         write_workbook(source, str(tmp), fmt, formulas=True)
 
 
-def _unit_sheet(wb: Workbook, unit: Source, sheets) -> None:
-    s = _Sheet(wb, "单位信息", (20, 60))
-    s.put("单位信息", bold=True)
-    s.put("项目", "内容", bold=True)
-    for label in sheets.unit_labels:
+def _unit_sheet(wb: Workbook, unit: Source, declared: UnitSheet) -> None:
+    s = _Sheet(wb, declared.sheet, (20, 60))
+    s.put(declared.sheet, bold=True)
+    s.put(*declared.header, bold=True)
+    for label in declared.labels:
         s.put(label, unit.get(label, ""), inputs=(2,))
 
 
-def _overview_sheet(wb: Workbook, overview: Source, sheets) -> None:
-    s = _Sheet(wb, "概况", (20, 100))
-    s.put("第一部分 概况（每行一段）", bold=True)
-    s.put("栏目", "内容", bold=True)
-    for section, key in zip(sheets.overview_sections, ("职责", "机构设置")):
+def _overview_sheet(wb: Workbook, overview: Source, declared: OverviewSheet) -> None:
+    s = _Sheet(wb, declared.sheet, (20, 100))
+    s.put(declared.title, bold=True)
+    s.put(*declared.header, bold=True)
+    for key, section in declared.sections:
         paragraphs = overview.get(key, []) or [""]
         for i, text in enumerate(paragraphs):
             s.put(section if i == 0 else "", text, inputs=(2,))
@@ -338,20 +338,22 @@ _WRITERS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, sp
             spec.RowTable: _grouped_row}
 
 
-def _inputs_sheet(wb: Workbook, inputs: Source, sheets) -> None:
-    s = _Sheet(wb, "情况说明", (34, 80))
-    s.put("第三部分 情况说明：表中没有的数字和文字（上年数按上年决算填列；原因等文字不必以句号结尾）", bold=True)
-    s.put("项目", "内容", bold=True)
-    for heading, items in sheets.inputs:
+def _inputs_sheet(wb: Workbook, inputs: Source, declared: InputSheet) -> None:
+    s = _Sheet(wb, declared.sheet, (34, 80))
+    s.put(declared.title, bold=True)
+    s.put(*declared.header, bold=True)
+    for heading, items in declared.inputs:
         s.put(heading, bold=True)
         for label, kind in items:
             value = inputs.get(label, "")
             s.put(label, _numeric(value) if kind != "text" else value, inputs=(2,))
 
 
-def _table_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Sequence[Source],
-                 amounts: Sequence[str] = ()) -> None:
-    s = _Sheet(wb, title, [16 if h in amounts or "编码" in h else 40 for h in headers])
+def _table_sheet(wb: Workbook, declared: ListSheet, rows: Sequence[Source]) -> None:
+    """A listed sheet; ``rows`` give each value by its column's header."""
+    headers = tuple(declared.columns.values())
+    amounts = declared.headers(declared.amounts)
+    s = _Sheet(wb, declared.sheet, [16 if role in declared.amounts or role == "code" else 40 for role in declared.columns])
     s.put(*headers, bold=True)
     cols = tuple(range(1, len(headers) + 1))
     for row in rows or [{}]:
@@ -359,66 +361,66 @@ def _table_sheet(wb: Workbook, title: str, headers: Sequence[str], rows: Sequenc
               inputs=cols)
 
 
-def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str, sheets) -> None:
+def _project_sheet(wb: Workbook, title: str, p: Source, unit: Source, year: str, declared: ProjectSheets):
+    """A 自评表 in the layout the reader finds again by its labels; ``p`` gives each value by its label."""
+    head, funds, indicators = declared.head, declared.fund_columns, declared.indicator_columns
     s = _Sheet(wb, title, (14, 14, 18, 14, 14, 14, 14, 10, 10, 30))
-    s.put(f"{p.get('项目名称', '')}{sheets.project_title_suffix}", bold=True)
+    s.put(f"{p.get(head['name'], '')}{declared.title_suffix}", bold=True)
     s.merge(1, 10)
     s.put(f"（{year}年度）")
     s.merge(1, 10)
-    s.put("项目名称", "", p.get("项目名称", ""), inputs=(3,))
+    s.put(head["name"], "", p.get(head["name"], ""), inputs=(3,))
     s.merge(3, 10)
-    s.put("主管部门及代码", "", p.get("主管部门及代码", unit.get("主管部门及代码", "")), "", "", "",
-          "预算单位", p.get("预算单位", unit.get("预算单位", "")), inputs=(3, 8))
+    # The unit's own 主管部门 and 预算单位 where its sheet has them under the same labels.
+    s.put(head["supervisor"], "", p.get(head["supervisor"], unit.get(head["supervisor"], "")), "", "", "",
+          head["unit"], p.get(head["unit"], unit.get(head["unit"], "")), inputs=(3, 8))
     s.merge(3, 6)
     s.merge(8, 10)
-    first = s.put("项目资金预算安排及执行进度（万元）", "", "", "年初预算数", "", "全年预算数",
-                  "全年执行数", "资金结（转）余", "执行率", "得分", bold=True)
+    first = s.put(declared.funds, "", "", declared.initial, "", *(funds[k] for k in ("budget", "spent", "balance", "rate", "score")),
+                  bold=True)
     s.merge(4, 5)
-    s.put("", "", "", "目标申报数", "预算编制数", bold=True)
-    keys = ("目标申报数", "预算编制数", "全年预算数", "全年执行数", "资金结余", "执行率", "得分")
-    funds = p.get("funds") or [{"来源": "资金总额："}, {"来源": "市县区财政资金"}]
-    for fund in funds:
+    s.put("", "", "", funds["declared"], funds["planned"], bold=True)
+    for fund in p.get("funds") or [{"来源": source} for source in declared.fund_rows]:
         label = fund.get("来源", "")
-        if label == "资金总额":
-            label = "资金总额："
-        s.put("", label, "", *[_numeric(fund.get(k, "")) for k in keys], inputs=tuple(range(2, 11)))
+        if label == declared.total_fund:
+            label += "："
+        s.put("", label, "", *[_numeric(fund.get(column, "")) for column in funds.values()], inputs=tuple(range(2, 11)))
         s.merge(2, 3)
     s.ws.merge_cells(start_row=first, start_column=1, end_row=s.row, end_column=1)
     s.ws.cell(first, 1).alignment = WRAP
-    top = s.put("项目年度绩效目标", "年度目标", "", "", "", "", "实际完成情况", bold=True)
+    top = s.put(declared.goals, declared.goal, "", "", "", "", declared.achieved, bold=True)
     s.merge(2, 6)
     s.merge(7, 10)
-    s.put("", p.get("年度目标", ""), "", "", "", "", p.get("实际完成情况", ""), inputs=(2, 7))
+    s.put("", p.get(declared.goal, ""), "", "", "", "", p.get(declared.achieved, ""), inputs=(2, 7))
     s.merge(2, 6)
     s.merge(7, 10)
     s.ws.merge_cells(start_row=top, start_column=1, end_row=s.row, end_column=1)
-    top = s.put("绩效指标", *sheets.indicator_headers, bold=True)
-    ind_keys = sheets.indicator_headers
+    top = s.put(declared.indicators, *indicators.values(), bold=True)
+    figures = (indicators["weight"], indicators["score"])
     for ind in p.get("indicators") or [{}]:
-        values = [ind.get(k, "") for k in ind_keys]
-        values[6] = _numeric(values[6])
-        values[7] = _numeric(values[7])
-        s.put("", *values, inputs=tuple(range(2, 11)))
+        s.put("", *[_numeric(ind.get(label, "")) if label in figures else ind.get(label, "") for label in indicators.values()],
+              inputs=tuple(range(2, 11)))
     s.ws.merge_cells(start_row=top, start_column=1, end_row=s.row, end_column=1)
-    s.put("总分", "", "", "", "", "", "", "", _numeric(p.get("总分", "")), p.get("等级", ""),
+    s.put(declared.total, "", "", "", "", "", "", "", _numeric(p.get(declared.total, "")), p.get("等级", ""),
           inputs=(9, 10), bold=True)
     s.merge(1, 8)
     top = s.row + 1
     analysis = p.get("analysis", {})
-    for label in sheets.analysis_labels:
-        s.put("项目绩效自评结果分析" if s.row + 1 == top else "", label, "", analysis.get(label, ""),
+    for label in declared.analysis_labels:
+        s.put(declared.analysis if s.row + 1 == top else "", label, "", analysis.get(label, ""),
               inputs=(4,))
         s.merge(2, 3)
         s.merge(4, 10)
     s.ws.merge_cells(start_row=top, start_column=1, end_row=s.row, end_column=1)
-    for line in sheets.project_notes:
+    for line in declared.notes:
         s.put(line)
         s.merge(1, 10)
+    return s.ws
 
 
 # ---- the blank workbook's guide, checks and the 自评表's formulas ----
 
-def _guide(wb: Workbook, fmt) -> None:
+def _guide(wb: Workbook, fmt: Format) -> None:
     guide = wb.create_sheet("填表说明", 0)
     guide.column_dimensions["A"].width = 110
     text = (fmt.templates / "workbook-guide.txt").read_text(encoding="utf-8")
@@ -431,24 +433,32 @@ def _set(ws, ref: str, formula: str) -> None:
     ws[ref].fill = PatternFill()  # computed, not typed: not highlighted
 
 
-def _inputs_validation(ws, sheets) -> None:
+def _inputs_validation(ws, declared: InputSheet) -> None:
     counts = _whole_numbers(ws)
     for row in ws.iter_rows(min_col=1, max_col=1):
-        if sheets.input_kinds.get(row[0].value) == "count":
+        if declared.kinds.get(row[0].value) == "count":
             counts.add(f"B{row[0].row}")
 
 
-def _project_formulas(ws) -> None:
+def _project_formulas(ws, declared: ProjectSheets) -> None:
     labels = {}
     for row in ws.iter_rows():
         for cell in row:
             if isinstance(cell.value, str) and cell.value not in labels:
                 labels[cell.value] = cell.row
-    first_fund, goals = labels["目标申报数"] + 1, labels["项目年度绩效目标"]
+    first_fund, goals = labels[declared.fund_columns["declared"]] + 1, labels[declared.goals]
     for r in range(first_fund, goals):
         _set(ws, f"H{r}", f"=F{r}-G{r}")
         _set(ws, f"I{r}", f"=IF(F{r}=0,0,ROUND(G{r}/F{r}*100,2))")
-        _set(ws, f"J{r}", f"=IF(F{r}=0,0,ROUND(10*MIN(G{r}/F{r},1),2))")
-    total = labels["总分"]
-    _set(ws, f"I{total}", f"=J{first_fund}+SUM(I{labels['一级指标'] + 1}:I{total - 1})")
-    _set(ws, f"J{total}", f'=IF(I{total}>=90,"优",IF(I{total}>=80,"良",IF(I{total}>=60,"中","差")))')
+        _set(ws, f"J{r}", f"=IF(F{r}=0,0,ROUND({declared.rate_weight}*MIN(G{r}/F{r},1),2))")
+    total = labels[declared.total]
+    _set(ws, f"I{total}", f"=J{first_fund}+SUM(I{labels[declared.indicator_columns['level1']] + 1}:I{total - 1})")
+    _set(ws, f"J{total}", _grade_formula(f"I{total}", declared))
+
+
+def _grade_formula(cell: str, declared: ProjectSheets) -> str:
+    """=IF(I20>=90,"优",IF(I20>=80,"良",…)): the grade of the 总分 in ``cell``, as the tool grades it."""
+    formula = ""
+    for grade in reversed(declared.grades):
+        formula = f'"{grade.name}"' if grade.floor is None else f'IF({cell}>={grade.floor},"{grade.name}",{formula})'
+    return "=" + formula

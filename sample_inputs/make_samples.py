@@ -15,7 +15,10 @@ from openpyxl import load_workbook
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from generator.catalog import load_format  # noqa: E402
 from generator.template_workbook import write_workbook  # noqa: E402
+
+SHANXI = load_format("shanxi")  # the transcripts are of Shanxi workbooks
 
 SOURCE = ROOT / "sample_inputs" / "source"
 
@@ -36,9 +39,9 @@ for main in sorted(SOURCE.glob("*.json")):
     if "--check" in sys.argv:
         with tempfile.TemporaryDirectory() as work:
             written = pathlib.Path(work) / target.name
-            write_workbook(data, str(written))
+            write_workbook(data, str(written), SHANXI)
             same = _values(target) == _values(written)
         print(target.relative_to(ROOT), "same" if same else "DIFFERENT")
         continue
-    write_workbook(data, str(target))
+    write_workbook(data, str(target), SHANXI)
     print(target.relative_to(ROOT))

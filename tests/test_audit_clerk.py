@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from conftest import JINCHENG, XINZHOU, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, set_cells
 from generator.audit import audit
 from generator.findings import ERROR, WARNING
 from generator.reader import read_workbook
@@ -15,14 +15,14 @@ def _new_findings(path, sample):
     count warnings, transcribed from the published reports)."""
     from dataclasses import replace
 
-    known = {(f.rule, f.cells) for f in audit(read_workbook(str(sample))).findings}
-    result = audit(read_workbook(str(path)))
+    known = {(f.rule, f.cells) for f in audit(read_workbook(str(sample), SHANXI), SHANXI).findings}
+    result = audit(read_workbook(str(path), SHANXI), SHANXI)
     return replace(result, findings=[f for f in result.findings if (f.rule, f.cells) not in known])
 
 
 def _changed(workbook_copy, sample, changes):
     path = workbook_copy(sample)
-    set_cells(path, changes(read_workbook(str(path))))
+    set_cells(path, changes(read_workbook(str(path), SHANXI)))
     return path, _new_findings(path, sample)
 
 
@@ -119,7 +119,7 @@ def test_a_workbook_of_words_lists_twenty_cells_and_counts_the_rest(runner, work
     from generator.cli import main
 
     path = workbook_copy(JINCHENG)
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     leaves = [v.ref for r in wb["03"].rows for v in r.values if v.value][:25]
     set_cells(path, {ref: "若干" for ref in leaves})
     result = runner.invoke(main, ["check", str(path)])
@@ -142,7 +142,7 @@ def test_one_typo_is_one_group_under_the_typed_cell(workbook_copy):
     from generator.auditlog import sections
 
     _, result = _d11_typo(workbook_copy)
-    [section] = sections(result.findings)
+    [section] = sections(result.findings, SHANXI)
     assert section.cause == "公开05表!D11"
     assert len(section.findings) == len(result.findings) == 16
     assert section.heading.startswith("最可能需要修改：公开05表!D11（按各合计，它多填了 100.00，请核对；")
@@ -163,9 +163,9 @@ def test_an_unsaved_formula_comes_first_in_its_group(workbook_copy):
     from generator.auditlog import sections
 
     path = workbook_copy(JINCHENG)
-    leaf = next(r for r in read_workbook(str(path))["05"].rows if r.code == "2080101").values[1]
+    leaf = next(r for r in read_workbook(str(path), SHANXI)["05"].rows if r.code == "2080101").values[1]
     set_cells(path, {leaf.ref: "=1+1"})
-    [section] = sections(_new_findings(path, JINCHENG).findings)
+    [section] = sections(_new_findings(path, JINCHENG).findings, SHANXI)
     assert section.cause == leaf.ref and section.findings[0].rule == "公式有计算结果"
 
 
@@ -173,8 +173,8 @@ def test_unrelated_mistakes_stay_apart(workbook_copy):
     from generator.auditlog import sections
 
     _, result = _changed(workbook_copy, JINCHENG, lambda wb: {wb["10"].cells[1][0].ref: 1, wb["07"].groups["决算数"][2].ref: 1})
-    assert [s.cause for s in sections(result.findings)] == [None, None]
-    assert [s.heading for s in sections(result.findings)] == ["公开07表", "公开10表"]
+    assert [s.cause for s in sections(result.findings, SHANXI)] == [None, None]
+    assert [s.heading for s in sections(result.findings, SHANXI)] == ["公开07表", "公开10表"]
 
 
 def test_the_audit_report_is_written_for_the_clerk(workbook_copy, tmp_path):
@@ -183,7 +183,7 @@ def test_the_audit_report_is_written_for_the_clerk(workbook_copy, tmp_path):
     from generator.auditlog import write_audit_report
 
     path, result = _d11_typo(workbook_copy)
-    page = write_audit_report(result, read_workbook(str(path)), tmp_path / "审核报告.html").read_text("utf-8")
+    page = write_audit_report(result, read_workbook(str(path), SHANXI), tmp_path / "审核报告.html", SHANXI).read_text("utf-8")
     assert re.search(r"\.level\{[^}]*white-space:nowrap", page)
     assert "<td class='level'>错误</td>" in page
     rows = re.findall(r"<tr><td class='level'>.*?</tr>", page)
@@ -210,9 +210,9 @@ def test_a_percent_typed_as_a_percentage_reads_as_excel_shows_it(runner, workboo
     from generator.cli import main
 
     path = workbook_copy(JINCHENG)
-    share = read_workbook(str(path)).inputs["项目自评占项目支出总额比例"].ref
+    share = read_workbook(str(path), SHANXI).inputs["项目自评占项目支出总额比例"].ref
     _formatted(path, share, 0.9954, "0.00%")
-    assert read_workbook(str(path)).figure("项目自评占项目支出总额比例").value == D("99.54")
+    assert read_workbook(str(path), SHANXI).figure("项目自评占项目支出总额比例").value == D("99.54")
     out = tmp_path / "out"
     assert runner.invoke(main, ["build", str(path), "-o", str(out)]).exit_code == 0
     [report] = out.glob("*.docx")
@@ -224,11 +224,11 @@ def test_a_self_evaluation_value_formatted_as_percent_keeps_its_percent_sign(wor
     path = workbook_copy(XINZHOU)
     from openpyxl import load_workbook
 
-    ind = read_workbook(str(path)).projects[0].indicators[0]
+    ind = read_workbook(str(path), SHANXI).projects[0].indicators[0]
     sheet, cell = ind.ref.split("!")
     header = next(c for row in load_workbook(path)[sheet].iter_rows() for c in row if c.value == "实际完成值")
     _formatted(path, f"{sheet}!{header.column_letter}{cell[1:]}", 0.95, "0%")
-    assert read_workbook(str(path)).projects[0].indicators[0].actual == "95%"
+    assert read_workbook(str(path), SHANXI).projects[0].indicators[0].actual == "95%"
 
 
 def test_a_money_cell_formatted_as_percent_is_unreadable(runner, workbook_copy):

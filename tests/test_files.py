@@ -329,7 +329,11 @@ def test_a_pdf_not_made_by_the_tool_is_moved_aside_not_left_under_the_reports_na
 
 
 def test_leftovers_of_killed_runs_are_cleaned_only_ours_only_stale(runner, tmp_path, monkeypatch):
+    """Only what the tool provably made goes: its signed temporary files and its marked work
+    folders, stale ones only. A user's files and folders named like them stay, however old."""
     import tempfile
+
+    from generator import files
 
     system_tmp = tmp_path / "tmp"
     system_tmp.mkdir()
@@ -337,22 +341,29 @@ def test_leftovers_of_killed_runs_are_cleaned_only_ours_only_stale(runner, tmp_p
     out = tmp_path / "out"
     out.mkdir()
     old = time.time() - 3 * 3600
-    stale_file = out / ".disclose-k1ll3d00.docx"
-    fresh_file = out / ".disclose-running.docx"  # another build writing right now
-    other = out / ".hidden-notes.docx"
-    stale_dir = system_tmp / "disclose-lo-k1ll3d"
-    (stale_dir / "profile").mkdir(parents=True)
-    fresh_dir = system_tmp / "disclose-lo-running"
-    fresh_dir.mkdir()
-    foreign_dir = system_tmp / "someone-else"
-    foreign_dir.mkdir()
-    for p in (stale_file, fresh_file, other):
+    stale_file = files._new_temporary(out, ".docx")
+    fresh_file = files._new_temporary(out, ".docx")  # another build writing right now
+    users_files = [out / ".hidden-notes.docx", out / ".disclose-k1ll3d00.docx", out / ".disclose-notes.txt",
+                   out / ".disclose-0123456789abcdef-00000000.docx"]  # our shape, a wrong signature
+    stale_dir = files.make_work_folder("lo-")
+    (stale_dir / "profile").mkdir()
+    fresh_dir = files.make_work_folder("lo-")
+    users_dirs = [system_tmp / "someone-else", system_tmp / "disclose-0.1.0", system_tmp / "disclose-reports"]
+    for folder in users_dirs:
+        (folder / "src").mkdir(parents=True)
+        (folder / "src" / "main.py").write_text("print('mine')")
+    forged = system_tmp / "disclose-forged"
+    forged.mkdir()
+    (forged / ".disclose-work").write_text("not the signature")
+    for p in users_files:
         p.write_bytes(b"x")
-    for p in (stale_file, other, stale_dir, foreign_dir):
+    for p in (stale_file, stale_dir, forged, *users_files, *users_dirs):
         os.utime(p, (old, old))
     assert runner.invoke(main, ["build", str(XINZHOU), "-o", str(out)]).exit_code == 0
     assert not stale_file.exists() and not stale_dir.exists()
-    assert fresh_file.exists() and other.exists() and fresh_dir.exists() and foreign_dir.exists()
+    assert fresh_file.exists() and fresh_dir.exists() and forged.exists()
+    assert all(p.exists() for p in users_files)
+    assert all((folder / "src" / "main.py").read_text() == "print('mine')" for folder in users_dirs)
 
 
 def _alive(pid: int) -> bool:

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from generator.narrative import Change, clause
-from generator.formats import load_format
+from generator.catalog import load_format
 from generator.context import narrative_env
 
 D = Decimal

@@ -15,9 +15,9 @@ from pypdf import PdfReader
 
 from conftest import JINCHENG, XINZHOU
 from generator.cli import main
-from generator.formats import load_format
+from generator.catalog import load_format
 
-PROJECT_NOTES = load_format().sheets.project_notes
+PROJECT_NOTES = load_format().sheets.projects.notes
 from generator.pdf import find_soffice
 
 pytestmark = pytest.mark.skipif(find_soffice() is None, reason="LibreOffice is not installed: no PDF to check")

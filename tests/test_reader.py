@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from conftest import JINCHENG, XINZHOU, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, set_cells
 from generator.cli import main
 from generator.errors import WorkbookError
 from generator.reader import read_workbook
@@ -21,19 +21,19 @@ def _edit(path, fn):
 
 
 def test_samples_read_completely():
-    wb = read_workbook(str(JINCHENG))
+    wb = read_workbook(str(JINCHENG), SHANXI)
     assert wb.name == "晋城市人力资源和社会保障局" and wb.year == 2022
-    assert len(wb.duties) == 11 and len(wb.organization) == 34
+    assert len(wb.overview["duties"]) == 11 and len(wb.overview["organization"]) == 34
     assert [len(t.rows) for t in (wb["02"], wb["03"], wb["05"])] == [22, 22, 22]
     assert wb["06"].totals["人员经费合计"][0].value == D("46638830.63")
     assert len(wb.projects) == 13
     assert wb.projects[6].indicators[-1].score.value == D("6.32")
-    assert len(read_workbook(str(XINZHOU)).projects) == 3
+    assert len(read_workbook(str(XINZHOU), SHANXI).projects) == 3
 
 
 def test_layout_changes_read_the_same(workbook_copy):
     path = workbook_copy()
-    before = recompute(read_workbook(str(path)))
+    before = recompute(read_workbook(str(path), SHANXI), SHANXI)
 
     def shuffle(wb):
         for name in ("公开02表", "公开05表", "公开06表", "公开10表", "情况说明", "自评表03"):
@@ -51,8 +51,8 @@ def test_layout_changes_read_the_same(workbook_copy):
         wb["公开01表"].delete_rows(1)  # one title row fewer
 
     _edit(path, shuffle)
-    wb = read_workbook(str(path))
-    after = recompute(wb)
+    wb = read_workbook(str(path), SHANXI)
+    after = recompute(wb, SHANXI)
     assert after.findings == []
     assert after.tables == before.tables
     assert [line.values for line in after["03"]] == [line.values for line in before["03"]]
@@ -63,7 +63,7 @@ def test_layout_changes_read_the_same(workbook_copy):
 def test_a_renamed_table_sheet_is_found_by_its_label(workbook_copy):
     path = workbook_copy()
     _edit(path, lambda wb: setattr(wb["公开07表"], "title", "三公"))
-    assert read_workbook(str(path))["07"].groups["决算数"][0].value == D("20288.2")
+    assert read_workbook(str(path), SHANXI)["07"].groups["决算数"][0].value == D("20288.2")
 
 
 @pytest.mark.parametrize("ref,value,message", [
@@ -76,33 +76,33 @@ def test_bad_cells_name_sheet_and_cell(workbook_copy, ref, value, message):
     path = workbook_copy()
     set_cells(path, {ref: value})
     with pytest.raises(WorkbookError) as exc:
-        read_workbook(str(path))
+        read_workbook(str(path), SHANXI)
     assert exc.value.message == message
 
 
 def test_duplicate_code_and_missing_parent(workbook_copy):
     path = workbook_copy(XINZHOU)
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     first, second = wb["05"].rows[1], wb["05"].rows[2]
     set_cells(path, {second.ref: first.code})
     with pytest.raises(WorkbookError, match=f"科目编码 {first.code} 重复"):
-        read_workbook(str(path))
+        read_workbook(str(path), SHANXI)
     path = workbook_copy(XINZHOU)
     set_cells(path, {first.ref: "299"})
     with pytest.raises(WorkbookError, match="的上级科目 .* 不在表中"):
-        read_workbook(str(path))
+        read_workbook(str(path), SHANXI)
 
 
 def test_missing_sheet(workbook_copy):
     path = workbook_copy()
     _edit(path, lambda wb: wb.remove(wb["公开09表"]))
     with pytest.raises(WorkbookError, match="工作簿缺少工作表“公开09表”"):
-        read_workbook(str(path))
+        read_workbook(str(path), SHANXI)
 
 
 def test_blank_project_texts_and_supervisor_read_as_empty(workbook_copy):
     path = workbook_copy(XINZHOU)
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     p = wb.projects[0]
     refs = {"自评表01!C4": None}
     set_cells(path, refs)
@@ -120,7 +120,7 @@ def test_blank_project_texts_and_supervisor_read_as_empty(workbook_copy):
                 cell.value = None
 
     _edit(path, clear_goals)
-    again = read_workbook(str(path))
+    again = read_workbook(str(path), SHANXI)
     assert again.projects[0].supervisor == "" and again.projects[0].unit == p.unit
     assert again.projects[0].target == "" and again.projects[0].achieved == ""
     assert again.projects[0].indicators == p.indicators

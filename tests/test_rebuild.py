@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import JINCHENG, XINZHOU, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, set_cells
 from generator.cli import main
 from generator.pdf import find_soffice
 from generator.reader import read_workbook
@@ -26,7 +26,7 @@ def test_a_corrected_figure_is_listed_with_the_sentences_it_changed(runner, work
     same = runner.invoke(main, ["build", str(path), "-o", str(tmp_path)])
     assert "与上次生成相比：数字和文字都没有变化。" in same.output
 
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     set_cells(path, {wb["10"].cells[2][0].ref: 66683.00, wb["10"].cells[1][0].ref: 2141853.36})  # 货物 +100, and its 合计
     again = runner.invoke(main, ["build", str(path), "-o", str(tmp_path)])
     assert again.exit_code == 0, again.output

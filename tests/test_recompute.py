@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from conftest import XINZHOU, set_cells
+from conftest import SHANXI, XINZHOU, set_cells
 from generator.audit import audit
 from generator.reader import read_workbook
 from generator.recompute import recompute
@@ -20,9 +20,9 @@ def _line(lines, code):
 
 
 def _context(path):
-    wb = read_workbook(str(path))
-    result = audit(wb)
-    return wb, result, report_context(wb, result.figures, result.projects)
+    wb = read_workbook(str(path), SHANXI)
+    result = audit(wb, SHANXI)
+    return wb, result, report_context(wb, result.figures, result.projects, None, SHANXI)
 
 
 def test_a_05_leaf_changes_its_totals_04_and_every_sentence(workbook_copy):
@@ -80,11 +80,11 @@ def test_a_03_leaf_changes_01_totals_and_sentences(workbook_copy):
 
 def test_stated_total_is_replaced_by_the_recomputed_one(workbook_copy):
     path = workbook_copy(XINZHOU)
-    wb0 = read_workbook(str(path))
+    wb0 = read_workbook(str(path), SHANXI)
     total = wb0["02"].total[0]
     set_cells(path, {total.ref: 1})
-    wb = read_workbook(str(path))
-    fig = recompute(wb)
+    wb = read_workbook(str(path), SHANXI)
+    fig = recompute(wb, SHANXI)
     assert fig["02"][0].values[0] == D("14250607.65")
     finding = next(f for f in fig.findings if f.cells[0] == total.ref)
     assert finding.message == ("公开02表 合计“本年收入合计”：填列 1.00，按明细重算 14,250,607.65，"
@@ -93,4 +93,4 @@ def test_stated_total_is_replaced_by_the_recomputed_one(workbook_copy):
 
 def test_samples_recompute_to_their_stated_totals():
     for path in (XINZHOU,):
-        assert recompute(read_workbook(str(path))).findings == []
+        assert recompute(read_workbook(str(path), SHANXI), SHANXI).findings == []

@@ -11,18 +11,18 @@ import pytest
 
 from generator import context as content, render
 from generator.audit import audit
-from generator.formats import load_format
+from generator.catalog import load_format
 from generator.reader import read_workbook
 from generator.template_workbook import write_workbook
 
-from conftest import JINCHENG, ROOT
+from conftest import JINCHENG, ROOT, SHANXI
 
 
 @pytest.fixture(scope="module")
 def context():
-    wb = read_workbook(str(JINCHENG))
-    result = audit(wb)
-    return content.report_context(wb, result.figures, result.projects)
+    wb = read_workbook(str(JINCHENG), SHANXI)
+    result = audit(wb, SHANXI)
+    return content.report_context(wb, result.figures, result.projects, None, SHANXI)
 
 
 def _document_xml(context, path) -> bytes:
@@ -61,7 +61,7 @@ def test_a_build_of_many_projects_never_holds_the_whole_report(tmp_path):
     # 300 自评表: the report's body is 17 MB of XML, about 200 MB as one lxml tree (a build that
     # held it whole peaked at 323 MB; streamed, the build stays near 115 MB).
     workbook = tmp_path / "300.xlsx"
-    write_workbook(_bench().synthetic(300), str(workbook))
+    write_workbook(_bench().synthetic(300), str(workbook), SHANXI)
     peak = subprocess.run(
         [sys.executable, "-c", "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
          "stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",

@@ -17,7 +17,7 @@ from docx import Document
 from conftest import JINCHENG, ROOT
 from generator.audit import audit
 from generator.cli import main
-from generator.formats import load_format
+from generator.catalog import load_format
 from generator.reader import read_workbook
 
 LITE = ROOT / "tests" / "formats" / "lite"
@@ -147,13 +147,14 @@ def test_a_declaration_with_a_mistake_does_not_load():
     """A maintainer's slip in a format is said on loading it, not at a clerk's build."""
     from dataclasses import replace
 
+    from generator.catalog import check_format
     from generator.spec import LineOf, LineTable, Row, Side, problems
 
     shanxi = load_format()
     with pytest.raises(ValueError, match="used but not declared.*01合计行"):
-        replace(shanxi, identities=())  # the tables' sums name rules nobody declared
+        check_format(replace(shanxi, identities=()))  # the tables' sums name rules nobody declared
     with pytest.raises(ValueError, match="sections without figures.*s1"):
-        replace(shanxi, figures={})
+        check_format(replace(shanxi, figures={}))
     broken = LineTable("12", "表", (Side("", ("金额",)),),
                        (Row(1, "合计", sum="2..3"), Row(2, "甲"), Row(3, "甲", sources=(LineOf("01", "没有", "r"),))))
     assert problems((*shanxi.tables, broken)) == [

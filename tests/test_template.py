@@ -17,10 +17,10 @@ from generator import context as content, render, report
 from generator.audit import audit
 from generator.cli import main
 from generator.errors import TemplateMismatch
-from generator.formats import load_format
+from generator.catalog import load_format
 from generator.reader import read_workbook
 
-from conftest import JINCHENG, XINZHOU
+from conftest import JINCHENG, SHANXI, XINZHOU
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SOLUTION = "（模板与程序不匹配）：请改回模板中的这个标签，或换回原模板"
@@ -28,10 +28,10 @@ TEMPLATE = load_format().template
 
 
 def _context(sample: Path, forced: bool = False) -> dict:
-    wb = read_workbook(str(sample))
-    result = audit(wb)
+    wb = read_workbook(str(sample), SHANXI)
+    result = audit(wb, SHANXI)
     findings = result.findings if forced else None
-    return content.report_context(wb, result.figures, result.projects, findings)
+    return content.report_context(wb, result.figures, result.projects, findings, SHANXI)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from openpyxl import load_workbook
 
-from conftest import JINCHENG, XINZHOU, docx_lines, set_cells, split_parts
+from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, set_cells, split_parts
 from generator.audit import audit
 from generator.cli import main
 from generator.money import fmt_money
@@ -32,7 +32,7 @@ def _section(text, start, end):
 
 def _edit(path, changes):
     """Inputs by 情况说明 label (or sheet!cell) → value."""
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     set_cells(path, {wb.inputs[k].ref if k in wb.inputs else k: v for k, v in changes.items()})
 
 
@@ -48,7 +48,7 @@ def _delete_sheets(path, keep=0):
 def test_a_workbook_without_current_year_figures_is_an_error_and_its_tables_say_so(runner, tmp_path):
     path = tmp_path / "新年度.xlsx"
     assert runner.invoke(main, ["init", "--from", str(JINCHENG), str(path)]).exit_code == 0
-    first_cell = read_workbook(str(path))["01"].cells[1][0].ref
+    first_cell = read_workbook(str(path), SHANXI)["01"].cells[1][0].ref
     check = runner.invoke(main, ["check", str(path)])
     assert check.exit_code == 1
     assert "错误 本年决算数未填：工作簿中没有2023年度的决算数" in check.output
@@ -74,8 +74,8 @@ def test_a_workbook_without_current_year_figures_is_an_error_and_its_tables_say_
 def test_a_deleted_self_evaluation_sheet_is_a_warning_on_the_count(workbook_copy):
     path = workbook_copy(JINCHENG)
     _delete_sheets(path, keep=12)
-    wb = read_workbook(str(path))
-    [hit] = [f for f in audit(wb).warnings if wb.inputs["二级项目个数"].ref in f.cells]
+    wb = read_workbook(str(path), SHANXI)
+    [hit] = [f for f in audit(wb, SHANXI).warnings if wb.inputs["二级项目个数"].ref in f.cells]
     assert hit.rule == "自评个数=自评表张数"
     assert "“二级项目个数”填 13 个，工作簿中的项目绩效自评表有 12 张" in hit.message
     assert hit.cells == (wb.inputs["二级项目个数"].ref,)
@@ -83,21 +83,21 @@ def test_a_deleted_self_evaluation_sheet_is_a_warning_on_the_count(workbook_copy
 
 def test_typed_amount_differing_from_the_sheets_budgets_is_a_warning(workbook_copy):
     path = workbook_copy(JINCHENG)
-    wb = read_workbook(str(path))
-    result = audit(wb)
+    wb = read_workbook(str(path), SHANXI)
+    result = audit(wb, SHANXI)
     [hit] = [f for f in result.warnings if f.cells[0] == wb.inputs["二级项目涉及资金"].ref]
     assert "填列 45,802,600.00，自评表合计 33,126,070.00" in hit.message
     assert hit.cells == (wb.inputs["二级项目涉及资金"].ref,)
     _edit(path, {"二级项目涉及资金": 33126070})
-    assert not [f for f in audit(read_workbook(str(path))).findings
+    assert not [f for f in audit(read_workbook(str(path), SHANXI), SHANXI).findings
                 if wb.inputs["二级项目涉及资金"].ref in f.cells]
 
 
 def test_a_fund_split_not_adding_up_is_an_error(workbook_copy):
     path = workbook_copy(JINCHENG)
     _edit(path, {"整体自评政府性基金预算支出": 100})
-    wb = read_workbook(str(path))
-    [hit] = audit(wb).errors
+    wb = read_workbook(str(path), SHANXI)
+    [hit] = audit(wb, SHANXI).errors
     assert hit.rule == "涉及资金=各预算之和"
     assert hit.cells[0] == wb.inputs["整体自评涉及资金"].ref
     assert wb.inputs["整体自评政府性基金预算支出"].ref in hit.cells
@@ -116,7 +116,7 @@ def test_counts_left_blank_are_computed_from_the_sheets(runner, workbook_copy, t
 
 def test_a_blank_prior_year_makes_no_comparison_and_zero_is_a_real_one(runner, workbook_copy, tmp_path):
     path = workbook_copy(XINZHOU)
-    income = fmt_money(audit(read_workbook(str(path))).figures["01"]["收入总计"])
+    income = fmt_money(audit(read_workbook(str(path), SHANXI), SHANXI).figures["01"]["收入总计"])
     _edit(path, {"上年收入总计": None, "上年“三公”经费合计": None, "上年公务用车运行维护费": None,
                  "上年机关运行经费": None})
     text = _build(runner, path, tmp_path / "blank")
@@ -145,7 +145,7 @@ def test_three_public_items_without_budget_say_nothing_was_spent(runner, tmp_pat
 
 def test_no_three_public_spending_at_all(runner, workbook_copy, tmp_path):
     path = workbook_copy(JINCHENG)
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     set_cells(path, {s.ref: 0 for s in (*wb["07"].groups["预算数"], *wb["07"].groups["决算数"])})
     s9 = _section(_build(runner, path, tmp_path), "（一）“三公”经费财政拨款支出决算总体情况说明", "（二）“三公”经费")
     assert "支出预算0.00元" not in s9 and "完成全年预算的" not in s9
@@ -154,7 +154,7 @@ def test_no_three_public_spending_at_all(runner, workbook_copy, tmp_path):
 
 def test_no_procurement_gives_no_share(runner, workbook_copy, tmp_path):
     path = workbook_copy(JINCHENG)
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     set_cells(path, {wb["10"].cells[n][0].ref: 0 for n in (1, 2, 3, 4)})
     _edit(path, {"授予中小企业合同金额": 0, "授予小微企业合同金额": 0})
     s10 = _section(_build(runner, path, tmp_path), "（二）政府采购情况说明", "（三）国有资产占用情况说明")
@@ -164,7 +164,7 @@ def test_no_procurement_gives_no_share(runner, workbook_copy, tmp_path):
 
 def test_a_project_or_the_whole_unit_without_budget_has_no_execution_rate(runner, workbook_copy, tmp_path):
     path = workbook_copy(XINZHOU)
-    wb = read_workbook(str(path))
+    wb = read_workbook(str(path), SHANXI)
     set_cells(path, {wb.projects[0].funds[0].budget.ref: 0, wb.summaries[0].budget.ref: None})
     text = _build(runner, path, tmp_path, force=True)
     s10 = split_parts(text)["第三部分"].split("（四）预算绩效情况说明")[1]
@@ -177,7 +177,7 @@ def test_a_project_or_the_whole_unit_without_budget_has_no_execution_rate(runner
 
 def test_a_change_too_small_for_two_decimals_is_not_zero_percent(runner, workbook_copy, tmp_path):
     path = workbook_copy(JINCHENG)
-    income = audit(read_workbook(str(path))).figures["01"]["收入总计"]
+    income = audit(read_workbook(str(path), SHANXI), SHANXI).figures["01"]["收入总计"]
     _edit(path, {"上年收入总计": float(income - 1)})
     s1 = _section(_build(runner, path, tmp_path), "一、收入支出决算总体情况说明", "二、收入决算情况说明")
     assert "增长0.00%" not in s1

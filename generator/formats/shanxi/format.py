@@ -4,8 +4,7 @@ one 项目支出绩效自评表 per project. Its templates are in templates/shan
 from __future__ import annotations
 
 from generator.files import TEMPLATES
-from generator.formats import Format
-from generator.spec import Section
+from generator.spec import Format, Section
 
 from . import carryover, narrative, rules, sheets, tables
 

@@ -9,7 +9,10 @@ from generator.money import ZERO, wan_to_yuan
 from generator.narrative import Change, Facts, Inputs, clause, share
 from generator.projects import ProjectFigures
 from generator.recompute import Figures
+from .sheets import GRADES
 from .tables import EXPENSE_CLASSES, T01, T03, T05, T06, T07, T08, T09, T10
+
+_GRADES = [grade.name for grade in GRADES]
 
 _APPROPRIATION_ROWS = ("一、一般公共预算财政拨款收入", "二、政府性基金预算财政拨款收入", "三、国有资本经营预算财政拨款收入")
 
@@ -189,7 +192,7 @@ def _s10_2(f: Facts) -> dict:
 
 
 def _grade_counts(projects: list[ProjectFigures]) -> dict[str, Decimal]:
-    return {grade: Decimal(sum(1 for p in projects if p.grade == grade)) for grade in "优良中差"}
+    return {grade: Decimal(sum(1 for p in projects if p.grade == grade)) for grade in _GRADES}
 
 
 def _level(inp: Inputs, level: str, projects: list[ProjectFigures] | None, amount: Decimal = ZERO) -> dict:
@@ -199,10 +202,10 @@ def _level(inp: Inputs, level: str, projects: list[ProjectFigures] | None, amoun
     if projects is not None and not inp.given(f"{prefix}个数"):
         counts = _grade_counts(projects)
         return {"count": Decimal(len(projects)), "amount": amount,
-                "grades": [(grade, counts[grade]) for grade in "优良中差"],
+                "grades": [(grade, counts[grade]) for grade in _GRADES],
                 "measures": inp.text(f"{prefix}改进措施")}
     return {"count": inp.amount(f"{prefix}个数"), "amount": inp.amount(f"{prefix}涉及资金"),
-            "grades": [(grade, inp.amount(f"{prefix}{grade}")) for grade in "优良中差"],
+            "grades": [(grade, inp.amount(f"{prefix}{grade}")) for grade in _GRADES],
             "measures": inp.text(f"{prefix}改进措施")}
 
 

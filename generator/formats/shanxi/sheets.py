@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
-from generator.spec import Sheets
+from decimal import Decimal
+
+from generator.spec import Grade, InputSheet, ListSheet, OverviewSheet, ProjectSheets, Sheets, UnitSheet
+
+# The grades of a 自评表's 总分, from the highest: the scoring, the blank workbook's formula, the
+# 十(四) inputs below and the audit's words all take them from here.
+GRADES = (Grade("优", Decimal(90)), Grade("良", Decimal(80)), Grade("中", Decimal(60)), Grade("差"))
 
 _INPUTS = (
     ("一、收入支出决算总体情况", (
@@ -47,10 +53,10 @@ _INPUTS = (
         ("部门评价政府性基金预算支出", "amount"), ("部门评价国有资本经营预算支出", "amount"),
         ("部门评价社会保险基金预算支出", "amount"), ("部门评价结果", "text"),
         ("一级项目个数", "count"), ("一级项目涉及资金", "amount"),
-        ("一级项目优", "count"), ("一级项目良", "count"), ("一级项目中", "count"), ("一级项目差", "count"),
+        *((f"一级项目{grade.name}", "count") for grade in GRADES),
         ("一级项目改进措施", "text"),
         ("二级项目个数", "count"), ("二级项目涉及资金", "amount"),
-        ("二级项目优", "count"), ("二级项目良", "count"), ("二级项目中", "count"), ("二级项目差", "count"),
+        *((f"二级项目{grade.name}", "count") for grade in GRADES),
         ("二级项目改进措施", "text"),
         ("项目自评结果替换文字", "text"),
         ("整体自评得分", "amount"), ("整体全年预算数", "amount"), ("整体执行数", "amount"),
@@ -60,30 +66,52 @@ _INPUTS = (
 )
 
 SHEETS = Sheets(
-    unit_labels=("单位名称", "年度", "主管部门及代码", "预算单位"),
-    overview_sections=("本部门（单位）职责", "机构设置情况"),
-    inputs=_INPUTS,
-    percent_inputs=frozenset(("项目自评占项目支出总额比例",)),
-    class_budget_headers=("类编码", "类名称", "年初预算", "上年决算", "主要用途", "变动原因"),
-    summary_headers=("项目名称", "绩效目标完成情况", "存在的问题及原因", "改进措施及建议"),
+    unit=UnitSheet("单位信息", ("项目", "内容"), ("单位名称", "年度", "主管部门及代码", "预算单位"),
+                   name="单位名称", year="年度"),
+    overview=OverviewSheet("概况", "第一部分 概况（每行一段）", ("栏目", "内容"),
+                           (("duties", "本部门（单位）职责"), ("organization", "机构设置情况"))),
+    inputs=InputSheet("情况说明", "第三部分 情况说明：表中没有的数字和文字（上年数按上年决算填列；原因等文字不必以句号结尾）",
+                      ("项目", "内容"), _INPUTS, percent=frozenset(("项目自评占项目支出总额比例",))),
+    class_budget=ListSheet("分类预算", {"code": "类编码", "name": "类名称", "initial": "年初预算", "prior": "上年决算",
+                                        "purpose": "主要用途", "reason": "变动原因"}, amounts=("initial", "prior")),
     # The 附件 states money in 万元, rounded; where the 元 figures are known they go here.
-    summary_amount_headers=("全年预算数（元）", "全年执行数（元）"),
-    terms_header="补充名词解释",
-    project_title_suffix="项目支出绩效自评表",
-    fund_headers=("目标申报数", "预算编制数", "全年预算数", "全年执行数", "资金结（转）余", "执行率", "得分"),
-    indicator_headers=("一级指标", "二级指标", "三级指标", "年初指标值", "调整后指标值", "实际完成值", "分值", "得分",
-                       "偏差原因分析及改进措施"),
-    # Label variants seen in published sheets, matched by a distinctive part.
-    analysis_labels={
-        "项目实施和预算执行情况": "预算执行情况", "产出情况及分析": "产出情况",
-        "效益情况及分析": "效益情况", "满意度情况及分析": "满意度情况",
-        "主要经验做法": "主要经验做法", "项目管理中存在的主要问题及原因分析": "存在的主要问题",
-        "下一步改进措施及管理建议": "下一步改进措施",
-    },
-    project_notes=(
-        '备注：1. “年初预算数”项下的“目标申报数”和“预算编制数”为并列关系，其中“目标申报数”的数据来源于项目目标申报表中的项目资金总额表中的年度资金，“预算编制数”数据来源于项目预算支出明细表。',
-        '2. “全年预算数”的取数规则，如果年初预算未调整，取预算编制数；如果有调整，取调整后的预算数。',
-        '3. “全年执行数”是指预算执行指标确认数。',
-        '4. “执行率”是执行数与“全年预算数”相比较。',
+    summaries=ListSheet("项目综述", {"name": "项目名称", "achieved": "绩效目标完成情况", "problems": "存在的问题及原因",
+                                     "measures": "改进措施及建议", "budget": "全年预算数（元）", "spent": "全年执行数（元）"},
+                        amounts=("budget", "spent"), optional=("budget", "spent")),
+    terms=ListSheet("名词解释", {"term": "补充名词解释"}),
+    projects=ProjectSheets(
+        called="自评表",
+        title_suffix="项目支出绩效自评表",
+        head={"name": "项目名称", "supervisor": "主管部门及代码", "unit": "预算单位"},
+        funds="项目资金预算安排及执行进度（万元）",
+        initial="年初预算数",
+        fund_columns={"declared": "目标申报数", "planned": "预算编制数", "budget": "全年预算数", "spent": "全年执行数",
+                      "balance": "资金结（转）余", "rate": "执行率", "score": "得分"},
+        total_fund="资金总额",
+        fund_rows=("资金总额", "市县区财政资金"),
+        goals="项目年度绩效目标", goal="年度目标", achieved="实际完成情况",
+        indicators="绩效指标",
+        indicator_columns={"level1": "一级指标", "level2": "二级指标", "level3": "三级指标", "initial": "年初指标值",
+                           "adjusted": "调整后指标值", "actual": "实际完成值", "weight": "分值", "score": "得分",
+                           "deviation": "偏差原因分析及改进措施"},
+        total="总分",
+        grades=GRADES,
+        rate_weight=Decimal(10),
+        analysis="项目绩效自评结果分析",
+        # Label variants seen in published sheets, matched by a distinctive part.
+        analysis_labels={
+            "项目实施和预算执行情况": "预算执行情况", "产出情况及分析": "产出情况",
+            "效益情况及分析": "效益情况", "满意度情况及分析": "满意度情况",
+            "主要经验做法": "主要经验做法", "项目管理中存在的主要问题及原因分析": "存在的主要问题",
+            "下一步改进措施及管理建议": "下一步改进措施",
+        },
+        problems="项目管理中存在的主要问题及原因分析",
+        measures="下一步改进措施及管理建议",
+        notes=(
+            '备注：1. “年初预算数”项下的“目标申报数”和“预算编制数”为并列关系，其中“目标申报数”的数据来源于项目目标申报表中的项目资金总额表中的年度资金，“预算编制数”数据来源于项目预算支出明细表。',
+            '2. “全年预算数”的取数规则，如果年初预算未调整，取预算编制数；如果有调整，取调整后的预算数。',
+            '3. “全年执行数”是指预算执行指标确认数。',
+            '4. “执行率”是执行数与“全年预算数”相比较。',
+        ),
     ),
 )

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.formats import Format
 from generator.formats.shanxi import narrative, rules, sheets, tables
 from generator.formats.shanxi.rules import prior_present
 from generator.narrative import Change, Facts, share
 from generator.recompute import Figures
-from generator.spec import LineTable, Row, Rule, Section, Side
+from generator.spec import Format, LineTable, Row, Rule, Section, Side
 
 T11 = LineTable(
     "11", "资产情况表", (Side("", ("年初数", "年末数")),),
