@@ -19,9 +19,10 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
@@ -76,15 +77,21 @@ def _installed_places() -> list[Path]:
         return [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
     if os.name != "nt":
         return []
-    places = _registered_soffice()
-    drives = [f"{letter}:\\" for letter in "CDEFGHIJKLMNOPQRSTUVWXYZ" if os.path.exists(f"{letter}:\\")]
+    drives = [f"{letter}:" for letter in "CDEFGHIJKLMNOPQRSTUVWXYZ" if os.path.exists(f"{letter}:\\")]
+    return [Path(p) for p in windows_places(drives, _registered_soffice())]
+
+
+def windows_places(drives: list[str], registered: list[str]) -> list[str]:
+    """Where soffice.exe may be on Windows, in the order looked at: where the registry says the
+    installer put it, then LibreOffice's default folders in Program Files on each drive."""
+    places = list(registered)
     for drive in drives:
         for folder in ("Program Files", "Program Files (x86)"):
-            places.append(Path(drive, folder, "LibreOffice", "program", "soffice.exe"))
+            places.append(str(PureWindowsPath(drive + "\\", folder, "LibreOffice", "program", "soffice.exe")))
     return places
 
 
-def _registered_soffice() -> list[Path]:
+def _registered_soffice() -> list[str]:
     """Where Windows' registry says soffice.exe is (App Paths, written by LibreOffice's installer)."""
     import winreg
 
@@ -92,7 +99,7 @@ def _registered_soffice() -> list[Path]:
     for root in (winreg.HKEY_LOCAL_MACHINE, winreg.HKEY_CURRENT_USER):
         try:
             with winreg.OpenKey(root, r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\soffice.exe") as key:
-                found.append(Path(winreg.QueryValue(key, None).strip('"')))
+                found.append(winreg.QueryValue(key, None).strip('"'))
         except OSError:
             continue
     return found
@@ -416,9 +423,10 @@ def stop_orphans() -> None:
 
 
 def stable_pdf(data: bytes, dated: datetime) -> bytes:
-    """The PDF with its dates set to ``dated`` and its file identifier (and LibreOffice's
-    /DocChecksum) derived from its content instead of the clock. Replacements keep every byte
-    offset, so the cross-reference table stays valid."""
+    """The PDF with its dates set to ``dated``, its fonts' /UniqueID numbered in order (a running
+    LibreOffice counts them across documents) and its file identifier (and LibreOffice's
+    /DocChecksum) derived from its content instead of the clock."""
+    data = _numbered_font_ids(data)
     stamp = dated.strftime("%Y%m%d%H%M%S").encode()
     data = _DATE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + stamp, data)
     digest = hashlib.md5(_IDENTITY.sub(b"", data), usedforsecurity=False).hexdigest().upper().encode()
@@ -432,6 +440,82 @@ def stable_pdf(data: bytes, dated: datetime) -> bytes:
         return text
 
     return _IDENTITY.sub(fixed, data)
+
+
+_TYPE1_FONT = re.compile(rb"\n(\d+) 0 obj\n<</Length (\d+) 0 R/Filter/FlateDecode/Length1 (\d+)/Length2 (\d+)[^>]*>>\nstream\n")
+_UNIQUE_ID = re.compile(rb"/UniqueID (\d+) def")
+_FIRST_UNIQUE_ID = 4100000  # LibreOffice numbers a process's Type 1 fonts from 4100001
+
+
+def _numbered_font_ids(data: bytes) -> bytes:
+    """LibreOffice writes CFF fonts as Type 1 fonts whose /UniqueID comes from a counter of the
+    whole process, so the same document exported by a LibreOffice that exported others before
+    differs: the k-th font program is numbered as a LibreOffice exporting its first document
+    numbers it (same digits, so its lengths hold); the font streams are compressed anew, alike,
+    and their /Length objects and the cross-reference table rewritten to match."""
+    fonts = list(_TYPE1_FONT.finditer(data))
+    lengths = {m.group(2): re.search(rb"\n%s 0 obj\n(\d+)\nendobj" % m.group(2), data) for m in fonts}
+    if not fonts or None in lengths.values() or b"\nxref\n" not in data:
+        return data
+    edits: list[tuple[int, int, bytes]] = []  # (start, end, new bytes), in file order
+    for k, font in enumerate(fonts, start=1):
+        length = lengths[font.group(2)]
+        start = font.end()
+        end = start + int(length.group(1))
+        try:
+            program = zlib.decompress(data[start:end])
+        except zlib.error:
+            return data
+        clear, secret = int(font.group(3)), int(font.group(4))
+        found = _UNIQUE_ID.search(program, 0, clear)
+        if found is None:
+            continue
+        renumbered = program
+        if int(found.group(1)) != _FIRST_UNIQUE_ID + k:  # not as in a LibreOffice's first document
+            number = b"/UniqueID %d def" % (_FIRST_UNIQUE_ID + k)
+            secret_part = _eexec(program[clear:clear + secret], decrypt=True)
+            renumbered = (_UNIQUE_ID.sub(number, program[:clear], count=1)
+                          + _eexec(_UNIQUE_ID.sub(number, secret_part, count=1)) + program[clear + secret:])
+            if len(renumbered) != len(program):
+                return data  # not LibreOffice's numbering: left as it is
+        packed = zlib.compress(renumbered)  # every one compressed alike, renumbered or not
+        edits += [(start, end, packed), (length.start(1), length.end(1), str(len(packed)).encode())]
+    return _patched(data, sorted(edits)) if edits else data
+
+
+def _eexec(data: bytes, decrypt: bool = False) -> bytes:
+    """Type 1 eexec encryption (Adobe Type 1 Font Format, 7.2), or its decryption."""
+    r, out = 55665, bytearray(data)
+    if decrypt:
+        for i, byte in enumerate(data):
+            out[i] = byte ^ (r >> 8)
+            r = ((byte + r) * 52845 + 22719) & 0xFFFF
+    else:
+        for i, byte in enumerate(data):
+            out[i] = cipher = byte ^ (r >> 8)
+            r = ((cipher + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out)
+
+
+def _patched(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """``data`` with ``edits`` made, its cross-reference table and startxref moved to match."""
+    def moved(offset: int) -> int:
+        return offset + sum(len(new) - (end - start) for start, end, new in edits if end <= offset)
+
+    pieces, last = [], 0
+    for start, end, new in edits:
+        pieces += [data[last:start], new]
+        last = end
+    out = b"".join(pieces) + data[last:]
+    table = out.rindex(b"\nxref\n") + 1
+    head = re.match(rb"xref\n(\d+) (\d+)\n", out[table:])
+    entries_at = table + head.end()
+    count = int(head.group(2))
+    entries = out[entries_at:entries_at + 20 * count]
+    fixed = b"".join(b"%010d" % moved(int(e[:10])) + e[10:] if e[17:18] == b"n" else e
+                     for e in (entries[i:i + 20] for i in range(0, len(entries), 20)))
+    out = out[:entries_at] + fixed + out[entries_at + 20 * count:]
+    return re.sub(rb"startxref\n(\d+)", lambda m: b"startxref\n%d" % moved(int(m.group(1))), out)
 
 
 def page_texts(pdf: Path) -> list[str]:
