@@ -15,7 +15,7 @@ ALLOWED = {
     "disclose", "build", "check", "init", "help", "debug", "force", "strict", "pdf", "PDF", "overwrite",
     "outdir", "jobs", "format", "text", "json", "JSON", "version", "from", "output", "sample", "inputs",
     "jincheng", "xinzhou", "xlsx", "xls", "ods", "docx", "Word", "WPS", "LibreOffice", "Python", "nope",
-    "extra", "bogus", "chek", "xml", "CPU", "spec", "shanxi",
+    "extra", "bogus", "chek", "xml", "CPU", "spec", "shanxi", "soffice", "DISCLOSE", "SOFFICE",
 }
 
 
