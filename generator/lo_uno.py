@@ -137,12 +137,151 @@ def _fill(document, entries, pages):
         cursor.setString("" if page is None else str(page))
 
 
+# ---- tables fitted to the pages ----------------------------------------------------------------
+
+TAIL = 0.2  # a page holding only a table's tail (its last rows and notes) holds at least this share
+SMALLER = (0.9, 0.8)  # the scales of a table's text tried, to take in a short tail
+
+
+def _blocks(document):
+    """Each body table, in document order (as a .docx lists its tables), with the paragraphs
+    that follow it up to the next table, heading or page break (its notes), whether it
+    continues a table before it (nothing but blank paragraphs between), and the blank
+    paragraph just before it, if any (where a page break before it goes)."""
+    blocks, current, after_table, blank = [], None, False, None
+    elements = document.getText().createEnumeration()
+    while elements.hasMoreElements():
+        element = elements.nextElement()
+        if element.supportsService("com.sun.star.text.TextTable"):
+            current = (element, [], after_table, blank)
+            blocks.append(current)
+            after_table, blank = True, None
+            continue
+        if not after_table and current is None:
+            blank = None
+            continue
+        text = element.getString().strip()
+        blank = None if text else element
+        after_table = after_table and not text
+        if current is not None:
+            level, kind, page_style = element.getPropertyValues(("OutlineLevel", "BreakType", "PageDescName"))
+            if level or page_style or kind.value != "NONE":
+                current = None
+            elif text:
+                current[1].append(element)
+    return blocks
+
+
+def _rows(table):
+    """The name of the first cell of each row (A1, B1, A2 …: merged cells leave gaps)."""
+    first = {}
+    for name in table.getCellNames():
+        first.setdefault(int("".join(ch for ch in name if ch.isdigit())), name)
+    return [first[row] for row in sorted(first)]
+
+
+class _Pages:
+    """Where things fall in the layout: the page, and the share of its body above a point."""
+
+    def __init__(self, document):
+        self.cursor = document.getCurrentController().getViewCursor()
+        self.styles = document.getStyleFamilies().getByName("PageStyles")
+        self.tops = {}
+
+    def at(self, text_range):
+        self.cursor.gotoRange(text_range, False)
+        page, y = self.cursor.getPage(), self.cursor.getPosition().Y
+        if page not in self.tops:
+            self.cursor.jumpToPage(page)
+            self.cursor.jumpToStartOfPage()
+            style = self.styles.getByName(self.cursor.PageStyleName)
+            body = style.Height - style.TopMargin - style.BottomMargin
+            body -= (style.HeaderHeight if style.HeaderIsOn else 0) + (style.FooterHeight if style.FooterIsOn else 0)
+            self.tops[page] = (self.cursor.getPosition().Y, body)
+        top, body = self.tops[page]
+        return page, (y - top) / body
+
+
+def _span(pages, table, notes, rows):
+    """(first page, share of it above the table, last page, share of it above the block's end)."""
+    first, start = pages.at(table.getCellByName(rows[0]).getStart())
+    last, end = pages.at((notes[-1] if notes else table.getCellByName(rows[-1]).getText()).getEnd())
+    return first, start, last, end
+
+
+_SIZES = ("CharHeight", "CharHeightAsian", "ParaLineSpacing")
+
+
+def _scaled(table, factor, original):
+    """Every paragraph of ``table`` at ``factor`` of its ``original`` size (rounded to half points,
+    as a .docx holds it) and exact line height; ``original`` is filled on the first call. The
+    whole table at once where all its cells are alike (one call), else paragraph by paragraph."""
+    if not original:
+        whole = table.createCursorByCellName(table.getCellNames()[0])
+        whole.gotoEnd(True)
+        values = tuple(whole.getPropertyValue(name) for name in _SIZES)
+        if None not in values:
+            original.append((whole, values))
+        else:
+            for name in table.getCellNames():
+                paragraphs = table.getCellByName(name).getText().createEnumeration()
+                while paragraphs.hasMoreElements():
+                    paragraph = paragraphs.nextElement()
+                    original.append((paragraph, paragraph.getPropertyValues(_SIZES)))
+    for target, (size, asian, spacing) in original:
+        target.setPropertyValue("CharHeight", round(size * factor * 2) / 2)  # float-ok: points
+        target.setPropertyValue("CharHeightAsian", round(asian * factor * 2) / 2)  # float-ok: points
+        if spacing.Mode == 3:  # FIX: an exact height, in 1/100 mm
+            target.setPropertyValue("ParaLineSpacing", type(spacing)(3, round(spacing.Height * factor)))  # float-ok
+
+
+def fit_tables(document):
+    """Move or fit the tables whose layout a clerk would not publish; returns what was done,
+    ``[[index of the table among the body's tables, "break" | "scale", factor], …]``:
+    a table whose first page holds only its header and one row starts on the next page
+    ("break"); a table whose last page holds only its tail (its last rows and notes, under a
+    fifth of the page) starts on that page if it continues a table before it (the last part of
+    a form, as a 自评表's 偏差原因 rows: "break"), else its text is made smaller until the
+    tail is taken in ("scale")."""
+    from com.sun.star.style.BreakType import PAGE_BEFORE
+
+    pages = _Pages(document)
+    done = []
+    for index, (table, notes, continued, blank) in enumerate(_blocks(document)):
+        breaking = blank if blank is not None else table  # .docx: a page break before that paragraph
+        rows = _rows(table)
+        first, start, last, end = _span(pages, table, notes, rows)
+        if first == last:
+            continue
+        header = table.HeaderRowCount if table.RepeatHeadline else 0
+        second = table.getCellByName(rows[min(header + 1, len(rows) - 1)]).getStart()
+        if len(rows) > header + 2 and start > 0.05 and pages.at(second)[0] > first:
+            breaking.BreakType = PAGE_BEFORE
+            done.append([index, "break", 1])
+            first, start, last, end = _span(pages, table, notes, rows)
+        if first == last or end >= TAIL:
+            continue
+        if continued and start > 0.05:  # the rest of a form: on a page of its own with its notes
+            breaking.BreakType = PAGE_BEFORE
+            done.append([index, "break", 1])
+            continue
+        original = []
+        for factor in SMALLER:
+            _scaled(table, factor, original)
+            first, start, last, end = _span(pages, table, notes, rows)
+            if first == last or end >= TAIL:
+                break
+        done.append([index, "scale", factor])
+    return done
+
+
 def lay_out(desktop, request):
     url = uno.systemPathToFileUrl(os.path.abspath(request["docx"]))
     document = desktop.loadComponentFromURL(url, "_blank", 0, (_property("Hidden", True),))
     if document is None:
         raise RuntimeError("LibreOffice could not open the document")
     try:
+        fixes = fit_tables(document)
         entries = _entries(document)
         pages = _printed_pages(document, request["headings"])
         for _ in range(3):  # numbers in the 目录 could make it longer and move what follows
@@ -153,7 +292,7 @@ def lay_out(desktop, request):
             pages = again
         document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(request["pdf"])),
                             (_property("FilterName", "writer_pdf_Export"),))
-        return pages
+        return {"pages": pages, "fixes": fixes}
     finally:
         document.close(True)
 
@@ -170,7 +309,7 @@ def main(soffice, profile, pipe, temp):
         _answer({"ready": process.pid})
         for line in sys.stdin:
             try:
-                _answer({"pages": lay_out(desktop, json.loads(line))})
+                _answer(lay_out(desktop, json.loads(line)))
             except Exception as exc:  # one report's failure is answered; the next may succeed
                 _answer({"error": "%s: %s" % (type(exc).__name__, exc)})
     finally:

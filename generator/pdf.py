@@ -311,17 +311,20 @@ class Office:
         return True
 
     def lay_out(self, docx: Path, target: Path, headings: list[str], dated: datetime | None = None,
-                refill: Callable[[list[int | None]], None] | None = None) -> list[int | None]:
-        """Lay ``docx`` out once: the printed page of each of ``headings`` (its paragraphs' texts,
-        in order; None where one is not found), written into the document's 目录 (the entries of
-        its table of contents, in the same order) in the PDF ``target`` (written atomically; with
-        ``dated``, byte-for-byte the same for the same ``docx``). ``refill(pages)`` is then asked to
-        rewrite ``docx`` with those page numbers in its 目录, so that both files agree."""
+                refill: Callable[[list[int | None], list], None] | None = None) -> list[int | None]:
+        """Lay ``docx`` out once: its tables fitted to the pages (see :mod:`generator.lo_uno`),
+        the printed page of each of ``headings`` (its paragraphs' texts, in order; None where one
+        is not found) written into the document's 目录 (the entries of its table of contents, in
+        the same order), and the PDF ``target`` written (atomically; with ``dated``, byte-for-byte
+        the same for the same ``docx``). ``refill(pages, fixes)`` is then asked to rewrite
+        ``docx`` with those page numbers in its 目录 and those fixes of its tables (see
+        :func:`generator.render.fit_tables`), so that both files agree."""
         if not self._ready():
             return self._lay_out_by_command_line(docx, target, headings, dated, refill)
         with work_folder() as work:
-            produced = work / "report.pdf"
-            request = {"docx": str(docx), "pdf": str(produced), "headings": headings}
+            source, produced = work / "report.docx", work / "report.pdf"
+            shutil.copyfile(docx, source)  # LibreOffice's lock file goes there, not beside the report
+            request = {"docx": str(source), "pdf": str(produced), "headings": headings}
             self._busy = True
             try:
                 self._helper.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
@@ -338,7 +341,7 @@ class Office:
             data = produced.read_bytes()
         write_atomically(target, data if dated is None else stable_pdf(data, dated), "PDF")
         if refill is not None:
-            refill(reply["pages"])
+            refill(reply["pages"], reply.get("fixes", []))
         return reply["pages"]
 
     def _lay_out_by_command_line(self, docx, target, headings, dated, refill):
@@ -346,7 +349,7 @@ class Office:
             draft = convert(self.soffice, docx, work / "layout.pdf")
             pages = heading_pages(headings, page_texts(draft))
         if refill is not None:
-            refill(pages)
+            refill(pages, [])  # without UNO the tables are not fitted
         convert(self.soffice, docx, target, dated)
         return pages
 

@@ -147,14 +147,14 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
 def _with_page_numbers(office, context: dict, docx: Path, pdf_path: Path, dated: datetime,
                        template: Path, document_title: str) -> None:
     """Lay the report out once (see :meth:`generator.pdf.Office.lay_out`): the 目录's entries are
-    the headings of ``docx`` as written; the PDF carries each heading's page in its 目录, and the
-    .docx is rewritten with the same numbers."""
+    the headings of ``docx`` as written; the PDF carries each heading's page in its 目录 and its
+    tables as fitted to the pages, and the .docx is rewritten with the same numbers and fits."""
     entries = headings(docx)
 
-    def write(pages: list[int | None], for_layout: bool = False) -> None:
+    def write(pages: list[int | None], fixes: list | None = None, for_layout: bool = False) -> None:
         context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                           for (level, _, entry), page in zip(entries, pages)]
-        write_docx(context, docx, template, document_title, for_layout=for_layout)
+        write_docx(context, docx, template, document_title, for_layout=for_layout, fixes=fixes)
 
     write([None] * len(entries), for_layout=True)  # the 目录 as it will be, its numbers still blank
     office.lay_out(docx, pdf_path, [title for _, title, _ in entries], dated, write)
