@@ -53,6 +53,18 @@ def sections(findings: list[Finding], fmt: Format) -> list[Section]:
     return caused + [Section(table, None, tuple(items)) for table, items in alone.items()]
 
 
+def finding_json(f: Finding, fmt: Format) -> dict:
+    """One finding as ``check --format json`` and the web page's API give it."""
+    return {"severity": f.severity, "rule": f.rule, "title": title(f.rule, fmt), "message": f.message,
+            "cells": list(f.cells), "cells_text": cells_text(f)}
+
+
+def sections_json(findings: list[Finding], fmt: Format) -> list[dict]:
+    """The 审核报告's sections (see :func:`sections`) as JSON."""
+    return [{"heading": s.heading, "cause": s.cause, "findings": [finding_json(f, fmt) for f in s.findings]}
+            for s in sections(findings, fmt)]
+
+
 def _off_by(group, fmt: Format) -> str:
     """How far the cause is off, where the sums it is part of all say the same."""
     sums = {r.name for r in rules(fmt) if r.is_sum}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .files import safe_stem
 from .model import Text, Workbook
-from .recompute import Figures
+from .recompute import Figures, recompute
 from .spec import Format
 
 
@@ -39,3 +40,16 @@ def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
         "class_budget": classes,
         "extra_terms": wb.extra_terms,
     }
+
+
+BLANK_NAME = "决算公开工作簿.xlsx"  # what `init` writes without a name, and the page's blank workbook
+
+
+def next_year(last_year: str, fmt: Format) -> tuple[dict, str]:
+    """The source of the workbook that follows ``last_year`` (a workbook's path) and its file name,
+    ``{单位名称}{年度+1}年度决算公开工作簿.xlsx``."""
+    from .reader import read_workbook
+
+    wb = read_workbook(last_year, fmt)
+    name = safe_stem(wb.name, tail=f"{wb.year + 1}年度决算公开工作簿") + ".xlsx"
+    return next_year_source(wb, recompute(wb, fmt), fmt), name

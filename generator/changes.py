@@ -102,3 +102,13 @@ def differences(old: dict, new: dict) -> tuple[list[str], list[str]]:
             if i >= len(previous) or previous[i] != paragraph:
                 sentences.append(f"{section}：{paragraph}")
     return figures, sentences
+
+
+def described(figures: list[str], sentences: list[str]) -> list[tuple[str, list[str]]]:
+    """The changes as the clerk reads them (the CLI and the page): (heading, lines) blocks."""
+    if not figures and not sentences:
+        return [("与上次生成相比：数字和文字都没有变化。", [])]
+    blocks = [(f"与上次生成相比，{len(figures)} 个数字有变化：" if figures else "与上次生成相比，数字没有变化。", figures)]
+    if sentences:
+        blocks.append((f"因此改变的情况说明（{len(sentences)} 段）：", sentences))
+    return blocks

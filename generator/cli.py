@@ -143,18 +143,11 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
 
 
 def _print_changes(figures: list[str], sentences: list[str]) -> None:
-    if not figures and not sentences:
-        click.echo("与上次生成相比：数字和文字都没有变化。")
-        return
-    if figures:
-        click.echo(f"与上次生成相比，{len(figures)} 个数字有变化：")
-    else:
-        click.echo("与上次生成相比，数字没有变化。")
-    for line in figures:
-        click.echo(for_terminal(f"  {line}"))
-    if sentences:
-        click.echo(f"因此改变的情况说明（{len(sentences)} 段）：")
-        for line in sentences:
+    from .changes import described
+
+    for heading, lines in described(figures, sentences):
+        click.echo(heading)
+        for line in lines:
             click.echo(for_terminal(f"  {line}"))
 
 
@@ -172,19 +165,15 @@ def init(path: Path | None, last_year: Path | None, spec: str) -> None:
         disclose init 本单位2023.xlsx
         disclose init --from 本单位2022.xlsx
     """
-    from .carryover import next_year_source
-    from .reader import read_workbook
-    from .recompute import recompute
+    from .carryover import BLANK_NAME, next_year
     from .template_workbook import write_new_workbook
-    from .files import safe_stem
 
     fmt = load_format(spec)
     source: dict = {}
     if last_year:
-        wb = read_workbook(str(last_year), fmt)
-        source = next_year_source(wb, recompute(wb, fmt), fmt)
-        path = path or Path(safe_stem(wb.name, tail=f"{wb.year + 1}年度决算公开工作簿") + ".xlsx")
-    path = path or Path("决算公开工作簿.xlsx")
+        source, name = next_year(str(last_year), fmt)
+        path = path or Path(name)
+    path = path or Path(BLANK_NAME)
     if path.exists():
         raise OutputError(f"{path}：文件已存在，为免覆盖未写入；请换一个文件名")
     write_new_workbook(source, path, fmt)
@@ -205,7 +194,7 @@ def check(workbook: Path, output: str, spec: str) -> None:
         disclose check sample_inputs/xinzhou-2022.xlsx --format json
     """
     from .audit import audit
-    from .auditlog import sections, summary_line, title
+    from .auditlog import sections_json, summary_line
     from .reader import read_workbook
 
     report_format = load_format(spec)
@@ -213,11 +202,36 @@ def check(workbook: Path, output: str, spec: str) -> None:
     if output == "json":
         click.echo(json.dumps({
             "workbook": str(workbook), "errors": len(result.errors), "warnings": len(result.warnings),
-            "findings": [{"severity": f.severity, "rule": f.rule, "title": title(f.rule, report_format),
-                          "message": f.message, "cells": list(f.cells), "cause": section.cause}
-                         for section in sections(result.findings, report_format) for f in section.findings],
+            "findings": [{**f, "cause": section["cause"]}
+                         for section in sections_json(result.findings, report_format) for f in section["findings"]],
         }, ensure_ascii=False, indent=2))
     else:
         _print_findings(result.findings, report_format)
         click.echo(f"审核完成：{summary_line(result)}。")
     sys.exit(1 if result.errors else 0)
+
+
+@main.command()
+@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="文件夹",
+              help="数据文件夹：上传的工作簿、生成的报告和记录都保存在这里（默认为用户主目录下的“决算公开数据”）。")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, metavar="端口",
+              help="网页的端口（默认自动选一个空闲端口）。")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
+@click.option("-j", "--jobs", type=Count(), default=None, metavar="进程数",
+              help="同时生成报告的进程数（默认为 CPU 核数，最多 2）；其余的排队。")
+@SPEC
+@debug_option
+def serve(data: Path | None, port: int, no_browser: bool, jobs: int | None, spec: str) -> None:
+    """在本机启动网页：在浏览器中上传工作簿、查看审核结果、生成和下载报告。
+
+    只在本机（127.0.0.1）可以访问。停止（Ctrl+C）后再启动，以前的工作簿和报告都还在。
+
+    \b
+    示例：
+        disclose serve
+        disclose serve --data D:\\决算公开数据 --port 8000
+    """
+    from .web.serve import default_data, run
+
+    load_format(spec)
+    run(data or default_data(), port, not no_browser, jobs, spec, click.echo)

@@ -15,7 +15,8 @@ ALLOWED = {
     "disclose", "build", "check", "init", "help", "debug", "force", "strict", "pdf", "PDF", "overwrite",
     "outdir", "jobs", "format", "text", "json", "JSON", "version", "from", "output", "sample", "inputs",
     "jincheng", "xinzhou", "xlsx", "xls", "ods", "docx", "Word", "WPS", "LibreOffice", "Python", "nope",
-    "extra", "bogus", "chek", "xml", "CPU", "spec", "shanxi", "soffice", "DISCLOSE", "SOFFICE",
+    "extra", "bogus", "chek", "xml", "CPU", "spec", "shanxi", "serve", "data", "port", "browser", "Ctrl",
+    "soffice", "DISCLOSE", "SOFFICE",
 }
 
 
@@ -24,7 +25,7 @@ def english_words(text: str) -> set[str]:
 
 
 @pytest.mark.parametrize("args", [[], ["--help"], ["-h"], ["build", "--help"], ["check", "--help"],
-                                  ["init", "--help"], ["build", "-h"]])
+                                  ["init", "--help"], ["build", "-h"], ["serve", "--help"]])
 def test_help_pages_are_chinese(runner, args):
     result = runner.invoke(main, args)
     assert result.exit_code == 0

@@ -29,7 +29,7 @@ from generator.cli import main
 from conftest import JINCHENG, ROOT, XINZHOU
 
 GUIDE = ROOT / "docs" / "使用说明.md"
-MESSAGE_TABLE = "## 五、常见提示及处理"
+MESSAGE_TABLE = "## 六、常见提示及处理"
 ELIDED = "…"  # the guide's mark for a file name or figure that differs from case to case
 _CJK = re.compile(r"[\u3400-\u9fff]")
 

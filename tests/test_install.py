@@ -30,6 +30,8 @@ def test_the_wheel_carries_the_templates(tmp_path):
     for name in ("report.docx", "narrative.j2", "workbook-guide.txt"):
         assert f"generator/templates/shanxi/{name}" in names
     assert "generator/formats/shanxi/format.py" in names
+    for name in ("templates/page.html", "templates/base.html", "static/page.js", "static/page.css"):
+        assert f"generator/web/{name}" in names  # disclose serve's page
 
 
 def test_an_installed_copy_writes_a_workbook_and_a_report(tmp_path):

@@ -1,0 +1,52 @@
+"""Run the page on this computer: a loopback socket, uvicorn, and the clerk's browser opened on it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import DiscloseError, OutputError
+from ..files import os_problem
+
+HOST = "127.0.0.1"
+
+
+def default_data() -> Path:
+    """Where the page keeps its state unless ``--data`` says otherwise: a folder in the user's home
+    that the clerk can find and copy as a backup."""
+    return Path.home() / "决算公开数据"
+
+
+def listen(port: int) -> socket.socket:
+    """A socket on loopback: ``port``, or a free one for 0. Bound before the server starts, so the
+    address printed is the one that answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((HOST, port))
+    except OSError:
+        sock.close()
+        raise DiscloseError(f"端口 {port} 已被其他程序占用：请换一个端口（--port），或不指定 --port 让本工具自动选择") from None
+    return sock
+
+
+def run(data: Path, port: int, open_browser: bool, workers: int | None, spec: str,
+        echo: Callable[[str], None]) -> None:
+    import uvicorn
+
+    from .app import create_app
+
+    try:
+        app = create_app(data, spec=spec, workers=workers)
+    except OSError as exc:
+        raise OutputError(f"{data}：无法使用这个数据文件夹：{os_problem(exc)}；可用 --data 换一个文件夹") from None
+    sock = listen(port)
+    url = f"http://{HOST}:{sock.getsockname()[1]}/"
+    echo(f"已启动：{url}")
+    echo(f"数据文件夹：{data}（上传的工作簿、生成的报告都在这里）")
+    echo("请在浏览器中打开上面的地址；用完后按 Ctrl+C 停止。")
+    if open_browser:
+        threading.Timer(0.5, webbrowser.open, [url]).start()
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)).run(sockets=[sock])

@@ -1,0 +1,147 @@
+"""The server's work: the audit of an upload, and builds in a bounded pool of worker processes.
+
+The audit is quick (a few hundredths of a second for a 决算 workbook) and the clerk waits for
+it, so it runs in a thread as the upload is answered, a few at a time. A build renders the
+report and may run LibreOffice for the PDF: it runs in one of ``count`` worker processes, in the
+order asked; the rest wait in a queue (rows of the database, so a restart keeps them).
+Both go through the same functions as the command line (``generator.report``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from .. import changes
+from ..errors import DiscloseError
+from .store import DONE, FAILED, Build, Store, Unit
+
+log = logging.getLogger("disclose.web")
+
+
+def shown(message: str, path: Path, name: str) -> str:
+    """``message`` with the server's path of a file replaced by the name the clerk knows it by."""
+    return message.replace(str(path), name)
+
+
+@dataclass(frozen=True)
+class Audited:
+    unit_name: str
+    year: int
+    errors: int
+    warnings: int
+    sections: list[dict]
+
+
+def audit_file(path: Path, spec: str) -> Audited:
+    """What ``disclose check`` finds in the workbook at ``path``. Raises WorkbookError."""
+    from ..audit import audit
+    from ..auditlog import sections_json
+    from ..catalog import load_format
+    from ..reader import read_workbook
+
+    fmt = load_format(spec)
+    wb = read_workbook(str(path), fmt)
+    result = audit(wb, fmt)
+    return Audited(wb.name, wb.year, len(result.errors), len(result.warnings), sections_json(result.findings, fmt))
+
+
+def digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _build(workbook: str, name: str, folder: str, pdf: bool, draft: bool, spec: str) -> dict:
+    """In a worker process: ``disclose build`` of ``workbook`` into ``folder`` (a new, empty one).
+    Returns the names of the files written, or the clerk's message of why nothing was."""
+    from ..report import build
+
+    try:
+        built = build(workbook, Path(folder), force=draft, pdf=pdf, spec=spec)
+    except DiscloseError as exc:
+        return {"message": shown(shown(exc.message, Path(workbook), name), Path(folder) / "", "")}
+    return {"report": built.report.name, "pdf_file": built.pdf.name if built.pdf else None,
+            "audit_file": built.audit_report.name, "note": built.pdf_note}
+
+
+class Workers:
+    """``count`` worker processes taking builds from the queue, oldest first."""
+
+    def __init__(self, store: Store, count: int, spec: str):
+        self.store = store
+        self.count = count
+        self.spec = spec
+        self._queue: asyncio.Queue[tuple[int, int]] | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def start(self) -> None:
+        # spawn, not fork: the server has threads and an event loop that a forked child would copy.
+        self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"))
+        self._queue = asyncio.Queue()
+        self.store.interrupt_running()
+        for item in self.store.queued():
+            self._queue.put_nowait(item)
+        self._tasks = [asyncio.create_task(self._take()) for _ in range(self.count)]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, build: Build) -> None:
+        self._queue.put_nowait((build.unit_id, build.id))
+
+    async def _take(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            unit_id, build_id = await self._queue.get()
+            unit = Unit(unit_id, "", None)
+            build = self.store.build(unit, build_id)
+            upload = self.store.upload(unit, build.upload_id)
+            folder = self.store.folder(unit, "builds", build.id)
+            self.store.start(build.id)
+            try:
+                folder.mkdir(parents=True)
+                made = await loop.run_in_executor(
+                    self._pool, _build, str(self.store.path(upload.stored)), upload.filename, str(folder),
+                    bool(build.pdf), bool(build.draft), self.spec)
+            except Exception:  # noqa: BLE001 — a bug or a dead worker fails this build, not the server
+                log.exception("build %s failed", build.id)
+                made = {"message": "生成时发生内部错误，本次未完成；请重试，仍不行请把工作簿发给技术支持"}
+            if "message" in made:
+                self.store.finish(build.id, FAILED, message=made["message"])
+                continue
+            made["changes"] = await anyio.to_thread.run_sync(self._changes, build, folder / made["report"])
+            self.store.finish(build.id, DONE, folder=self.store.relative(folder), **made)
+
+    def _changes(self, build: Build, report: Path) -> str | None:
+        """What changed since the unit's previous build, in the lines the CLI prints (JSON), or
+        None for its first build."""
+        previous = self.store.previous_done(build)
+        if previous is None:
+            return None
+        old = changes.load(self.store.path(previous.folder) / previous.report)
+        new = changes.load(report)
+        if old is None or new is None:
+            return None
+        return json.dumps(changes.differences(old, new), ensure_ascii=False)
+
+
+def workers_default() -> int:
+    """Builds in parallel: one per core, at most two (a PDF's LibreOffice is a process of its own)."""
+    return max(1, min(2, os.cpu_count() or 1))
