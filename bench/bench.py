@@ -46,6 +46,7 @@ SAMPLE = ROOT / "sample_inputs" / "jincheng-2022.xlsx"
 SOURCE = ROOT / "sample_inputs" / "source" / "xinzhou-2022.json"
 DISCLOSE = [sys.executable, "-c", "from generator.cli import main; main()"]
 TARGETS = {"sample": 0.35, "ratio": 1.0, "version": 3.0, "1000": 10.0, "memory": 300.0, "pdf": 1.2, "batch": 0.6}
+WEB_SECTION = "## Web page (disclose serve)"  # written by bench/serve.py, kept here
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 # Runs a command and reports its peak resident memory (KiB on Linux, bytes on macOS).
@@ -285,7 +286,10 @@ def main() -> None:
             "",
         ]
     text = "\n".join(lines)
-    (ROOT / "bench" / "results.md").write_text(text, encoding="utf-8")
+    results = ROOT / "bench" / "results.md"
+    previous = results.read_text(encoding="utf-8") if results.exists() else ""
+    web = previous[previous.index(WEB_SECTION):] if WEB_SECTION in previous else ""  # bench/serve.py's figures
+    results.write_text(text + ("\n" + web if web else ""), encoding="utf-8")
     print(text)
 
 

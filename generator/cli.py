@@ -60,12 +60,15 @@ SPEC = click.option("--spec", default=DEFAULT, metavar="格式",
 @click.option("--soffice", type=click.Path(path_type=Path), metavar="路径",
               help="与 --pdf 一起用：LibreOffice 的 soffice 程序（默认自动查找；也可设环境变量 DISCLOSE_SOFFICE）。")
 @click.option("--overwrite", is_flag=True, help="报告生成后被手工修改过时也覆盖（原文件备份在旁边）。")
+@click.option("--review", is_flag=True,
+              help="另外生成审阅稿“…（审阅稿）.docx”：报告原样排版，每个错误作为批注标在所涉及的数字、行或句子旁，"
+                   "供领导、财政局审阅；有错误时也生成。")
 @click.option("-j", "--jobs", type=Count(), default=os.cpu_count() or 1, metavar="进程数",
               help="批量生成时同时运行的进程数（默认为 CPU 核数）。")
 @SPEC
 @debug_option
 def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, soffice: Path | None,
-          overwrite: bool, jobs: int, spec: str) -> None:
+          overwrite: bool, review: bool, jobs: int, spec: str) -> None:
     """审核并生成决算公开报告。可给一个或多个工作簿，或一个文件夹（批量生成其中所有工作簿）。
 
     \b
@@ -79,7 +82,7 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
         from .pdf import find_soffice
 
         soffice = find_soffice(soffice)
-    options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite, "spec": spec,
+    options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite, "spec": spec, "review": review,
                "soffice": soffice and str(soffice)}
     if len(workbooks) == 1 and not workbooks[0].is_dir():
         _build_single(workbooks[0], outdir, options)
@@ -139,6 +142,10 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
         click.echo("目录的页码在 Word/WPS 中打开时更新；若未更新，右键目录，选择“更新域”。")
     if result.pdf_note:
         click.echo(result.pdf_note)
+    if result.review_backup:
+        click.echo(f"原审阅稿有手工修改，已备份为：{result.review_backup}")
+    if result.review:
+        click.echo(f"审阅稿：{result.review}（{result.review_comments} 条批注）")
     click.echo(f"审核报告：{result.audit_report}")
 
 
@@ -212,7 +219,7 @@ def check(workbook: Path, output: str, spec: str) -> None:
 
 
 @main.command()
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="文件夹",
+@click.option("--data", type=click.Path(path_type=Path), default=None, metavar="文件夹",
               help="数据文件夹：上传的工作簿、生成的报告和记录都保存在这里（默认为用户主目录下的“决算公开数据”）。")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, metavar="端口",
               help="网页的端口（默认自动选一个空闲端口）。")

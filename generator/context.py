@@ -19,7 +19,7 @@ from jinja2 import (
 from . import spec
 from .auditlog import cells_text, sections
 from .findings import Finding
-from .model import Workbook
+from .model import EconomicRows, FunctionRows, GroupedRow, Lines, Project, Workbook
 from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
 from .narrative import narrative_figures
 from .projects import ProjectFigures
@@ -89,21 +89,39 @@ def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
         return cells(row)[0] if len(declared.sides[row.side].columns) == 1 else cells(row)
 
     if len(declared.sides) == 2:
-        left, right = declared.side_rows(0), declared.side_rows(1)
         return [{"ll": a.label, "ln": str(a.line), "lv": shown(a), "rl": b.label, "rn": str(b.line), "rv": shown(b)}
-                for a, b in zip(left, right)]
+                for a, b in _pairs(declared)]
     rows = []
+    for kind, row in _one_side(declared):
+        if kind == "part":
+            rows.append({"kind": "part", "label": row.part, "line": "", "value": "", "v": []})
+        elif kind == "head":
+            label, line, *heads = row.head
+            rows.append({"kind": "head", "label": label, "line": line, "value": heads[0], "v": heads})
+        else:
+            printed = cells(row)
+            rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": printed[0], "v": printed})
+    return rows
+
+
+def _pairs(declared: spec.LineTable):
+    """The printed rows of a two-sided table: (left row, right row)."""
+    return zip(declared.side_rows(0), declared.side_rows(1))
+
+
+def _one_side(declared: spec.LineTable):
+    """The printed rows of a one-sided table: ("part" | "head" | "line", its row)."""
     for row in declared.rows:
         if row.blank:
             continue
         if row.part:
-            rows.append({"kind": "part", "label": row.part, "line": "", "value": "", "v": []})
+            yield "part", row
         if row.head:
-            label, line, *heads = row.head
-            rows.append({"kind": "head", "label": label, "line": line, "value": heads[0], "v": heads})
-        printed = cells(row)
-        rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": printed[0], "v": printed})
-    return rows
+            yield "head", row
+        yield "line", row
+
+
+_PAIR_CELLS = 4  # an economic table prints each (code, name) pair as code | name | 金额 | 其中：基本支出
 
 
 def _economic_table(declared: spec.EconomicTable, fig: EconomicFigures) -> dict:
@@ -112,7 +130,7 @@ def _economic_table(declared: spec.EconomicTable, fig: EconomicFigures) -> dict:
         cells: list[str] = []
         for pair in pairs:
             if pair is None:
-                cells += ["", "", "", ""]
+                cells += [""] * _PAIR_CELLS
                 continue
             code, name = pair
             amount, basic = fig.rows[code]
@@ -191,4 +209,84 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "toc": [],
         "draft": bool(findings),
         "draft_findings": _draft_findings(findings or [], fmt),
+        "review": False,  # the review draft (审阅稿, generator.review) sets it
     }
+
+
+# ---- where each typed cell is printed: paths into the context above ----
+
+def _line_places(declared: spec.LineTable, typed: Lines):
+    def cells(row: spec.Row):
+        return typed.cells.get(row.line, ())
+
+    if len(declared.sides) == 2:
+        for i, pair in enumerate(_pairs(declared)):
+            for row, key in zip(pair, ("lv", "rv")):
+                several = len(declared.sides[row.side].columns) > 1
+                for c, cell in enumerate(cells(row)):
+                    yield cell.ref, [(i, key, c) if several else (i, key)]
+        return
+    for i, (kind, row) in enumerate(_one_side(declared)):
+        if kind == "line":
+            for c, cell in enumerate(cells(row)):
+                yield cell.ref, [(i, "v", c), *([(i, "value")] if c == 0 else [])]
+
+
+def _function_places(declared: spec.FunctionTable, typed: FunctionRows):
+    # Printed: the 合计 row, then the typed rows in their order (see FunctionLines).
+    for c, cell in enumerate(typed.total or ()):
+        yield cell.ref, [("rows", 0, "v", c)]
+    for i, row in enumerate(typed.rows, start=1):
+        yield row.ref, [("rows", i, "code")]
+        for c, cell in enumerate(row.values):
+            yield cell.ref, [("rows", i, "v", c)]
+
+
+def _economic_places(declared: spec.EconomicTable, typed: EconomicRows):
+    for i, pairs in enumerate(declared.grid()):
+        for block, pair in enumerate(pairs):
+            if pair is not None and pair[0] in typed.rows:
+                for c, cell in enumerate(typed.rows[pair[0]]):
+                    yield cell.ref, [("rows", i, "c", block * _PAIR_CELLS + 2 + c)]
+    for total in declared.totals:
+        for c, cell in enumerate(typed.totals.get(total.label, ())):
+            yield cell.ref, [(total.key, c)]
+
+
+def _grouped_places(declared: spec.RowTable, typed: GroupedRow):
+    for g, group in enumerate(declared.groups):
+        for c, cell in enumerate(typed.groups.get(group, ())):
+            yield cell.ref, [(g * len(declared.columns) + c,)]
+
+
+def _project_places(project: Project):
+    yield project.name.ref, [("name",)]
+    for i, fund in enumerate(project.funds):
+        for name in ("declared", "planned", "budget", "spent", "balance", "rate", "score"):
+            yield getattr(fund, name).ref, [("funds", i, name)]
+    for i, indicator in enumerate(project.indicators):
+        yield indicator.ref, [("indicators", i, "l3")]
+        for name in ("weight", "score", "deviation"):
+            yield getattr(indicator, name).ref, [("indicators", i, name)]
+    yield project.stated_total.ref, [("total",)]
+    yield project.stated_grade.ref, [("grade",)]
+
+
+_PLACES = {spec.LineTable: _line_places, spec.FunctionTable: _function_places, spec.EconomicTable: _economic_places,
+           spec.RowTable: _grouped_places}
+
+
+def printed_places(wb: Workbook, fmt: Format) -> dict[str, list[tuple]]:
+    """sheet!cell → the paths in :func:`report_context` of the strings that print it (a table's
+    figure, a 自评表's cell): ``("t05", "rows", 3, "v", 1)``. A cell printed nowhere (a blank row
+    of a one-sided table, a sheet's title) is not in it."""
+    places: dict[str, list[tuple]] = {}
+    for table in fmt.tables:
+        for ref, paths in _PLACES[type(table)](table, wb[table.key]):
+            if ref:
+                places.setdefault(ref, []).extend((f"t{table.key}", *path) for path in paths)
+    for i, project in enumerate(wb.projects):
+        for ref, paths in _project_places(project):
+            if ref:
+                places.setdefault(ref, []).extend(("projects", i, *path) for path in paths)
+    return places

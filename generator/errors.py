@@ -42,13 +42,15 @@ def undeclared(key: str) -> FormatError:
 
 
 class AuditFailed(DiscloseError):
-    """The audit found 错误 (or 警告 under --strict); no report was written."""
+    """The audit found 错误 (or 警告 under --strict); no report was written (``review``: the
+    review draft that was, under --review)."""
 
     exit_code = 1
 
-    def __init__(self, message: str, findings: list):
+    def __init__(self, message: str, findings: list, review=None):
         super().__init__(message)
         self.findings = findings
+        self.review = review
 
 
 class OutputError(DiscloseError):

@@ -133,6 +133,7 @@ class _Template(DocxTemplate):
 
     # Stands in the parsed body for its children already serialized (see fix_tables).
     BODY_MARK = b"<!--disclose-body-->"
+    whole = False  # keep the whole body parsed, for a step that edits it after rendering
 
     def fix_tables(self, xml):
         # docxtpl re-counts every row's cells to re-grid tables after {%tc %} column loops; without
@@ -158,7 +159,7 @@ class _Template(DocxTemplate):
         kept = self._XMLNS.findall(tag)
         prefixes = {d.split("=")[0] for d in kept}
         in_scope = {d.encode() for d in kept + [d for d in declared if d.split("=")[0] not in prefixes]}
-        body, streaming, parsed = None, True, 0
+        body, streaming, parsed = None, not self.whole, 0
         # A child declaring a namespace of its own would keep it among those taken out.
         for own, piece in itertools.chain([(first[start:], tag + first[start:])], ((p, p) for p in pieces)):
             streaming = streaming and "xmlns" not in own
@@ -321,22 +322,26 @@ def edited_since_built(report: Path) -> bool:
     return found is None or found.group(1) != digest.hexdigest()
 
 
-def write_docx(context: dict, target: Path, template: Path, title: str, for_layout: bool = False,
+def write_docx(context: dict, target: Path, template: Path, title: str, finish=None, for_layout: bool = False,
                fixes: list | None = None) -> None:
     """Render ``template`` with ``context`` into ``target``, atomically and reproducibly; ``title``
-    is the document's (its properties), e.g. 某单位2022年度单位决算公开. A 目录 without page
-    numbers asks Word/WPS to fill them on opening, unless ``for_layout`` (the copy LibreOffice
-    lays out, which must keep the 目录's entries as they are). ``fixes`` are made to its tables
-    (see :func:`fit_tables`).
+    is the document's (its properties), e.g. 某单位2022年度单位决算公开. ``finish(document)``, when
+    given, edits the rendered python-docx document before it is saved (the review draft's comments).
+    A 目录 without page numbers asks Word/WPS to fill them on opening, unless ``for_layout`` (the
+    copy LibreOffice lays out, which must keep the 目录's entries as they are). ``fixes`` are made
+    to its tables (see :func:`fit_tables`).
 
     Strictly: a tag of the template that the context lacks raises :class:`TemplateMismatch`
     naming it (a restyled or edited template must never print a blank where a figure was)."""
     document_template = _Template(str(template))
+    document_template.whole = finish is not None
     try:
         document_template.render(context, _CachingEnvironment(undefined=StrictUndefined), autoescape=True)
     except (UndefinedError, TemplateSyntaxError) as exc:
         raise _mismatch(exc, template, getattr(document_template, "patched", "")) from exc
     document = document_template.docx
+    if finish is not None:
+        finish(document)
     _update_fields_on_open(document.settings.element,
                            on=not for_layout and not any(e["page"] for e in context["toc"]))
     unit = context["unit"]

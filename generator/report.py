@@ -19,6 +19,7 @@ from .render import edited_since_built, headings, write_docx
 from .spec import Format
 
 DRAFT = "（草稿）"
+REVIEW = "（审阅稿）"
 
 
 def report_name(unit: str, year: int, fmt: Format) -> str:
@@ -39,13 +40,16 @@ class BuildResult:
     changes: tuple[list[str], list[str]] | None = None
     backup: Path | None = None  # where a hand-edited previous report was moved
     draft: bool = False  # written under --force despite blocking findings, as "{name}（草稿）.docx"
+    review: Path | None = None  # the review draft, "{name}（审阅稿）.docx" (--review)
+    review_comments: int = 0  # how many findings it carries as comments
+    review_backup: Path | None = None  # where a hand-edited previous review draft was moved
 
 
-def _protect_hand_edits(target: Path, overwrite: bool, outputs: Outputs) -> Path | None:
+def _protect_hand_edits(target: Path, overwrite: bool, outputs: Outputs, what: str = "报告") -> Path | None:
     if not target.exists() or not edited_since_built(target):
         return None
     if not overwrite:
-        raise ReportEdited(f"{target}：这份报告在生成后被手工修改过，为免丢失修改，未覆盖。"
+        raise ReportEdited(f"{target}：这份{what}在生成后被手工修改过，为免丢失修改，未覆盖。"
                            "请把修改改到工作簿里；确要覆盖时加 --overwrite（原文件会备份在旁边）")
     backup = sibling(target, "手工修改备份")
     outputs.move_aside(target, backup)
@@ -54,12 +58,15 @@ def _protect_hand_edits(target: Path, overwrite: bool, outputs: Outputs) -> Path
 
 def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = False,
           pdf: bool = False, name: str | None = None, overwrite: bool = False, spec: str = DEFAULT,
-          soffice: str | None = None, office=None) -> BuildResult:
+          review: bool = False, soffice: str | None = None, office=None) -> BuildResult:
     """Build the report of ``workbook`` into ``outdir``.
 
     Raises :class:`AuditFailed` (nothing but the 审核报告 written) when the audit finds 错误,
     or 警告 under ``strict``, unless ``force``: then the report is a 草稿 listing the findings,
     written as ``{name}（草稿）.docx`` so that it never replaces a final report.
+    With ``review``, the review draft ``{name}（审阅稿）.docx`` is written too, whatever the audit
+    found: the report as printed, each of those 错误 (and 警告 under ``strict``) a comment on
+    what it concerns (:mod:`generator.review`); :class:`AuditFailed` then names it.
     A previous report that was edited by hand since it was built is kept: :class:`ReportEdited`
     unless ``overwrite``, and then it is first moved to a backup beside it.
     With ``pdf`` and LibreOffice installed, the PDF is written too and the 目录 of both carries
@@ -78,7 +85,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             with libreoffice.Office(soffice) as own:
                 own.start()  # LibreOffice starts while the workbook is read and the .docx written
                 return build(workbook, outdir, force=force, strict=strict, pdf=pdf, name=name,
-                             overwrite=overwrite, spec=spec, office=own)
+                             overwrite=overwrite, spec=spec, review=review, office=own)
     fmt = load_format(spec)
     sweep(outdir)
     wb = read_workbook(workbook, fmt)
@@ -89,10 +96,21 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     blocking = result.errors + (result.warnings if strict else [])
     with Outputs() as outputs:
         write_audit_report(result, wb, outputs.path(audit_path, "审核报告"), fmt)
+        review_path = review_backup = None
+        if review:
+            review_path = outdir / f"{stem}{REVIEW}.docx"
+            try:
+                review_backup = _protect_hand_edits(review_path, overwrite, outputs, "审阅稿")
+            except ReportEdited:
+                outputs.commit()
+                raise
+            from .review import write_review  # the comments' machinery: only for --review
+            write_review(wb, result, blocking, fmt, outputs.path(review_path, "审阅稿"), title)
         if blocking and not force:
             outputs.commit()
+            reviewed = f"；审阅稿（问题已作为批注标在报告中）：{review_path}" if review_path else ""
             raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
-                              f"（审核报告：{audit_path}）", result.findings)
+                              f"（审核报告：{audit_path}）{reviewed}", result.findings, review_path)
         target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
         context = report_context(wb, result.figures, result.projects, result.findings if blocking else None, fmt)
         try:
@@ -100,7 +118,9 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         except ReportEdited:
             outputs.commit()  # the 审核报告 still says what the workbook holds
             raise
-        built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking))
+        built = BuildResult(result, target, audit_path, len(wb.projects), backup=backup, draft=bool(blocking),
+                            review=review_path, review_comments=len(blocking) if review else 0,
+                            review_backup=review_backup)
         docx = outputs.path(target, "报告")
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None

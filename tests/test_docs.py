@@ -177,6 +177,8 @@ def printed(tmp_path_factory) -> set[str]:
         run("build", "晋城2022.xlsx", "-o", "报告")
         run("build", "合计填错.xlsx", "-o", "报告")
         run("build", "合计填错.xlsx", "-o", "报告", "--force")
+        run("build", "合计填错.xlsx", "-o", "报告", "--review")
+        run("build", "晋城2022.xlsx", "-o", "报告", "--review")
         shutil.copy("晋城2022.xlsx", "原样.xlsx")
         _changed(here / "原样.xlsx", here / "晋城2022.xlsx",
                  lambda wb: setattr(_label_cell(wb["情况说明"], "上年收入总计"), "value", 110000000))

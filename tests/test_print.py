@@ -57,8 +57,9 @@ def test_only_the_reports_own_styles_are_shipped(parts):
     based = set(re.findall(r'<w:basedOn w:val="([^"]+)"', styles))
     defaults = set(re.findall(r'<w:style [^>]*w:default="1"[^>]*w:styleId="([^"]+)"', styles))
     toc = {"toc1", "toc2"}  # what Word writes the 目录 in when it updates the field
+    comments = {"CommentText", "CommentReference"}  # the 审阅稿's comments (build --review)
     assert "LightShading-Accent1" not in ids
-    assert set(ids) <= used | based | defaults | toc, set(ids) - used - based - defaults - toc
+    assert set(ids) <= used | based | defaults | toc | comments, set(ids) - used - based - defaults - toc - comments
 
 
 def test_no_instruction_to_the_clerk_is_printed_in_the_report(parts, tmp_path):

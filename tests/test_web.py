@@ -117,7 +117,23 @@ def test_a_plain_form_upload_without_javascript_redirects_to_its_findings(client
     assert response.headers["location"].endswith("/units/1/uploads/1")
 
 
+def test_without_javascript_a_bad_file_comes_back_on_the_page(client):
+    response = client.post("/api/units/1/uploads", files={"workbook": ("报表.xlsx", io.BytesIO(b"not a workbook"))},
+                           headers={"Accept": "text/html"})
+    assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+    assert "报表.xlsx：不是可读取的 Excel 工作簿" in response.text and "把工作簿拖到这里" in response.text
+
+
 # ---- building ---------------------------------------------------------------------------------
+
+def test_without_javascript_a_build_form_redirects_back(client):
+    uploaded = upload(client, JINCHENG).json()
+    response = client.post(uploaded["builds"], data={"pdf": "0"}, headers={"Accept": "text/html"},
+                           follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == uploaded["page"]
+    done = wait(client, client.get("/api/units/1/builds").json()[0])
+    assert done["status"] == "done" and not done["pdf"]
+
 
 def test_build_gives_the_same_bytes_as_the_command_line(client, runner, tmp_path):
     uploaded = upload(client, JINCHENG).json()
@@ -132,7 +148,7 @@ def test_build_gives_the_same_bytes_as_the_command_line(client, runner, tmp_path
     audit = client.get(done["files"]["audit"]["url"])
     assert "审核报告" in audit.text and audit.headers["content-security-policy"].startswith("default-src 'none'")
     page = client.get(uploaded["page"]).text
-    assert f"下载 {REPORT}" in page and "第一次生成报告" in page
+    assert f"下载 {REPORT}" in page and "第一次生成" in page
 
 
 def test_with_errors_only_a_draft_on_request(client, workbook_copy):
@@ -169,6 +185,8 @@ def test_a_corrected_upload_lists_what_changed_since_the_last_build(client, work
     again = build(client, changed, draft=True)
     assert again["changes"] == {"figures": [], "sentences": []}
     assert "与上次生成相比：数字和文字都没有变化。" in client.get(changed["page"]).text
+    other = build(client, upload(client, XINZHOU).json())
+    assert other["changes"] is None  # another unit's report: its own first build
 
 
 def test_pdf_is_refused_without_libreoffice(client):
@@ -359,3 +377,51 @@ def test_cross_site_posts_and_foreign_host_names_are_refused(client):
     assert response.status_code == 403 and "其他网站" in response.json()["error"]
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
     assert client.get("/api/units/1/uploads").json() == []
+
+
+# ---- disclose serve ---------------------------------------------------------------------------
+
+def test_serve_on_a_port_in_use_is_one_chinese_line(runner, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(main, ["serve", "--no-browser", "--port", str(port), "--data", str(tmp_path / "d")])
+    assert result.exit_code == 2
+    assert result.output == f"错误：端口 {port} 已被其他程序占用：请换一个端口（--port），或不指定 --port 让本工具自动选择\n"
+
+
+def test_serve_with_a_file_for_its_data_folder_is_one_chinese_line(runner, tmp_path):
+    (tmp_path / "文件").write_text("x")
+    result = runner.invoke(main, ["serve", "--no-browser", "--data", str(tmp_path / "文件")])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"错误：{tmp_path / '文件'}：无法使用这个数据文件夹")
+
+
+def test_a_second_serve_on_the_same_data_folder_points_to_the_first(runner, tmp_path):
+    """Started twice (a second double-click), the tool says where the running page is, and the
+    first server's queue is left alone."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    data = tmp_path / "data"
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        first = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--no-browser", "--data", str(data)],
+                                 stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text("utf-8"))):
+            assert first.poll() is None and time.monotonic() < deadline, log.read_text("utf-8")
+            time.sleep(0.1)
+        result = runner.invoke(main, ["serve", "--no-browser", "--data", str(data)])
+        assert result.exit_code == 0
+        assert result.output == f"本工具的网页已在运行（这个数据文件夹正由它使用）：{found.group(0)}\n"
+        assert first.poll() is None
+    finally:
+        first.terminate()
+        first.wait(timeout=60)

@@ -6,7 +6,8 @@ and finds the unit through ``app.state.access.unit(request, unit_id)``: the loca
 own access policy, which refuses a unit the request may not see (404, as for a unit that does
 not exist). Each route then asks the store for that unit's rows only.
 
-The page works without JavaScript (plain forms that redirect back); with it, uploads and builds
+Routes that only read the store are plain functions, which Starlette runs in its thread pool, so
+that no SQLite call holds up the event loop. The page works without JavaScript (plain forms that redirect back); with it, uploads and builds
 go through the JSON API and the page shows the progress of a build.
 """
 
@@ -223,16 +224,17 @@ async def home(request: Request) -> Response:
 def render(request: Request, unit: Unit, upload: Upload | None, *, error: str = "", status: int = 200) -> Response:
     store = request.app.state.store
     upload = upload or store.latest_upload(unit)
+    uploads = store.uploads(unit)
     builds = store.builds(unit)
     current = [b for b in builds if upload and b.upload_id == upload.id]
     latest = current[0] if current else None
     pending = next((b for b in current if b.status in (QUEUED, RUNNING)), None)
     changed = latest.changed if latest and latest.status == DONE else None
     context = {
-        "unit": unit, "upload": upload, "uploads": store.uploads(unit), "builds": builds, "build": latest,
+        "unit": unit, "upload": upload, "uploads": uploads, "builds": builds, "build": latest,
         "pending": pending and build_json(request, unit, pending), "status": STATUS,
         "changes": None if changed is None else described(*changed),
-        "names": {u.id: u.filename for u in store.uploads(unit)},
+        "names": {u.id: f"{u.filename}（{when(u.uploaded)} 上传）" for u in uploads},
         "unit_label": upload.unit_name if upload else (unit.name or "本单位"),
         "soffice": request.app.state.soffice, "max_mb": request.app.state.max_upload // 2**20,
         "error": error, "data_folder": str(store.root), "files": FILES,
@@ -242,18 +244,18 @@ def render(request: Request, unit: Unit, upload: Upload | None, *, error: str = 
     return response
 
 
-async def unit_page(request: Request) -> Response:
+def unit_page(request: Request) -> Response:
     return render(request, _unit(request), None)
 
 
-async def upload_page(request: Request) -> Response:
+def upload_page(request: Request) -> Response:
     unit = _unit(request)
     return render(request, unit, _upload(request, unit))
 
 
 # ---- API ------------------------------------------------------------------------------------
 
-async def unit_api(request: Request) -> Response:
+def unit_api(request: Request) -> Response:
     unit = _unit(request)
     latest = request.app.state.store.latest_upload(unit)
     return JSONResponse({
@@ -266,12 +268,12 @@ async def unit_api(request: Request) -> Response:
     })
 
 
-async def uploads_api(request: Request) -> Response:
+def uploads_api(request: Request) -> Response:
     unit = _unit(request)
     return JSONResponse([upload_json(request, unit, u) for u in request.app.state.store.uploads(unit)])
 
 
-async def upload_api(request: Request) -> Response:
+def upload_api(request: Request) -> Response:
     unit = _unit(request)
     return JSONResponse(upload_json(request, unit, _upload(request, unit), findings=True))
 
@@ -307,8 +309,9 @@ async def upload_create(request: Request) -> Response:
             except DiscloseError as exc:
                 return refused(request, 400, shown(exc.message, path, name))
             sha = await anyio.to_thread.run_sync(digest, path)
-            upload = store.add_upload(unit, name, path, path.name, size, sha, audited.unit_name, audited.year,
-                                      audited.errors, audited.warnings, audited.sections)
+            upload = await anyio.to_thread.run_sync(
+                lambda: store.add_upload(unit, name, path, path.name, size, sha, audited.unit_name, audited.year,
+                                         audited.errors, audited.warnings, audited.sections))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     finally:
@@ -330,7 +333,7 @@ def _save(file: UploadFile, path: Path) -> int:
     return path.stat().st_size
 
 
-async def upload_file(request: Request) -> Response:
+def upload_file(request: Request) -> Response:
     unit = _unit(request)
     upload = _upload(request, unit)
     return FileResponse(request.app.state.store.path(upload.stored), filename=upload.filename,
@@ -408,24 +411,24 @@ async def build_create(request: Request) -> Response:
     if pdf and not request.app.state.soffice:
         return refused(request, 409, "本机未安装 LibreOffice，不能生成 PDF：请安装 LibreOffice 后重新启动，"
                                      "或在 Word/WPS 中把报告“另存为 PDF”")
-    build = request.app.state.store.add_build(unit, upload, pdf, bool(upload.errors))
+    build = await anyio.to_thread.run_sync(request.app.state.store.add_build, unit, upload, pdf, bool(upload.errors))
     request.app.state.workers.submit(build)
     if wants_json(request):
         return JSONResponse(build_json(request, unit, build), status_code=202)
     return RedirectResponse(str(request.url_for("upload_page", unit=unit.id, upload=upload.id)), status_code=303)
 
 
-async def builds_api(request: Request) -> Response:
+def builds_api(request: Request) -> Response:
     unit = _unit(request)
     return JSONResponse([build_json(request, unit, b) for b in request.app.state.store.builds(unit)])
 
 
-async def build_api(request: Request) -> Response:
+def build_api(request: Request) -> Response:
     unit = _unit(request)
     return JSONResponse(build_json(request, unit, _build(request, unit)))
 
 
-async def build_file(request: Request) -> Response:
+def build_file(request: Request) -> Response:
     """A file of a finished build: ``report`` (.docx), ``pdf`` or ``audit`` (the 审核报告, shown in the browser)."""
     unit = _unit(request)
     build = _build(request, unit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import webbrowser
@@ -21,15 +22,46 @@ def default_data() -> Path:
 
 
 def listen(port: int) -> socket.socket:
-    """A socket on loopback: ``port``, or a free one for 0. Bound before the server starts, so the
-    address printed is the one that answers."""
+    """A socket on loopback: ``port``, or a free one for 0, listening before the server starts, so
+    the address printed is the one that answers."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.bind((HOST, port))
+        sock.listen(2048)  # connections made before uvicorn is up wait instead of being refused
     except OSError:
         sock.close()
         raise DiscloseError(f"端口 {port} 已被其他程序占用：请换一个端口（--port），或不指定 --port 让本工具自动选择") from None
     return sock
+
+
+class Running(Exception):
+    """Another ``disclose serve`` uses this data folder; ``url`` is its address."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+
+def hold(data: Path):
+    """The data folder, for this server alone: the lock file, open for as long as the server runs
+    (the system releases it when the process ends, however it ends). A second server on the
+    same folder would take over the first one's queue; it raises :class:`Running` instead."""
+    lock = open(data / "server.lock", "a+b")
+    try:
+        if os.name == "nt":
+            import msvcrt
+            lock.seek(0)
+            msvcrt.locking(lock.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        try:
+            url = (data / "server.url").read_text(encoding="utf-8").strip()
+        except OSError:
+            url = ""
+        raise Running(url) from None
+    return lock
 
 
 def run(data: Path, port: int, open_browser: bool, workers: int | None, spec: str,
@@ -40,13 +72,22 @@ def run(data: Path, port: int, open_browser: bool, workers: int | None, spec: st
 
     try:
         app = create_app(data, spec=spec, workers=workers)
+        lock = hold(data)
+    except Running as running:
+        # The clerk started it twice (a second double-click): the page is already there.
+        echo(f"本工具的网页已在运行（这个数据文件夹正由它使用）：{running.url}")
+        if open_browser and running.url:
+            webbrowser.open(running.url)
+        return
     except OSError as exc:
         raise OutputError(f"{data}：无法使用这个数据文件夹：{os_problem(exc)}；可用 --data 换一个文件夹") from None
-    sock = listen(port)
-    url = f"http://{HOST}:{sock.getsockname()[1]}/"
-    echo(f"已启动：{url}")
-    echo(f"数据文件夹：{data}（上传的工作簿、生成的报告都在这里）")
-    echo("请在浏览器中打开上面的地址；用完后按 Ctrl+C 停止。")
-    if open_browser:
-        threading.Timer(0.5, webbrowser.open, [url]).start()
-    uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)).run(sockets=[sock])
+    with lock:
+        sock = listen(port)
+        url = f"http://{HOST}:{sock.getsockname()[1]}/"
+        (data / "server.url").write_text(url, encoding="utf-8")
+        echo(f"已启动：{url}")
+        echo(f"数据文件夹：{data}（上传的工作簿、生成的报告都在这里）")
+        echo("请在浏览器中打开上面的地址；用完后按 Ctrl+C 停止。")
+        if open_browser:
+            threading.Timer(0.5, webbrowser.open, [url]).start()
+        uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)).run(sockets=[sock])

@@ -146,6 +146,9 @@ class Store:
         db = sqlite3.connect(self.db, timeout=30, isolation_level=None)
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA busy_timeout=30000")
+        # WAL with synchronous=NORMAL: commits are not flushed one by one; a power cut may lose the
+        # last of them but never corrupts the database.
+        db.execute("PRAGMA synchronous=NORMAL")
         return db
 
     def _rows(self, sql: str, args=()) -> list[tuple]:
@@ -219,9 +222,13 @@ class Store:
         return [Build(*r) for r in rows]
 
     def previous_done(self, build: Build) -> Build | None:
-        """The unit's last finished build before ``build``: what "changed since" compares with."""
-        rows = self._rows("SELECT * FROM builds WHERE unit_id=? AND id<? AND status=? ORDER BY id DESC LIMIT 1",
-                          (build.unit_id, build.id, DONE))
+        """The last finished build of the same report (the workbook's 单位名称 and 年度) before
+        ``build``, 草稿 or not: what "changed since the last build" compares with."""
+        rows = self._rows(
+            "SELECT b.* FROM builds b JOIN uploads u ON u.id=b.upload_id, uploads this"
+            " WHERE this.id=? AND b.unit_id=? AND b.id<? AND b.status=?"
+            " AND u.unit_name=this.unit_name AND u.year=this.year ORDER BY b.id DESC LIMIT 1",
+            (build.upload_id, build.unit_id, build.id, DONE))
         return Build(*rows[0]) if rows else None
 
     def queued(self) -> list[tuple[int, int]]:
