@@ -226,19 +226,37 @@ def check(workbook: Path, output: str, spec: str) -> None:
 @click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
 @click.option("-j", "--jobs", type=Count(), default=None, metavar="进程数",
               help="同时生成报告的进程数（默认为 CPU 核数，最多 2）；其余的排队。")
+@click.option("--bureau", is_flag=True,
+              help="财政局模式：各单位用账号登录，只能看到本单位；财政局看到所有单位的进度（见使用说明第九章）。")
+@click.option("--host", default="127.0.0.1", metavar="地址",
+              help="监听的地址（默认 127.0.0.1，只有本机能访问）；让其他电脑访问时用 0.0.0.0（只能与 --bureau 一起用）。")
+@click.option("--certfile", type=click.Path(exists=True, dir_okay=False), default=None, metavar="证书",
+              help="HTTPS 证书文件（PEM）；与 --keyfile 一起用，网页改为 https:// 访问。")
+@click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), default=None, metavar="私钥",
+              help="HTTPS 证书的私钥文件（PEM）。")
+@click.option("--new-admin-password", is_flag=True,
+              help="财政局模式：忘记 admin 的密码时，给它一个新的初始密码（启动时显示）。")
 @SPEC
 @debug_option
-def serve(data: Path | None, port: int, no_browser: bool, jobs: int | None, spec: str) -> None:
+def serve(data: Path | None, port: int, no_browser: bool, jobs: int | None, bureau: bool, host: str,
+          certfile: str | None, keyfile: str | None, new_admin_password: bool, spec: str) -> None:
     """在本机启动网页：在浏览器中上传工作簿、查看审核结果、生成和下载报告。
 
-    只在本机（127.0.0.1）可以访问。停止（Ctrl+C）后再启动，以前的工作簿和报告都还在。
+    只在本机（127.0.0.1）可以访问；财政局让各单位登录使用时加 --bureau（见使用说明第九章）。
+    停止（Ctrl+C）后再启动，以前的工作簿和报告都还在。
 
     \b
     示例：
         disclose serve
         disclose serve --data D:\\决算公开数据 --port 8000
+        disclose serve --bureau --host 0.0.0.0 --port 8000 --data D:\\决算公开 --no-browser
     """
     from .web.serve import default_data, run
 
+    if bool(certfile) != bool(keyfile):
+        raise DiscloseError("--certfile 和 --keyfile 要一起给出：证书文件和它的私钥文件")
+    if new_admin_password and not bureau:
+        raise DiscloseError("--new-admin-password 只用于财政局模式：请同时加 --bureau")
     load_format(spec)
-    run(data or default_data(), port, not no_browser, jobs, spec, click.echo)
+    run(data or default_data(), port, not no_browser, jobs, spec, click.echo, host=host, bureau=bureau,
+        tls=(certfile, keyfile) if certfile else None, new_admin_password=new_admin_password)

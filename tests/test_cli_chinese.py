@@ -16,7 +16,8 @@ ALLOWED = {
     "outdir", "jobs", "format", "text", "json", "JSON", "version", "from", "output", "sample", "inputs",
     "jincheng", "xinzhou", "xlsx", "xls", "ods", "docx", "Word", "WPS", "LibreOffice", "Python", "nope",
     "extra", "bogus", "chek", "xml", "CPU", "spec", "shanxi", "serve", "data", "port", "browser", "Ctrl",
-    "soffice", "DISCLOSE", "SOFFICE", "review",
+    "bureau", "host", "certfile", "keyfile", "HTTPS", "https", "PEM", "new", "admin", "password",
+    "review", "soffice", "DISCLOSE", "SOFFICE",
 }
 
 

@@ -71,8 +71,11 @@ class Guard:
 
 def _same_origin(headers: dict, scope: dict, host: str) -> bool:
     """A browser names the origin of every cross-site POST; scripts and the test client send none."""
-    if headers.get("sec-fetch-site") == "cross-site":
+    site = headers.get("sec-fetch-site")
+    if site == "cross-site":
         return False
+    if site == "same-origin":  # set by the browser alone; a plain form's Origin is "null" under no-referrer
+        return True
     origin = headers.get("origin")
     return origin is None or origin == f"{scope.get('scheme', 'http')}://{host}"
 

@@ -89,7 +89,8 @@ class Workers:
 
     async def start(self) -> None:
         # spawn, not fork: the server has threads and an event loop that a forked child would copy.
-        self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=worker_started)
         self._queue = asyncio.Queue()
         self.store.interrupt_running()
         for item in self.store.queued():
@@ -140,6 +141,23 @@ class Workers:
         if old is None or new is None:
             return None
         return json.dumps(changes.differences(old, new), ensure_ascii=False)
+
+
+def worker_started() -> None:
+    """In a worker process: builds yield the processor to the server's pages (a lower priority),
+    and (Linux) the worker ends when the server does, even killed outright (kill -9), so that no
+    build of a dead server goes on writing into the data folder after a restart."""
+    import ctypes
+    import signal
+    import sys
+
+    if hasattr(os, "nice"):
+        os.nice(5)
+    if sys.platform.startswith("linux"):
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the server died before the line above took effect
+            os._exit(1)
 
 
 def workers_default() -> int:

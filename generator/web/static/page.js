@@ -5,7 +5,10 @@
 function show(el, text) { el.textContent = text; el.hidden = !text; }
 
 async function send(url, body) {
-  const response = await fetch(url, { method: "POST", body, headers: { Accept: "application/json" } });
+  const headers = { Accept: "application/json" };
+  const token = document.querySelector('meta[name="csrf-token"]');  // the bureau's server: its CSRF token
+  if (token) headers["X-CSRF-Token"] = token.content;
+  const response = await fetch(url, { method: "POST", body, headers });
   let data;
   try { data = await response.json(); } catch (e) { data = { error: "服务器没有正常答复（" + response.status + "），请重试" }; }
   return { ok: response.ok, data };
@@ -82,7 +85,8 @@ function follow(url) {
         bar.removeAttribute("value");
       }
       text.textContent = progressText(build);
-      setTimeout(poll, 700);
+      // far back in the queue, a look every few seconds is enough (300 units may be waiting)
+      setTimeout(poll, build.status === "queued" && build.place_in_queue > 3 ? 3000 : 700);
       return;
     }
     const page = new URL(build.page + "#build", window.location.href);
