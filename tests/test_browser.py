@@ -150,9 +150,20 @@ def test_the_clerks_round(server, page, shots, tmp_path, runner):
     assert CHANGED_LINE in page.inner_text("#changes")
     page.locator("#build").screenshot(path=str(shots / "web-changes.png"))
 
-    # The history keeps both uploads and both reports, each downloadable again.
+    # For the reviewer: the 审阅稿, every finding a comment in the margin.
+    build_and_wait(page, "生成审阅稿（问题作为批注）")
+    assert "审阅稿已生成" in page.inner_text("#result")
+    with page.expect_download() as review:
+        page.click("#download-review")
+    assert review.value.suggested_filename.endswith("（审阅稿）.docx")
+    review.value.save_as(tmp_path / "review.docx")
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "review.docx") as docx:
+        assert docx.read("word/comments.xml").count(b"<w:comment ") == 17
+
+    # The history keeps both uploads and the three builds, each downloadable again.
     assert page.locator("#uploads tbody tr").count() == 2
-    assert page.locator("#builds tbody tr").count() == 2
+    assert page.locator("#builds tbody tr").count() == 3
     with page.expect_download() as again:
         page.locator("#builds tbody tr").last.get_by_role("link", name="Word").click()
     again.value.save_as(tmp_path / "again.docx")

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
-from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, save_as, set_cells
 from generator.cli import main
 from generator.web import create_app
 from generator.web.store import RUNNING, Store
@@ -93,6 +93,14 @@ def test_upload_shows_the_audit_at_once_as_check_does(client, runner):
     assert "2 个警告" in page and "没有错误" in page
     assert "自评项目个数或涉及资金与自评表不一致" in page and "情况说明!B54" in page
     assert "生成报告（Word）" in page and "生成草稿" not in page
+
+
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_xls_and_ods_uploads_are_audited_alike(client, tmp_path, fmt):
+    copy = save_as([JINCHENG], fmt, tmp_path)[0]
+    uploaded = upload(client, copy).json()
+    assert (uploaded["errors"], uploaded["warnings"], uploaded["filename"]) == (0, 2, f"jincheng-2022.{fmt}")
+    assert build(client, uploaded)["files"]["report"]["name"] == REPORT
 
 
 def test_errors_come_grouped_with_the_changed_cell_first(client, workbook_copy):
@@ -189,6 +197,28 @@ def test_a_corrected_upload_lists_what_changed_since_the_last_build(client, work
     assert other["changes"] is None  # another unit's report: its own first build
 
 
+def test_review_draft_carries_every_finding_as_a_comment_as_the_cli_writes_it(client, runner, workbook_copy,
+                                                                            tmp_path):
+    path = workbook_copy()
+    set_cells(path, {"公开05表!E13": 1884613})
+    uploaded = upload(client, path).json()
+    done = build(client, uploaded, review=True)
+    assert done["status"] == "done" and done["review"] and set(done["files"]) == {"review", "audit"}
+    name = done["files"]["review"]["name"]
+    assert name == "晋城市人力资源和社会保障局2022年度单位决算公开（审阅稿）.docx"
+    web = client.get(done["files"]["review"]["url"]).content
+    result = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "cli"), "--review", "--strict"])
+    assert result.exit_code == 1
+    assert web == (tmp_path / "cli" / name).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(web)) as docx:
+        comments = docx.read("word/comments.xml").decode("utf-8")
+    assert comments.count("<w:comment ") == 17  # 15 错误 and 2 警告
+    page = client.get(uploaded["page"]).text
+    assert "审阅稿已生成" in page and f"下载 {name}" in page and "与上次生成相比" not in page
+    clean = build(client, upload(client, JINCHENG).json())
+    assert clean["changes"] is None  # a 审阅稿 is no build of the report to compare with
+
+
 def test_pdf_is_refused_without_libreoffice(client):
     client.app.state.soffice = False
     uploaded = upload(client, JINCHENG).json()
@@ -230,6 +260,27 @@ def test_place_in_queue_counts_the_builds_waiting_before(tmp_path):
     assert [store.place_in_queue(b) for b in builds] == [1, 2, 3]
     store.start(builds[0].id)
     assert [store.place_in_queue(store.build(unit, b.id)) for b in builds] == [0, 1, 2]
+
+
+def test_a_data_folder_of_the_first_version_is_upgraded_in_place(tmp_path):
+    import re
+    import sqlite3
+
+    from generator.web import store as schema
+
+    first = re.sub(r"(changes TEXT),[^\n]*\n\s*review INTEGER[^\n]*\n\s*review_file TEXT", r"\1", schema.SCHEMA)
+    assert "review" not in first
+    db = sqlite3.connect(tmp_path / "disclose.sqlite3", isolation_level=None)  # as version 1 made it
+    db.executescript(first)
+    db.execute("INSERT INTO units (name, created) VALUES ('', 'then')")
+    db.execute("INSERT INTO uploads VALUES (1, 1, 'a.xlsx', 'a', 1, '0', 'then', '单位', 2022, 0, 0, '[]')")
+    db.execute("INSERT INTO builds (unit_id, upload_id, pdf, draft, status, created) VALUES (1, 1, 0, 0, 'done', 'then')")
+    db.execute("PRAGMA user_version=1")
+    db.close()
+    store = Store(tmp_path)
+    unit = store.units()[0]
+    assert store.build(unit, 1).review == 0
+    assert store.add_build(unit, store.upload(unit, 1), pdf=False, draft=False, review=True).review == 1
 
 
 def _file(folder: Path) -> Path:

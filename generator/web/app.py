@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 MAX_UPLOAD = 20 * 2**20  # a 决算 workbook is well under 5 MB; the loader's own limits still apply
 AUDITS_AT_ONCE = 4  # uploads audited in parallel (threads); the rest wait their turn
 STATUS = {QUEUED: "排队中", RUNNING: "正在生成", DONE: "已生成", FAILED: "未能生成", INTERRUPTED: "未完成"}
-FILES = {"report": "report", "pdf": "pdf_file", "audit": "audit_file"}
+FILES = {"report": "report", "pdf": "pdf_file", "review": "review_file", "audit": "audit_file"}
 
 
 class LocalAccess:
@@ -204,6 +204,7 @@ def build_json(request: Request, unit: Unit, build: Build) -> dict:
     changed = build.changed
     return {
         "id": build.id, "upload": build.upload_id, "pdf": bool(build.pdf), "draft": bool(build.draft),
+        "review": bool(build.review),
         "status": build.status, "status_text": STATUS[build.status],
         "created": build.created, "started": build.started, "finished": build.finished,
         "place_in_queue": store.place_in_queue(build), "elapsed": elapsed,
@@ -395,23 +396,27 @@ async def _options(request: Request) -> dict:
             raise HTTPException(400, "请求的内容应为 JSON 对象，例如 {\"pdf\": true}")
         return options
     form = await request.form(max_files=0, max_fields=4)
-    return {key: form.get(key) not in (None, "", "0", "false") for key in ("pdf", "draft")}
+    return {key: form.get(key) not in (None, "", "0", "false") for key in ("pdf", "draft", "review")}
 
 
 async def build_create(request: Request) -> Response:
-    """Queue a build of this upload: ``{"pdf": bool, "draft": bool}``. A workbook with 错误 is
-    built only as a 草稿, and only when ``draft`` asks for it."""
+    """Queue a build of this upload: ``{"pdf": bool, "draft": bool, "review": bool}``. A workbook
+    with 错误 is built only as a 草稿, and only when ``draft`` asks for it; ``review`` asks for the
+    审阅稿 instead (every finding a Word comment), whatever the audit found."""
     unit = _unit(request)
     upload = _upload(request, unit)
     options = await _options(request)
-    pdf, draft = bool(options.get("pdf")), bool(options.get("draft"))
-    if upload.errors and not draft:
+    pdf, draft, review = bool(options.get("pdf")), bool(options.get("draft")), bool(options.get("review"))
+    if review:
+        pdf = draft = False
+    elif upload.errors and not draft:
         return refused(request, 409, f"这份工作簿有 {upload.errors} 个错误，不能生成正式报告：请改正后重新上传；"
                                      "只想先看看效果时，可以生成草稿")
     if pdf and not request.app.state.soffice:
         return refused(request, 409, "本机未安装 LibreOffice，不能生成 PDF：请安装 LibreOffice 后重新启动，"
                                      "或在 Word/WPS 中把报告“另存为 PDF”")
-    build = await anyio.to_thread.run_sync(request.app.state.store.add_build, unit, upload, pdf, bool(upload.errors))
+    build = await anyio.to_thread.run_sync(request.app.state.store.add_build, unit, upload, pdf,
+                                           bool(upload.errors) and not review, review)
     request.app.state.workers.submit(build)
     if wants_json(request):
         return JSONResponse(build_json(request, unit, build), status_code=202)
@@ -429,7 +434,8 @@ def build_api(request: Request) -> Response:
 
 
 def build_file(request: Request) -> Response:
-    """A file of a finished build: ``report`` (.docx), ``pdf`` or ``audit`` (the 审核报告, shown in the browser)."""
+    """A file of a finished build: ``report`` (.docx), ``pdf``, ``review`` (the 审阅稿) or ``audit``
+    (the 审核报告, shown in the browser)."""
     unit = _unit(request)
     build = _build(request, unit)
     column = FILES.get(request.path_params["kind"])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS units (
     id INTEGER PRIMARY KEY,
@@ -61,11 +61,16 @@ CREATE TABLE IF NOT EXISTS builds (
     audit_file TEXT,
     note TEXT NOT NULL DEFAULT '',          -- e.g. why there is no PDF
     message TEXT NOT NULL DEFAULT '',       -- why it failed
-    changes TEXT                            -- JSON [figures, sentences] since the previous build; NULL: first
+    changes TEXT,                           -- JSON [figures, sentences] since the previous build; NULL: first
+    review INTEGER NOT NULL DEFAULT 0,      -- asked for the 审阅稿 (every finding a Word comment)
+    review_file TEXT
 );
 CREATE INDEX IF NOT EXISTS builds_unit ON builds(unit_id, id);
 CREATE INDEX IF NOT EXISTS builds_status ON builds(status, id);
 """
+# Columns added to a data folder made by an earlier version, by the version that added them.
+ADDED = {2: ["ALTER TABLE builds ADD COLUMN review INTEGER NOT NULL DEFAULT 0",
+             "ALTER TABLE builds ADD COLUMN review_file TEXT"]}
 QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = "queued", "running", "done", "failed", "interrupted"
 
 
@@ -118,6 +123,8 @@ class Build:
     note: str
     message: str
     changes: str | None
+    review: int = 0
+    review_file: str | None = None
 
     @property
     def changed(self) -> tuple[list[str], list[str]] | None:
@@ -139,7 +146,12 @@ class Store:
         self.db = self.root / "disclose.sqlite3"
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            made = db.execute("SELECT 1 FROM sqlite_master WHERE name='builds'").fetchone()
             db.executescript(SCHEMA)
+            for added in range(version + 1, SCHEMA_VERSION + 1) if made else ():
+                for statement in ADDED.get(added, ()):
+                    db.execute(statement)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
@@ -204,9 +216,10 @@ class Store:
         return Upload(*rows[0]) if rows else None
 
     # ---- builds ---------------------------------------------------------------------------
-    def add_build(self, unit: Unit, upload: Upload, pdf: bool, draft: bool) -> Build:
-        build_id = self._write("INSERT INTO builds (unit_id, upload_id, pdf, draft, status, created)"
-                               " VALUES (?, ?, ?, ?, ?, ?)", (unit.id, upload.id, int(pdf), int(draft), QUEUED, now()))
+    def add_build(self, unit: Unit, upload: Upload, pdf: bool, draft: bool, review: bool = False) -> Build:
+        build_id = self._write("INSERT INTO builds (unit_id, upload_id, pdf, draft, review, status, created)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (unit.id, upload.id, int(pdf), int(draft), int(review), QUEUED, now()))
         return self.build(unit, build_id)
 
     def build(self, unit: Unit, build_id: int) -> Build | None:
@@ -227,7 +240,8 @@ class Store:
         rows = self._rows(
             "SELECT b.* FROM builds b JOIN uploads u ON u.id=b.upload_id, uploads this"
             " WHERE this.id=? AND b.unit_id=? AND b.id<? AND b.status=?"
-            " AND u.unit_name=this.unit_name AND u.year=this.year ORDER BY b.id DESC LIMIT 1",
+            " AND b.report IS NOT NULL AND u.unit_name=this.unit_name AND u.year=this.year"
+            " ORDER BY b.id DESC LIMIT 1",
             (build.upload_id, build.unit_id, build.id, DONE))
         return Build(*rows[0]) if rows else None
 

@@ -63,17 +63,27 @@ def digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def _build(workbook: str, name: str, folder: str, pdf: bool, draft: bool, spec: str) -> dict:
-    """In a worker process: ``disclose build`` of ``workbook`` into ``folder`` (a new, empty one).
-    Returns the names of the files written, or the clerk's message of why nothing was."""
+def _build(workbook: str, name: str, folder: str, pdf: bool, draft: bool, review: bool, spec: str) -> dict:
+    """In a worker process: ``disclose build`` of ``workbook`` into ``folder`` (a new, empty one);
+    with ``review``, ``disclose build --review --strict``: every finding, 警告 too, a comment of the
+    审阅稿, and the report itself only when there is none. Returns the names of the files written,
+    or the clerk's message of why nothing was."""
+    from ..errors import AuditFailed
     from ..report import build
 
     try:
-        built = build(workbook, Path(folder), force=draft, pdf=pdf, spec=spec)
+        built = build(workbook, Path(folder), force=draft and not review, pdf=pdf and not review, spec=spec,
+                      review=review, strict=review)
+    except AuditFailed as exc:
+        if exc.review is None:
+            return {"message": shown(shown(exc.message, Path(workbook), name), Path(folder) / "", "")}
+        audit = next(Path(folder).glob("*审核报告.html"))
+        return {"review_file": exc.review.name, "audit_file": audit.name}
     except DiscloseError as exc:
         return {"message": shown(shown(exc.message, Path(workbook), name), Path(folder) / "", "")}
     return {"report": built.report.name, "pdf_file": built.pdf.name if built.pdf else None,
-            "audit_file": built.audit_report.name, "note": built.pdf_note}
+            "audit_file": built.audit_report.name, "note": built.pdf_note,
+            "review_file": built.review.name if built.review else None}
 
 
 class Workers:
@@ -120,14 +130,15 @@ class Workers:
                 folder.mkdir(parents=True)
                 made = await loop.run_in_executor(
                     self._pool, _build, str(self.store.path(upload.stored)), upload.filename, str(folder),
-                    bool(build.pdf), bool(build.draft), self.spec)
+                    bool(build.pdf), bool(build.draft), bool(build.review), self.spec)
             except Exception:  # noqa: BLE001 — a bug or a dead worker fails this build, not the server
                 log.exception("build %s failed", build.id)
                 made = {"message": "生成时发生内部错误，本次未完成；请重试，仍不行请把工作簿发给技术支持"}
             if "message" in made:
                 self.store.finish(build.id, FAILED, message=made["message"])
                 continue
-            made["changes"] = await anyio.to_thread.run_sync(self._changes, build, folder / made["report"])
+            if made.get("report"):
+                made["changes"] = await anyio.to_thread.run_sync(self._changes, build, folder / made["report"])
             self.store.finish(build.id, DONE, folder=self.store.relative(folder), **made)
 
     def _changes(self, build: Build, report: Path) -> str | None:
