@@ -61,6 +61,21 @@ def _signed(wb: Workbook) -> Iterator[tuple[spec.LineTable, spec.Row, Stated]]:
                         yield table.spec, row, cell
 
 
+def _missing_rows(c: Context):
+    """One warning for every row of the format the workbook's tables lack, read as blank."""
+    gaps = [(table.spec, table.spec.at(line)) for table in c.wb.tables.values() if isinstance(table, Lines)
+            for line in table.missing]
+    if gaps:
+        rows = "、".join(f"{table.name} 行次 {row.line}“{row.label}”" for table, row in gaps[:_SHOWN_ROWS])
+        more = f"等 {len(gaps)} 行" if len(gaps) > _SHOWN_ROWS else ""
+        yield Finding(WARNING, "缺行按空白", f"工作簿中没有{rows}{more}（可能是报告格式增加这些行之前做的工作簿），"
+                      "这些行按空白计算；请在表中补上这些行并填数（disclose init 生成的空白工作簿里有这些行）",
+                      tuple(dict.fromkeys(table.name for table, _ in gaps)))
+
+
+_SHOWN_ROWS = 5
+
+
 def _surplus_sign(c: Context):
     for table, row, stated in _signed(c.wb):
         if stated.value is not None and stated.value < 0:
@@ -189,6 +204,8 @@ def _general_rules(fmt: Format) -> tuple[Rule, ...]:
         Rule("金额不为负", "金额为负数", f"各表{annexes}和{inputs}中的金额、个数不为负", _no_negative),
         Rule("结余为负请核实", "结余为负数（请核实）",
              f"可为负的行{f'（如{examples}）' if examples else ''}为负时请核实", _surplus_sign, WARNING),
+        Rule("缺行按空白", "工作簿缺少表中的行（按空白计算）", "格式中表的每一行都在工作簿中（缺的行按空白计算，例如报告格式更新之前做的工作簿）",
+             _missing_rows, WARNING),
     )
 
 
@@ -229,7 +246,7 @@ _TABLE_RULES: tuple[Rule, ...] = (
     Rule("类=Σ下级", "类不等于其下各款之和", "功能分类表 每个类 = 其下各款之和", is_sum=True),
     Rule("款=Σ下级", "款不等于其下各项之和", "功能分类表 每个款 = 其下各项之和", is_sum=True),
     Rule("合计=Σ类", "合计不等于各类之和", "功能分类表 合计 = 各类之和", is_sum=True),
-    Rule("空行不填数", "不该填数的空行填了数", "表中留作空行的行次（及资本性支出的“其中：基本支出”）不填数"),
+    Rule("空行不填数", "不该填数的空行填了数", "表中留作空行的行次（及不列基本支出的类的“其中：基本支出”）不填数"),
 )
 
 

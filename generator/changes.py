@@ -69,9 +69,10 @@ def snapshot(fmt: Format, fig: Figures, projects: list[ProjectFigures], narrativ
             for role in ("budget", "spent", "balance", "rate", "score"):
                 put(f"附件{number} {p.name}", fund.source, columns[role], getattr(fund, role))
         put(f"附件{number} {p.name}", p.declared.total, p.declared.total, p.total)
+    sheet, (_, column) = fmt.sheets.inputs.sheet, fmt.sheets.inputs.header
     for label, value in inputs.items():
         if isinstance(value, Stated):
-            put("情况说明", label, "内容", value.value)
+            put(sheet, label, column, value.value)
     return {"version": RECORD_VERSION, "figures": figures, "narrative": narrative, "pdf": pdf}
 
 
@@ -110,5 +111,5 @@ def described(figures: list[str], sentences: list[str]) -> list[tuple[str, list[
         return [("与上次生成相比：数字和文字都没有变化。", [])]
     blocks = [(f"与上次生成相比，{len(figures)} 个数字有变化：" if figures else "与上次生成相比，数字没有变化。", figures)]
     if sentences:
-        blocks.append((f"因此改变的情况说明（{len(sentences)} 段）：", sentences))
+        blocks.append((f"因此改变的报告文字（{len(sentences)} 段）：", sentences))
     return blocks

@@ -128,7 +128,8 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
     audit_result = result.result
     if audit_result.findings:
         _print_findings(audit_result.findings, fmt)
-    click.echo(f"已读取{fmt.tables_read}，{result.projects} 张项目绩效自评表；审核{summary_line(audit_result)}。")
+    annexes = f"，{result.projects} 张项目绩效自评表" if fmt.sheets.projects else ""
+    click.echo(f"已读取{fmt.tables_read}{annexes}；审核{summary_line(audit_result)}。")
     if result.draft:
         click.echo("报告为草稿（--force）：问题已列在报告末尾；草稿文件名带“（草稿）”，不替换正式报告。")
     if result.changes is not None:
@@ -161,7 +162,7 @@ def _print_changes(figures: list[str], sentences: list[str]) -> None:
 @main.command()
 @click.argument("path", required=False, metavar="[新工作簿]", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--from", "last_year", type=ExistingPath(), metavar="上年工作簿",
-              help="上年的工作簿：带入单位信息、概况和全部上年数，年度加一。")
+              help="上年的工作簿：带入单位的名称等信息、概况和全部上年数，年度加一。")
 @SPEC
 @debug_option
 def init(path: Path | None, last_year: Path | None, spec: str) -> None:

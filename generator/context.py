@@ -90,7 +90,7 @@ def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
 
     if len(declared.sides) == 2:
         return [{"ll": a.label, "ln": str(a.line), "lv": shown(a), "rl": b.label, "rn": str(b.line), "rv": shown(b)}
-                for a, b in _pairs(declared)]
+                for a, b in declared.pairs()]
     rows = []
     for kind, row in _one_side(declared):
         if kind == "part":
@@ -102,11 +102,6 @@ def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
             printed = cells(row)
             rows.append({"kind": "line", "label": row.label, "line": str(row.line), "value": printed[0], "v": printed})
     return rows
-
-
-def _pairs(declared: spec.LineTable):
-    """The printed rows of a two-sided table: (left row, right row)."""
-    return zip(declared.side_rows(0), declared.side_rows(1))
 
 
 def _one_side(declared: spec.LineTable):
@@ -220,7 +215,7 @@ def _line_places(declared: spec.LineTable, typed: Lines):
         return typed.cells.get(row.line, ())
 
     if len(declared.sides) == 2:
-        for i, pair in enumerate(_pairs(declared)):
+        for i, pair in enumerate(declared.pairs()):
             for row, key in zip(pair, ("lv", "rv")):
                 several = len(declared.sides[row.side].columns) > 1
                 for c, cell in enumerate(cells(row)):

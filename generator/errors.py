@@ -38,7 +38,7 @@ class FormatError(DiscloseError):
 def undeclared(key: str) -> FormatError:
     """A rule or a 情况说明 computation of the format reads a table the format does not declare."""
     return FormatError(f"报告格式用到了表“{key}”，但格式中没有声明这张表：请在格式的 tables.py 中声明它，"
-                       "或去掉用到它的规则和情况说明部分")
+                       "或去掉用到它的规则和报告文字部分")
 
 
 class AuditFailed(DiscloseError):

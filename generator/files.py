@@ -26,6 +26,7 @@ from pathlib import Path
 from .errors import OutputError
 
 _PACKAGE = Path(__file__).resolve().parent
+PACKAGE = _PACKAGE
 # Installed, the templates are inside the package (see pyproject.toml); in a checkout, beside it.
 TEMPLATES = _PACKAGE / "templates" if (_PACKAGE / "templates").is_dir() else _PACKAGE.parent / "templates"
 
@@ -45,6 +46,12 @@ STALE_SECONDS = 3600  # no build holds a temporary file this long; older ones ar
 # "disclose-0.1.0/" has neither and is never touched.
 _MARKER = ".disclose-work"
 _TEMP_NAME = re.compile(r"\.disclose-([0-9a-f]{16})-([0-9a-f]{8})(\.[A-Za-z0-9]{1,10})?")
+
+
+def cache_root() -> Path:
+    """This machine's cache of disclose (compiled templates, formats checked): $XDG_CACHE_HOME/disclose."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "disclose"
 
 
 def _umask() -> int:

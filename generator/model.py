@@ -62,6 +62,7 @@ class Lines:
 
     spec: LineTable
     cells: dict[int, tuple[Stated, ...]]
+    missing: tuple[int, ...] = ()  # labelled 行次 of the format the sheet lacks: read as blank
 
     def get(self, name: str, column: int = 0) -> Stated:
         """The figure of the row called ``name``; :data:`MISSING` when the row is not there."""

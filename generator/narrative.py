@@ -69,6 +69,7 @@ class Facts:
     wb: Workbook
     fig: object  # recompute.Figures
     projects: list  # of projects.ProjectFigures
+    fmt: Format  # the declarations the section reads (its grades, its sheets' labels)
 
     @property
     def inp(self) -> "Inputs":
@@ -78,7 +79,7 @@ class Facts:
 def narrative_figures(fmt: Format, wb: Workbook, fig, projects) -> dict:
     """Every figure the 情况说明 sentences of ``fmt`` need, by part, with the unit and years:
     had without rendering (``check``, the change record)."""
-    facts = Facts(wb, fig, projects)
+    facts = Facts(wb, fig, projects, fmt)
     parts = dict.fromkeys(section.part for section in fmt.sections)
     return {"unit": wb.name, "year": wb.year, "prior_year": wb.year - 1,
             **{part: fmt.figures[part](facts) for part in parts}}

@@ -347,14 +347,6 @@ def _end_row(grid: Grid, start: int) -> int:
     return grid.height
 
 
-def _require_lines(grid: Grid, found: dict, labels: dict[int, str]) -> None:
-    """Every labelled 行次 of the standard table is there: a deleted row would otherwise be read
-    as 0 and its totals and sentences silently change."""
-    missing = [n for n, label in labels.items() if label and n not in found]
-    if missing:
-        rows = "、".join(f"行次 {n}（{labels[n]}）" for n in missing[:5]) + ("等" if len(missing) > 5 else "")
-        raise WorkbookError(f"{grid.title}：缺少{rows}所在的行，请按标准格式恢复这一行（没有数时金额留空）")
-
 
 def _line_table(grid: Grid, table: spec.LineTable) -> Lines:
     """行次 → stated figures. Two sides (收入 | 支出) stand side by side, each with a 行次 column,
@@ -378,8 +370,9 @@ def _line_table(grid: Grid, table: spec.LineTable) -> Lines:
             line = _int(grid.get(r, line_col))
             if line is not None:
                 cells[line] = tuple(grid.amount(r, c) for c in cols)
-    _require_lines(grid, cells, {row.line: row.label for row in table.rows})
-    return Lines(table, cells)
+    # A labelled row the sheet lacks (one the format gained after the workbook was made, or one
+    # deleted) reads as blank; the audit warns of it, so its totals never change unseen.
+    return Lines(table, cells, tuple(row.line for row in table.rows if row.label and row.line not in cells))
 
 
 def _code(grid: Grid, row: int, col: int) -> str:
@@ -582,12 +575,13 @@ def _project(grid: Grid, declared: ProjectSheets) -> Project | None:
     total_at = next((c for c in range(total_c + 1, grid.width + 1) if _is_number(grid.get(total_r, c))), None)
     stated_total = (grid.amount(total_r, total_at) if total_at
                     else Stated(None, grid.ref(total_r, total_c + 1)))
-    grades = {norm(g.name) for g in declared.grades}
-    grade_at = next(((total_r, c) for c in range(total_c + 1, grid.width + 1) if grid.text(total_r, c) in grades), None)
+    # The grade is the text after the 总分 (any word: one that is not a grade of the format is wrong).
+    grade_at = next(((total_r, c) for c in range((total_at or total_c) + 1, grid.width + 1)
+                     if grid.text(total_r, c) and not _is_number(grid.get(total_r, c))), None)
     grade = Text(grid.text(*grade_at), grid.ref(*grade_at)) if grade_at else Text("", "")
     if not name.value:
         if any(v.value for f in funds for v in (f.budget, f.spent)) or any(i.level3 for i in indicators):
-            raise WorkbookError(f"{grid.ref(*label_at)}：“{declared.head['name']}”右边没有填写项目名称")
+            raise WorkbookError(f"{grid.ref(*label_at)}：“{declared.head['name']}”右边没有填写{declared.head['name']}")
         return None  # the blank workbook's unused 自评表
     return Project(
         sheet=grid.title, name=name, supervisor=supervisor, unit=unit, funds=funds,

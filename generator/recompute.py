@@ -108,8 +108,8 @@ class _Log(list):
 def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
            parts: Sequence[str] = ()) -> None:
     findings.totals.add(stated.ref)
-    if stated.formula:
-        return  # a total typed as a formula and never calculated: the recomputation stands
+    if stated.formula or stated is MISSING:
+        return  # never calculated, or a row the sheet lacks: the recomputation stands
     if stated.amount != computed:
         findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
 
@@ -247,7 +247,7 @@ def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures,
     for code, (_, basic) in stated.rows.items():
         if not declared.has_basic(code) and basic.amount:
             findings.append(Finding(ERROR, "空行不填数", f"{sheet} {code}的“其中：基本支出”应为——"
-                                    f"（资本性支出没有基本支出），填了 {fmt_money(basic.amount)}", (basic.ref,)))
+                                    f"（这一类不列基本支出），填了 {fmt_money(basic.amount)}", (basic.ref,)))
     for block in declared.blocks:
         for code, _ in block:
             if len(code) == 5:

@@ -30,14 +30,13 @@ from jinja2 import Environment, StrictUndefined, TemplateSyntaxError, UndefinedE
 from lxml import etree
 
 from .errors import OutputError, TemplateMismatch
-from .files import write_atomically
+from .files import cache_root, write_atomically
 from .money import chinese_number
 
 
 def cache_dir() -> Path | None:
     """Where compiled templates are kept between runs (None: compile every time)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = Path(base) / "disclose" / f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}"
+    path = cache_root() / f"{sys.implementation.cache_tag}-jinja{jinja2.__version__}"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -498,9 +497,10 @@ def template_tags(template: Path) -> dict[str, set[str]]:
     return names
 
 
-def headings(docx: Path) -> list[tuple[int, str, str]]:
+def headings(docx: Path, annex: str | None) -> list[tuple[int, str, str]]:
     """(level, text, entry) of the report's part and section headings: the text as printed on
-    its page, the entry as the 目录 lists it (the tables numbered 一、… 十、, as published)."""
+    its page, the entry as the 目录 lists it (the tables numbered 一、… 十、, as published).
+    Headings holding ``annex`` (the title of the 自评表, one a project) are not listed."""
     from docx import Document
 
     levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
@@ -508,7 +508,7 @@ def headings(docx: Path) -> list[tuple[int, str, str]]:
     for paragraph in Document(str(docx)).paragraphs:
         style = paragraph.style.name if paragraph.style is not None else ""
         text = paragraph.text.strip()
-        if levels.get(style) and text and "项目支出绩效自评表" not in text:
+        if levels.get(style) and text and not (annex and annex in text):
             if style == "表标题":
                 tables += 1
                 found.append((2, text, f"{chinese_number(tables)}、{text}"))

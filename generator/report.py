@@ -130,7 +130,8 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
             write_docx(context, docx, fmt.template, title)
-            _with_page_numbers(office, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title)
+            _with_page_numbers(office, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title,
+                               fmt.sheets.projects.title_suffix if fmt.sheets.projects else None)
             pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
             built.pdf = pdf_path
         else:
@@ -165,11 +166,12 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
 
 
 def _with_page_numbers(office, context: dict, docx: Path, pdf_path: Path, dated: datetime,
-                       template: Path, document_title: str) -> None:
+                       template: Path, document_title: str, annex: str | None) -> None:
     """Lay the report out once (see :meth:`generator.pdf.Office.lay_out`): the 目录's entries are
-    the headings of ``docx`` as written; the PDF carries each heading's page in its 目录 and its
-    tables as fitted to the pages, and the .docx is rewritten with the same numbers and fits."""
-    entries = headings(docx)
+    the headings of ``docx`` as written (the 自评表, titled ``annex``, are not in it); the PDF
+    carries each heading's page in its 目录 and its tables as fitted to the pages, and the .docx
+    is rewritten with the same numbers and fits."""
+    entries = headings(docx, annex)
 
     def write(pages: list[int | None], fixes: list | None = None, for_layout: bool = False) -> None:
         context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}

@@ -181,6 +181,11 @@ class LineTable(_Table):
     def side_rows(self, side: int) -> list[Row]:
         return [row for row in self.rows if row.side == side]
 
+    def pairs(self) -> list[tuple[Row, Row]]:
+        """A two-sided table's printed rows: its sides' rows side by side, in order (a format whose
+        sides have not as many rows does not load: see :func:`problems`)."""
+        return list(zip(self.side_rows(0), self.side_rows(1)))
+
 
 @dataclass(frozen=True)
 class FunctionTable(_Columns):
@@ -431,6 +436,21 @@ def in_order(tables: tuple[Table, ...]) -> list[Table]:
     return sorted(tables, key=lambda t: not isinstance(t, FunctionTable))
 
 
+def _unpaired(table: LineTable) -> list[str]:
+    """A row with no row beside it: the sides of a table are printed and written side by side."""
+    sides = [table.side_rows(side) for side in range(len(table.sides))]
+    stray = [row for row in table.rows if not 0 <= row.side < len(table.sides)]
+    if stray:
+        return [f"{table.name} 行{row.line}“{row.label}”: side {row.side}, the table has {len(table.sides)}" for row in stray]
+    if len(sides) != 2 or len(sides[0]) == len(sides[1]):
+        return []
+    longer, shorter = (0, 1) if len(sides[0]) > len(sides[1]) else (1, 0)
+    row = sides[longer][len(sides[shorter])]
+    return [f"{table.name} 行{row.line}“{row.label}”: no row beside it on the {table.sides[shorter].heading} side "
+            f"({table.sides[longer].heading} has {len(sides[longer])} rows, {table.sides[shorter].heading} "
+            f"{len(sides[shorter])}; add a blank row there)"]
+
+
 def problems(tables: tuple[Table, ...]) -> list[str]:
     """What is wrong with a format's tables as declared (a format must not load with any):
     rows named twice, sums of rows that are not there, sources in tables, rows or columns that
@@ -439,6 +459,7 @@ def problems(tables: tuple[Table, ...]) -> list[str]:
     by_key: dict[str, Table] = {}
     for table in in_order(tables):
         if isinstance(table, LineTable):
+            found += _unpaired(table)
             keys = [row.key for row in table.rows]
             found += [f"{table.name}: row name {k!r} twice" for k in sorted({k for k in keys if keys.count(k) > 1})]
             lines = {row.line for row in table.rows}

@@ -190,7 +190,7 @@ def _line_table(s: _Sheet, table: spec.LineTable, data: Source, name: str, year:
         return [_numeric(v) for v in (cells + [""] * width)[:width]]
 
     if two:
-        for left, right in zip(table.side_rows(0), table.side_rows(1)):
+        for left, right in table.pairs():
             cells, inputs = [], []
             for side, row in enumerate((left, right)):
                 width = widths[side]

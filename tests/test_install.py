@@ -12,14 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _wheel(tmp_path: Path) -> Path:
+def _wheel(tmp_path: Path, change=lambda source: None) -> Path:
     # Built from a copy: setuptools would reuse a build/ folder left in the checkout.
     source = tmp_path / "source"
     source.mkdir(parents=True)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / name, source)
     for name in ("generator", "templates"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    change(source)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
                    check=True, capture_output=True)
     return next(tmp_path.glob("disclose-*.whl"))
@@ -32,6 +33,17 @@ def test_the_wheel_carries_the_templates(tmp_path):
     assert "generator/formats/shanxi/format.py" in names
     for name in ("templates/page.html", "templates/base.html", "static/page.js", "static/page.css"):
         assert f"generator/web/{name}" in names  # disclose serve's page
+
+
+def test_a_new_format_folder_is_packaged_without_naming_it(tmp_path):
+    """A format shipped as a copy of Shanxi's folder is in the wheel: the packages are found."""
+    def add(source: Path) -> None:
+        shutil.copytree(source / "generator" / "formats" / "shanxi", source / "generator" / "formats" / "shanxi2024")
+        shutil.copytree(source / "templates" / "shanxi", source / "templates" / "shanxi2024")
+
+    names = set(zipfile.ZipFile(_wheel(tmp_path, add)).namelist())
+    assert {"generator/formats/shanxi2024/format.py", "generator/formats/shanxi2024/tables.py",
+            "generator/templates/shanxi2024/report.docx"} <= names
 
 
 def test_an_installed_copy_writes_a_workbook_and_a_report(tmp_path):

@@ -139,14 +139,17 @@ def _delete_line(path, sheet, line_col, line):
 
 @pytest.mark.parametrize("sheet,line,label", [("公开10表", 6, "参照公务员法管理事业单位"),
                                               ("公开10表", 1, "合计")])
-def test_a_deleted_row_is_one_line_naming_the_sheet_and_the_row(runner, workbook_copy, tmp_path, sheet, line, label):
+def test_a_deleted_row_reads_blank_with_one_warning_naming_the_sheet_and_the_row(runner, workbook_copy, tmp_path,
+                                                                               sheet, line, label):
+    """A row the sheet lacks (deleted, or one its format gained after it was made) is read as
+    blank, never silently: one warning names it, and --strict stops the build on it."""
     path = workbook_copy()
     _delete_line(path, sheet, 2, line)
-    for command in (["check", str(path)], ["build", str(path), "-o", str(tmp_path / "out")]):
-        result = runner.invoke(main, command)
-        assert result.exit_code == 2, result.output
-        assert f"{sheet}：缺少行次 {line}" in result.output and label in result.output
-    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.docx"))
+    result = runner.invoke(main, ["check", str(path)])
+    warned = [row for row in result.output.splitlines() if f"{sheet} 行次 {line}“" in row]
+    assert len(warned) == 1 and label in warned[0] and "按空白计算" in warned[0]
+    strict = runner.invoke(main, ["build", str(path), "-o", str(tmp_path / "out"), "--strict"])
+    assert strict.exit_code == 1 and not list((tmp_path / "out").glob("*.docx"))
 
 
 def test_a_duplicated_06_code_is_reported_like_other_tables(runner, workbook_copy):

@@ -34,7 +34,7 @@ def test_a_corrected_figure_is_listed_with_the_sentences_it_changed(runner, work
     assert "与上次生成相比，2 个数字有变化：" in lines
     assert "  公开10表 行1 合计“金额/统计数”：2141753.36 → 2141853.36" in lines
     assert "  公开10表 行2 货物“金额/统计数”：66583 → 66683" in lines
-    assert "因此改变的情况说明（1 段）：" in lines
+    assert "因此改变的报告文字（1 段）：" in lines
     changed = next(line for line in lines if line.startswith("  十（二）："))
     assert "政府采购支出总额2,141,853.36元" in changed and "政府采购货物支出66,683.00元" in changed
     assert "占政府采购支出总额的30.16%" in changed  # 645,953.36 / 2,141,853.36 still rounds to 30.16

@@ -92,7 +92,7 @@ def test_init_writes_the_second_formats_workbook(runner, tmp_path):
     total = next(r for r in sheet.iter_rows() if r[1].value == 1)
     assert total[2].value == f"=SUM(C{total[0].row + 1}:C{total[0].row + 3})"
     book = openpyxl.load_workbook(blank)
-    unit = book["单位信息"]
+    unit = book["基本信息"]  # lite calls its unit sheet so
     for row in unit.iter_rows():
         if row[0].value in ("单位名称", "年度"):
             row[1].value = "某单位" if row[0].value == "单位名称" else 2023
@@ -102,10 +102,10 @@ def test_init_writes_the_second_formats_workbook(runner, tmp_path):
 
 
 def test_the_default_format_is_unchanged_by_the_second(runner, tmp_path):
-    """Shanxi's workbook read as lite would lack 公开11表: each format reads its own tables."""
+    """Shanxi's workbook read as lite lacks its 基本信息 sheet: each format reads its own sheets."""
     result = runner.invoke(main, ["check", str(JINCHENG), "--spec", str(LITE)])
     assert result.exit_code == 2
-    assert result.output.strip() == "错误：工作簿缺少工作表“公开11表”"
+    assert result.output.strip() == "错误：工作簿缺少工作表“基本信息”"
     assert runner.invoke(main, ["check", str(JINCHENG)]).exit_code == 0
 
 
@@ -217,5 +217,81 @@ def test_a_format_without_a_table_its_parts_read_is_said_plainly(runner, tmp_pat
     result = runner.invoke(main, ["build", str(JINCHENG), "-o", str(tmp_path / "out"), "--spec", str(second)])
     assert result.exit_code == 2
     assert result.output.strip().endswith("报告格式用到了表“10”，但格式中没有声明这张表：请在格式的 tables.py 中声明它，"
-                                          "或去掉用到它的规则和情况说明部分")
+                                          "或去掉用到它的规则和报告文字部分")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.docx"))
+
+
+def test_its_other_sheets_and_its_grades_are_its_own(runner, lite, tmp_path):
+    """lite's unit sheet is 基本信息, its 分类预算 code column 类级科目编码, and a 自评表 is graded
+    优≥95, 良≥85, 合格≥60, else 不合格: the engine reads, grades, audits and writes by them."""
+    result = _build(runner, lite, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    document = _report(tmp_path / "out")
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    # 自评表07 scores 66.32 (Shanxi's 中) and 自评表11 90.00 (Shanxi's 优): 合格 and 良 here.
+    assert "合格" in cells and "中" not in cells
+    assert "2个项目自评等级为“良”" in text or "项目自评等级为“合格”" in text
+    # A grade typed as Shanxi's is wrong in lite, and said so with lite's scale.
+    book = openpyxl.load_workbook(lite)
+    total = next(r for r in book["自评表07"].iter_rows() if r[0].value == "总分")
+    total[9].value = "中"
+    book.save(lite)
+    checked = runner.invoke(main, ["check", str(lite), "--spec", str(LITE), "--format", "json"])
+    import json
+    [graded] = [f for f in json.loads(checked.output)["findings"] if f["rule"] == "附件等级"]
+    assert "对应“合格”（优≥95，良≥85，合格≥60）" in graded["message"]
+    assert graded["cells"][0] == f"自评表07!{total[9].coordinate}"
+
+
+def test_its_blank_workbook_is_laid_out_by_its_declaration(runner, tmp_path):
+    blank = tmp_path / "空白.xlsx"
+    assert runner.invoke(main, ["init", str(blank), "--spec", str(LITE)]).exit_code == 0
+    book = openpyxl.load_workbook(blank)
+    assert "基本信息" in book.sheetnames and "单位信息" not in book.sheetnames
+    assert [c.value for c in book["分类预算"][1]][0] == "类级科目编码"
+    total = next(r for r in book["自评表01"].iter_rows() if r[0].value == "总分")
+    score = total[8].coordinate
+    assert total[9].value == f'=IF({score}>=95,"优",IF({score}>=85,"良",IF({score}>=60,"合格","不合格")))'
+    labels = {r[0].value for r in book["情况说明"].iter_rows()}
+    assert {"二级项目合格", "二级项目不合格"} <= labels and "二级项目中" not in labels
+
+
+def test_a_format_without_a_self_assessment_sheet(runner, lite, tmp_path):
+    """A copy of lite that declares no 自评表: its workbook has none, its report no 附件, and the
+    sheets a workbook of Shanxi's habit still carries are not read as projects."""
+    import shutil
+
+    copy = tmp_path / "无自评表"
+    shutil.copytree(LITE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with (copy / "format.py").open("a", encoding="utf-8") as f:
+        f.write("\nFORMAT = replace(FORMAT, sheets=replace(SHEETS, projects=None, summaries=None))\n")
+    result = runner.invoke(main, ["build", str(lite), "-o", str(tmp_path / "out"), "--spec", str(copy)])
+    assert result.exit_code == 0, result.output
+    [read] = [line for line in result.output.splitlines() if line.startswith("已读取")]
+    assert "自评表" not in read  # lite's borrowed 十(四) checks still count the 自评表: none here
+    document = _report(tmp_path / "out")
+    assert not [p for p in document.paragraphs if p.text.endswith("项目支出绩效自评表")]  # no 附件
+    assert runner.invoke(main, ["check", str(lite), "--spec", str(copy)]).exit_code == 0
+    blank = tmp_path / "空白.xlsx"
+    assert runner.invoke(main, ["init", str(blank), "--spec", str(copy)]).exit_code == 0
+    names = openpyxl.load_workbook(blank).sheetnames
+    assert not [n for n in names if n.startswith("自评表")] and "项目综述" not in names
+
+
+def test_a_sheet_declaration_with_a_mistake_does_not_load():
+    from dataclasses import replace
+
+    from generator.catalog import check_format
+    from generator.spec import Grade
+
+    shanxi = load_format()
+    sheets = shanxi.sheets
+    renamed = replace(sheets.class_budget, columns={**sheets.class_budget.columns, "编码": "类编码"})
+    with pytest.raises(ValueError, match=r"class_budget columns: roles \[\] missing, \['编码'\] unknown"):
+        check_format(replace(shanxi, sheets=replace(sheets, class_budget=renamed)))
+    upside_down = replace(sheets.projects, grades=(Grade("差"), Grade("优", 90)))
+    with pytest.raises(ValueError, match="projects grades: from the highest floor down"):
+        check_format(replace(shanxi, sheets=replace(sheets, projects=upside_down)))
+    with pytest.raises(ValueError, match="unit: '年份' is not among its labels"):
+        check_format(replace(shanxi, sheets=replace(sheets, unit=replace(sheets.unit, year="年份"))))

@@ -189,7 +189,7 @@ def test_a_corrected_upload_lists_what_changed_since_the_last_build(client, work
     page = client.get(changed["page"]).text
     assert f"与上次生成相比，{len(figures)} 个数字有变化：" in page
     assert "公开05表 2080104 综合业务管理“项目支出”：1884513 → 1884613" in page
-    assert f"因此改变的情况说明（{len(sentences)} 段）：" in page
+    assert f"因此改变的报告文字（{len(sentences)} 段）：" in page
     again = build(client, changed, draft=True)
     assert again["changes"] == {"figures": [], "sentences": []}
     assert "与上次生成相比：数字和文字都没有变化。" in client.get(changed["page"]).text

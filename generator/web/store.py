@@ -26,7 +26,7 @@ SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS units (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL DEFAULT '',          -- 单位名称 as registered ('' for the local clerk's unit)
+    name TEXT NOT NULL DEFAULT '',          -- the unit's name as registered ('' for the local clerk's unit)
     code TEXT UNIQUE,                       -- 单位编码 (bureau mode)
     created TEXT NOT NULL
 );
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS uploads (
     size INTEGER NOT NULL,
     sha256 TEXT NOT NULL,
     uploaded TEXT NOT NULL,
-    unit_name TEXT NOT NULL,                -- the workbook's 单位名称 and 年度
+    unit_name TEXT NOT NULL,                -- the workbook's unit name and year
     year INTEGER NOT NULL,
     errors INTEGER NOT NULL,
     warnings INTEGER NOT NULL,

@@ -9,10 +9,9 @@ from generator.money import ZERO, wan_to_yuan
 from generator.narrative import Change, Facts, Inputs, clause, share
 from generator.projects import ProjectFigures
 from generator.recompute import Figures
+from generator.spec import Format
 from .sheets import GRADES
 from .tables import EXPENSE_CLASSES, T01, T03, T05, T06, T07, T08, T09, T10
-
-_GRADES = [grade.name for grade in GRADES]
 
 _APPROPRIATION_ROWS = ("一、一般公共预算财政拨款收入", "二、政府性基金预算财政拨款收入", "三、国有资本经营预算财政拨款收入")
 
@@ -191,21 +190,22 @@ def _s10_2(f: Facts) -> dict:
             "micro": micro, "micro_share": share(micro, procured)}
 
 
-def _grade_counts(projects: list[ProjectFigures]) -> dict[str, Decimal]:
-    return {grade: Decimal(sum(1 for p in projects if p.grade == grade)) for grade in _GRADES}
+def grades(fmt: Format) -> list[str]:
+    """The grade names of the format's 自评表 (Shanxi's where it has none)."""
+    declared = fmt.sheets.projects
+    return [grade.name for grade in (declared.grades if declared else GRADES)]
 
 
-def _level(inp: Inputs, level: str, projects: list[ProjectFigures] | None, amount: Decimal = ZERO) -> dict:
+def _level(f: Facts, level: str, projects: list[ProjectFigures] | None, amount: Decimal = ZERO) -> dict:
     """一级/二级 counts by grade: typed in, or (二级, when left blank) counted from the sheets,
     whose 全年预算数 add up to ``amount``."""
-    prefix = f"{level}项目"
+    inp, prefix = f.inp, f"{level}项目"
     if projects is not None and not inp.given(f"{prefix}个数"):
-        counts = _grade_counts(projects)
         return {"count": Decimal(len(projects)), "amount": amount,
-                "grades": [(grade, counts[grade]) for grade in _GRADES],
+                "grades": [(grade, Decimal(sum(1 for p in projects if p.grade == grade))) for grade in grades(f.fmt)],
                 "measures": inp.text(f"{prefix}改进措施")}
     return {"count": inp.amount(f"{prefix}个数"), "amount": inp.amount(f"{prefix}涉及资金"),
-            "grades": [(grade, inp.amount(f"{prefix}{grade}")) for grade in _GRADES],
+            "grades": [(grade, inp.amount(f"{prefix}{grade}")) for grade in grades(f.fmt)],
             "measures": inp.text(f"{prefix}改进措施")}
 
 
@@ -249,7 +249,7 @@ def _s10_4(f: Facts) -> dict:
         "review_amount": inp.amount("部门评价涉及资金"),
         "review_funds": [inp.amount(f"部门评价{f}支出") for f in funds],
         "review_result": inp.text("部门评价结果"),
-        "level1": _level(inp, "一级", None), "level2": _level(inp, "二级", projects, sheets_amount),
+        "level1": _level(f, "一级", None), "level2": _level(f, "二级", projects, sheets_amount),
         "projects": per_project, "replacement": inp.paragraphs("项目自评结果替换文字"),
         "overall_score": inp.amount("整体自评得分"), "overall_budget": overall_budget,
         "overall_spent": overall_spent, "overall_rate": share(overall_spent, overall_budget),

@@ -11,7 +11,7 @@ from generator.model import MISSING
 from generator.money import ZERO, wan_to_yuan
 from generator.projects import ProjectFigures
 from generator.spec import Rule
-from .sheets import GRADES
+from .narrative import grades
 from .tables import T01, T04, T05, T06, T07, T10
 
 # The identities of tables.py, by the rule names they declare.
@@ -159,7 +159,7 @@ def _performance_vs_sheets(c: Context):
     count = c.wb.figure("二级项目个数")
     if count.value is None or count.value != len(c.projects):
         return
-    for grade in (g.name for g in GRADES):
+    for grade in grades(c.fmt):
         stated = c.wb.figure(f"二级项目{grade}")
         actual = Decimal(sum(1 for p in c.projects if p.grade == grade))
         if stated.amount != actual:

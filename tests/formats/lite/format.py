@@ -1,5 +1,7 @@
 """A second report format, for the tests: Shanxi's without 公开10表, its 决算表 after 情况说明, one
-extra table (公开11表 资产情况表) and one extra computed sentence (十一、资产情况说明).
+extra table (公开11表 资产情况表) and one extra computed sentence (十一、资产情况说明). Its workbook
+differs from Shanxi's outside the tables too: the unit's sheet is 基本信息, the 分类预算 sheet's code
+column is 类级科目编码, and a 自评表's 总分 is graded 优≥95, 良≥85, 合格≥60, else 不合格.
 
 It lives wholly in this folder and reuses what it shares with Shanxi's by importing it: that a
 format like this builds through the engine with no change outside its folder is what
@@ -8,13 +10,15 @@ tests/test_second_format.py checks. Its report.docx is made by make_template.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 from generator.formats.shanxi import narrative, rules, sheets, tables
 from generator.formats.shanxi.rules import prior_present
 from generator.narrative import Change, Facts, share
 from generator.recompute import Figures
-from generator.spec import Format, LineTable, Row, Rule, Section, Side
+from generator.spec import Format, Grade, LineTable, Row, Rule, Section, Side
 
 T11 = LineTable(
     "11", "资产情况表", (Side("", ("年初数", "年末数")),),
@@ -27,6 +31,16 @@ T11 = LineTable(
 )
 
 TABLES = (*(t for t in tables.TABLES if t.key != "10"), T11)
+
+GRADES = (Grade("优", Decimal(95)), Grade("良", Decimal(85)), Grade("合格", Decimal(60)), Grade("不合格"))
+_SHANXI = sheets.SHEETS
+SHEETS = replace(
+    _SHANXI,
+    unit=replace(_SHANXI.unit, sheet="基本信息"),
+    inputs=replace(_SHANXI.inputs, inputs=sheets.inputs(GRADES)),
+    class_budget=replace(_SHANXI.class_budget, columns={**_SHANXI.class_budget.columns, "code": "类级科目编码"}),
+    projects=replace(_SHANXI.projects, grades=GRADES),
+)
 
 
 def _s11(f: Facts) -> dict:
@@ -56,7 +70,7 @@ FORMAT = Format(
     document="单位决算公开",
     templates=Path(__file__).resolve().parent,
     tables=TABLES,
-    sheets=sheets.SHEETS,
+    sheets=SHEETS,
     checks=(*(r for r in rules.CHECKS if "10" not in r.reads and r.name != "上年数已填"),
             Rule("上年数已填", "上年数未填写", "情况说明引用的上年数都已填写", prior_present(_PRIOR), "警告")),
     identities=(*(r for r in rules.IDENTITIES if not r.name.startswith("10")),

@@ -1,4 +1,6 @@
-"""The lite test format's workbook: the 晋城 sample without 公开10表, with a 公开11表 资产情况表.
+"""The lite test format's workbook: the 晋城 sample without 公开10表, with a 公开11表 资产情况表,
+its 单位信息 sheet called 基本信息, its 分类预算 code column 类级科目编码 and its 自评表 graded
+优≥95, 良≥85, 合格≥60, else 不合格 (the 情况说明 counts by grade under those names).
 
 Made at test time from the sample (never changed) rather than committed, so it follows the
 sample as it evolves; the 公开11表 sheet is laid out like the generator's 公开10表 sheet.
@@ -60,6 +62,30 @@ def lite_workbook(target: Path, changes: Mapping[int, tuple] | None = None) -> P
             cell.fill = copy(fill)
     ws.append([NOTE])
 
+    unit = wb["单位信息"]
+    unit.title = unit["A1"].value = "基本信息"
+    next(c for row in wb["分类预算"].iter_rows() for c in row if c.value == "类编码").value = "类级科目编码"
+    graded = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            if ws.title.startswith("自评表") and row[0].value == "总分" and row[9].value:
+                row[9].value = grade(Decimal(str(row[8].value)))
+                graded.append(row[9].value)
+    # 十(四)'s 二级项目 counts by lite's grades, as its 自评表 grade them.
+    renamed = {f"{level}项目{old}": f"{level}项目{new}" for level in ("一级", "二级") for old, new in (("中", "合格"), ("差", "不合格"))}
+    for row in wb["情况说明"].iter_rows(max_col=2):
+        row[0].value = renamed.get(row[0].value, row[0].value)
+        if isinstance(row[0].value, str) and row[0].value.startswith("二级项目") and row[0].value[4:] in GRADES:
+            row[1].value = graded.count(row[0].value[4:])
+
     target = Path(target)
     wb.save(target)
     return target
+
+
+GRADES = {"优": 95, "良": 85, "合格": 60, "不合格": 0}  # as format.py declares them
+
+
+def grade(total: Decimal) -> str:
+    """The lite grade of a 总分."""
+    return next(name for name, floor in GRADES.items() if total >= floor)
