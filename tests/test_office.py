@@ -88,6 +88,7 @@ def test_without_uno_the_command_line_still_numbers_the_toc(runner, tmp_path, mo
         pytest.skip("LibreOffice is not installed")
     from docx import Document
 
+    from generator.catalog import load_format
     from generator.render import headings
 
     monkeypatch.setattr(pdf, "uno_python", lambda _: None)
@@ -95,7 +96,8 @@ def test_without_uno_the_command_line_still_numbers_the_toc(runner, tmp_path, mo
     assert result.exit_code == 0, result.output
     [docx] = tmp_path.glob("*.docx")
     entries = [p.text.split("\t") for p in Document(str(docx)).paragraphs if "\t" in p.text and p.style.name.startswith("toc")]
-    printed = pdf.heading_pages([title for _, title, _ in headings(docx)], pdf.page_texts(docx.with_suffix(".pdf")))
+    annex = load_format().sheets.projects.title_suffix
+    printed = pdf.heading_pages([title for _, title, _ in headings(docx, annex)], pdf.page_texts(docx.with_suffix(".pdf")))
     assert len(entries) == len(printed) == 27
     assert [int(page) for _, page in entries] == printed
 
