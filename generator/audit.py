@@ -188,6 +188,14 @@ def _uncalculated_formulas(c: Context):
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
 
 
+def _shares_within_whole(c: Context):
+    for label in sorted(c.fmt.sheets.inputs.percent):
+        value = c.wb.figure(label)
+        if value.value is not None and value.value > 100:
+            yield Finding(ERROR, "比例不超过100%", f"“{label}”填 {fmt_plain(value.value)}%，超过 100%：占比不会超过全部"
+                          "（单元格设为百分比格式时，100% 应填 1），请核对", (value.ref,))
+
+
 def _general_rules(fmt: Format) -> tuple[Rule, ...]:
     """The engine's rules of every workbook, in the words of ``fmt``'s sheets."""
     sheets = fmt.sheets
@@ -202,6 +210,7 @@ def _general_rules(fmt: Format) -> tuple[Rule, ...]:
              f"各表{annexes}标题的年度与{unit.sheet}的{unit.year}一致", _heading_years),
         Rule("比较的是上年", "比较的年份不是上年", f"{inputs}文字中“较××年”“比××年”的年份是上年", _compared_years),
         Rule("金额不为负", "金额为负数", f"各表{annexes}和{inputs}中的金额、个数不为负", _no_negative),
+        Rule("比例不超过100%", "比例超过 100%", f"{inputs}中填写的占比不超过 100%", _shares_within_whole),
         Rule("结余为负请核实", "结余为负数（请核实）",
              f"可为负的行{f'（如{examples}）' if examples else ''}为负时请核实", _surplus_sign, WARNING),
         Rule("缺行按空白", "工作簿缺少表中的行（按空白计算）", "格式中表的每一行都在工作簿中（缺的行按空白计算，例如报告格式更新之前做的工作簿）",

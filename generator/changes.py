@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from . import spec
+from .files import regular_file
 from .model import Stated, Text
 from .money import cents, fmt_plain
 from .projects import ProjectFigures
@@ -76,12 +77,46 @@ def snapshot(fmt: Format, fig: Figures, projects: list[ProjectFigures], narrativ
     return {"version": RECORD_VERSION, "figures": figures, "narrative": narrative, "pdf": pdf}
 
 
+MAX_RECORD = 32 * 1024 * 1024  # a 1,000-project report's record is under 2 MB
+
+
 def load(report: Path) -> dict | None:
+    """The record of the previous build of ``report``, or None (see :func:`read`)."""
+    return read(report)[0]
+
+
+def read(report: Path) -> tuple[dict | None, str]:
+    """The record of the previous build, or None; and, when there is a record that cannot be
+    used (not a regular file, too big, not JSON, not of the shape :func:`snapshot` writes), the
+    line saying so: the build then lists no changes and writes a new record in its place."""
+    path = record_path(report)
+    problem = regular_file(path, MAX_RECORD)
+    if problem is None:
+        return None, ""
+    if problem:
+        return None, f"上次生成的数字记录 {path} {problem}，本次不列出与上次相比的变化，并以本次的记录代替它"
     try:
-        data = json.loads(record_path(report).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("version") == RECORD_VERSION else None
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        data = None
+    if isinstance(data, dict) and data.get("version") != RECORD_VERSION:
+        return None, ""  # written by another version of the tool: nothing to compare with
+    if not _well_formed(data):
+        return None, (f"上次生成的数字记录 {path} 已损坏（内容不是本工具写出的格式），本次不列出与上次相比的变化，"
+                      "并以本次的记录代替它")
+    return data, ""
+
+
+def _well_formed(data: object) -> bool:
+    """The shape :func:`snapshot` writes: figures by "table｜row｜column", paragraphs by section."""
+    if not isinstance(data, dict):
+        return False
+    figures, narrative, pdf = data.get("figures"), data.get("narrative"), data.get("pdf")
+    return (isinstance(figures, dict)
+            and all(isinstance(v, str) and k.count("｜") == 2 for k, v in figures.items())
+            and isinstance(narrative, dict)
+            and all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in narrative.values())
+            and (pdf is None or isinstance(pdf, str)))
 
 
 def encode(record: dict) -> bytes:

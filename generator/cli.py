@@ -134,6 +134,8 @@ def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
         click.echo("报告为草稿（--force）：问题已列在报告末尾；草稿文件名带“（草稿）”，不替换正式报告。")
     if result.changes is not None:
         _print_changes(*result.changes)
+    if result.record_note:
+        click.echo(for_terminal(result.record_note))
     click.echo(f"报告：{result.report}")
     if result.backup:
         click.echo(f"原报告有手工修改，已备份为：{result.backup}")

@@ -290,6 +290,45 @@ def _is_our_work_folder(path: Path) -> bool:
         return False
 
 
+NOT_REGULAR = "不是普通文件（是管道、设备或指向它们的链接）"
+
+
+def regular_file(path: Path, limit: int | None = None) -> str | None:
+    """Whether an existing entry can be read or replaced as a file: None when there is nothing
+    there; "" for a regular file (through a link, too) of at most ``limit`` bytes; else what it
+    is instead, in words. A FIFO would hang a read, a device (or a link to /dev/zero) never ends."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        return "是一个文件夹"
+    if not stat.S_ISREG(info.st_mode):
+        return NOT_REGULAR
+    if limit is not None and info.st_size > limit:
+        return f"超过 {limit // 2**20} MB，不像本工具写出的文件"
+    return ""
+
+
+def refuse_unusual(paths: list[Path]) -> None:
+    """Refuse to build over an output-folder entry that is not a regular file."""
+    for path in paths:
+        problem = regular_file(path)
+        if problem == NOT_REGULAR:
+            raise OutputError(f"{path}：不是普通文件（是管道、设备或指向它们的链接），为安全起见既不读取也不替换它；请删除或改名后重试")
+        if problem:
+            raise OutputError(f"{path}：{problem}，为安全起见既不读取也不替换它；请删除或改名后重试")
+
+
+def digest(path: Path) -> str:
+    """The SHA-256 of a file, read in pieces (a PDF may be large)."""
+    sha = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while piece := fh.read(1 << 20):
+            sha.update(piece)
+    return sha.hexdigest()
+
+
 def sweep(folder: Path) -> None:
     """Remove what killed runs left, and only what the tool provably made (see :data:`_MARKER`):
     our stale temporary files in ``folder`` and our stale work folders in the system's temporary

@@ -25,9 +25,16 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _LIMIT = Decimal(10) ** 15
 
 
+# Nor does any figure need more than six decimals (a percentage typed as a fraction has four);
+# beyond them a value such as 1E-300 would make a rate of it (x ÷ 1E-300) too long to round.
+_FINEST = Decimal("1e-6")
+
+
 def _bounded(value: Decimal, raw: object) -> Decimal:
     if not value.is_finite() or abs(value) >= _LIMIT:
         raise ValueError(raw)
+    if value.as_tuple().exponent < _FINEST.as_tuple().exponent:
+        value = value.quantize(_FINEST, rounding=ROUND_HALF_UP)
     return value
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from collections.abc import Iterator
 from functools import lru_cache
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import CellError, WorkbookError
-from .text import cell_text
+from .text import cell_text, quoted
 from .loader import Sheet, column_letter, load
 from .model import (
     ClassBudget,
@@ -109,11 +110,10 @@ class Grid:
         than it holds, so it is unreadable."""
         raw = self.get(row, col)
         at = f"{column_letter(col)}{row}"
-        if raw is None and at in self.uncached:
-            return Stated(None, self.ref(row, col), formula=True)
         if at in self.percent:
             if percent:
-                return Stated(Decimal(repr(raw)) * 100, self.ref(row, col))
+                stated = self.stated((raw, self.ref(row, col)))
+                return stated if stated.value is None else replace(stated, value=stated.value * 100)
             self.unreadable.append(CellError(self.ref(row, col), "金额（数字；这一格设成了百分比格式，请改为数值格式）",
                                              self.shown(row, col)))
             return Stated(None, self.ref(row, col))
@@ -123,13 +123,21 @@ class Grid:
         """A cell's text as Excel shows it: a percentage with its % (1 in a 0% cell is 100%)."""
         at = f"{column_letter(col)}{row}"
         if at in self.percent:
-            places = Decimal(1).scaleb(-self.percent[at])
-            return f"{Decimal(repr(self.get(row, col))).scaleb(2).quantize(places, rounding=ROUND_HALF_UP)}%"
+            try:
+                number = parse_decimal(self.get(row, col))
+            except ValueError:
+                number = None
+            if number is not None:
+                places = Decimal(1).scaleb(-self.percent[at])
+                return f"{number.scaleb(2).quantize(places, rounding=ROUND_HALF_UP)}%"
         return clean_text(self.get(row, col))
 
     def stated(self, cell: tuple[object, str]) -> Stated:
-        """A figure as typed; an unreadable one is recorded and reads as empty."""
+        """A figure as typed; an unreadable one is recorded and reads as empty; a formula without
+        a saved result is marked so (its value is unknown, not empty)."""
         value, ref = cell
+        if value is None and ref.rpartition("!")[2] in self.uncached:
+            return Stated(None, ref, formula=True)
         try:
             return Stated(parse_decimal(value), ref)
         except ValueError:
@@ -216,11 +224,16 @@ def _unit(grid: Grid, declared: UnitSheet) -> dict[str, Text]:
             ref = value.ref if value else declared.sheet
             raise WorkbookError(f"{ref}：“{label}”未填写")
     year = unit[declared.year]
-    try:
-        unit[declared.year] = Text(str(int(parse_decimal(year.value) or 0)), year.ref)
-    except (ValueError, ArithmeticError):
-        raise CellError(year.ref, f"{declared.year}（如 2022）", year.value) from None
+    number = _int(year.value)
+    if number is None or not FIRST_YEAR <= number <= LAST_YEAR:
+        raise WorkbookError(f"{year.ref}：应为{declared.year}（{FIRST_YEAR}–{LAST_YEAR} 之间的四位整数，如 2022），"
+                            f"实际为“{quoted(year.value)}”")
+    unit[declared.year] = Text(str(number), year.ref)
     return unit
+
+
+# The 年度 a 决算 can be for: a typo beyond these (20222, 2022.5, 22) is not read as some year.
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 
 
 def _optional(grids: dict[str, Grid], declared: ListSheet | None) -> Grid | None:
@@ -240,11 +253,14 @@ def _named(fmt: Format) -> set[str]:
     return {norm(n) for n in (*fmt.sheets.names, *(table.name for table in fmt.tables))}
 
 
+_COPY = re.compile(r"（\d+）$")  # what Excel adds to a copied sheet's title: "公开01表 (2)"
+
+
 def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:
     """The visible sheets that were read, by normalised title.
 
-    Two sheets whose titles normalise alike would be one sheet to the reader, so that is an
-    error naming both. A hidden sheet is never the clerk's data unseen: one that looks like
+    Two sheets whose titles normalise alike would be one sheet to the reader, and so would a
+    sheet and its copy ("公开01表" and "公开01表 (2)"): that is an error naming both. A hidden sheet is never the clerk's data unseen: one that looks like
     report data (a sheet the report reads, or a 自评表) is an error saying so; any other hidden
     sheet (a helper or lookup sheet) is left out."""
     # A hidden sheet under a name the format reads is the clerk's data hidden, not a helper sheet.
@@ -256,6 +272,11 @@ def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:
             raise WorkbookError(f"工作表“{seen[key]}”与“{sheet.title}”的名称只差空格或全角/半角，"
                                 "无法分辨哪张是要用的；请删除或改名其中一张（隐藏的工作表也算）")
         seen[key] = sheet.title
+    for key, title in seen.items():
+        original = _COPY.sub("", key)
+        if original != key and original in seen:
+            raise WorkbookError(f"工作表“{title}”像是“{seen[original]}”的副本（Excel 复制工作表时加上的“(2)”），"
+                                "无法分辨哪张是要用的；请删除副本，或给它改一个不同的名称（隐藏的工作表也算）")
     grids: dict[str, Grid] = {}
     for sheet in sheets:
         if sheet.rows is None:
@@ -365,10 +386,15 @@ def _line_table(grid: Grid, table: spec.LineTable) -> Lines:
         value_cols = [[columns[next(numbers)] for _ in range(width)] for width in widths]
         first += 1
     cells: dict[int, tuple[Stated, ...]] = {}
+    seen: dict[int, str] = {}
     for r in range(first, _end_row(grid, first) + 1):
         for line_col, cols in zip(line_cols, value_cols):
             line = _int(grid.get(r, line_col))
             if line is not None:
+                if line in seen:  # a pasted or hidden copy of a row: which one holds the figures?
+                    raise WorkbookError(f"{grid.ref(r, line_col)}：行次 {line} 重复（已见于 {seen[line]}；隐藏的行也算），"
+                                        "无法分辨哪一行是要用的；请删除多余的一行后保存再试")
+                seen[line] = grid.ref(r, line_col)
                 cells[line] = tuple(grid.amount(r, c) for c in cols)
     # A labelled row the sheet lacks (one the format gained after the workbook was made, or one
     # deleted) reads as blank; the audit warns of it, so its totals never change unseen.
@@ -391,7 +417,7 @@ def _function_table(grid: Grid, table: spec.FunctionTable) -> FunctionRows:
     col_row, columns = _column_row(grid)
     missing = [n for n in range(1, width + 1) if n not in columns]
     if missing:
-        raise WorkbookError(f"{grid.title}!{col_row}行：栏次应为 1–{width}，缺少 {missing}")
+        raise WorkbookError(f"{grid.title}!{col_row}行：栏次应为 1–{width}，缺少 {'、'.join(map(str, missing))}")
     code_col = next((c for r, c, text in grid.cells() if r < col_row and "科目编码" in text), None)
     if code_col is None:
         raise WorkbookError(f"{grid.title}：找不到“科目编码”列")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +11,7 @@ from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .context import report_context
-from .files import Outputs, safe_stem, sibling, sweep
+from .files import Outputs, digest, refuse_unusual, safe_stem, sibling, sweep
 from .catalog import DEFAULT, load_format
 from .reader import read_workbook
 from .render import edited_since_built, headings, write_docx
@@ -39,6 +38,7 @@ class BuildResult:
     # Since the previous build of this report: changed figures and sentences (None: first build).
     changes: tuple[list[str], list[str]] | None = None
     backup: Path | None = None  # where a hand-edited previous report was moved
+    record_note: str = ""  # the previous build's record could not be used: why
     draft: bool = False  # written under --force despite blocking findings, as "{name}（草稿）.docx"
     review: Path | None = None  # the review draft, "{name}（审阅稿）.docx" (--review)
     review_comments: int = 0  # how many findings it carries as comments
@@ -94,6 +94,9 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     title = f"{wb.name}{wb.year}年度{fmt.document}"
     audit_path = outdir / f"{stem}审核报告.html"
     blocking = result.errors + (result.warnings if strict else [])
+    target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
+    refuse_unusual([audit_path, target, target.with_suffix(".pdf"), changes.record_path(target),
+                    outdir / f"{stem}{REVIEW}.docx"])
     with Outputs() as outputs:
         write_audit_report(result, wb, outputs.path(audit_path, "审核报告"), fmt)
         review_path = review_backup = None
@@ -111,7 +114,6 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             reviewed = f"；审阅稿（问题已作为批注标在报告中）：{review_path}" if review_path else ""
             raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
                               f"（审核报告：{audit_path}）{reviewed}", result.findings, review_path)
-        target = outdir / f"{stem}{DRAFT if blocking else ''}.docx"
         context = report_context(wb, result.figures, result.projects, result.findings if blocking else None, fmt)
         try:
             backup = _protect_hand_edits(target, overwrite, outputs)
@@ -132,14 +134,14 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
             write_docx(context, docx, fmt.template, title)
             _with_page_numbers(office, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title,
                                fmt.sheets.projects.title_suffix if fmt.sheets.projects else None)
-            pdf_digest = hashlib.sha256(staged_pdf.read_bytes()).hexdigest()
+            pdf_digest = digest(staged_pdf)
             built.pdf = pdf_path
         else:
             write_docx(context, docx, fmt.template, title)
         if pdf and built.pdf is None:
             built.pdf_note = ("未找到 LibreOffice，只生成了 .docx。安装 LibreOffice 后可加 --pdf 生成 PDF，"
                               "或在 Word/WPS 中“另存为 PDF”。")
-        previous = changes.load(target)
+        previous, built.record_note = changes.read(target)
         if pdf_digest is None and pdf_path.exists():
             built.pdf_note = "\n".join(filter(None, [built.pdf_note, _set_aside_stale_pdf(pdf_path, previous, outputs)]))
         record = changes.snapshot(fmt, result.figures, result.projects,
@@ -156,8 +158,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
 def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs) -> str:
     """A PDF under the report's name that this build did not write would be taken for this
     report: an earlier build's is removed; one made some other way is moved aside."""
-    digest = hashlib.sha256(pdf_path.read_bytes()).hexdigest()
-    if previous is not None and previous.get("pdf") == digest:
+    if previous is not None and previous.get("pdf") == digest(pdf_path):
         outputs.remove(pdf_path)
         return f"本次没有生成 PDF，已删除上次生成的 PDF（以免与报告不一致）：{pdf_path}；需要 PDF 时请加 --pdf"
     aside = sibling(pdf_path, "旧版")

@@ -37,8 +37,8 @@ def _escaped(match: re.Match) -> str:
 
 def quoted(value: object, limit: int = 30) -> str:
     """A cell's value as a message quotes it: on one line, every control character written out
-    (``\\n``, ``\\x1b``), cut to ``limit`` characters."""
-    text = str(value).strip()
+    (``\\n``, ``\\x1b``), cut to ``limit`` characters; an empty cell is “空”."""
+    text = "空" if value is None else str(value).strip()
     if len(text) > limit:
         text = text[:limit] + "…"
     return _CONTROL.sub(_escaped, text)

@@ -80,6 +80,8 @@ CASES = [
     ("年度一致", XINZHOU, lambda wb: {"公开07表!A4": "2021年度"}, "年度一致", True),
     ("比较的是上年", JINCHENG, lambda wb: {wb.inputs["五(三)替换文字"].ref: "较2020年决算减少"}, "比较的是上年", True),
     ("上年数已填", XINZHOU, lambda wb: {wb.inputs["上年收入总计"].ref: None}, "上年数已填", True),
+    ("个数已填", JINCHENG, lambda wb: {wb.inputs["国内接待批次"].ref: None}, "个数已填", True),
+    ("比例不超过100%", JINCHENG, lambda wb: {wb.inputs["项目自评占项目支出总额比例"].ref: 150}, "比例不超过100%", True),
     ("绩效等级个数", JINCHENG, lambda wb: {wb.inputs["二级项目优"].ref: 9}, "绩效等级个数=自评表", True),
     ("项目综述元", XINZHOU, lambda wb: {wb.summaries[1].spent.ref: 489921.85}, "项目综述元=自评表万元", True),
     ("公式无结果", JINCHENG, lambda wb: {row(wb["05"], "2080101").values[1].ref: "=7518127.01"},

@@ -219,6 +219,19 @@ def _fund_split(c: Context):
                            amount.value, split, (amount.ref, *(p.ref for p in parts)), computed_label="四项之和")
 
 
+# The counts 九(二) prints as they are typed ("共接待3批次，62人次"): a blank one would read 0.
+_PRINTED_COUNTS = ("出国团组数", "出国人次", "购置公务用车数", "公务用车保有量", "国内接待批次", "国内接待人次",
+                   "外事接待批次", "外事接待人次", "国（境）外接待批次", "国（境）外接待人次")
+
+
+def _counts_present(c: Context):
+    for label in _PRINTED_COUNTS:
+        value = c.wb.figure(label)
+        if value is not MISSING and value.value is None:
+            yield Finding(WARNING, "个数已填", f"“{label}”未填写：九(二)“三公”经费的说明会写成 0（确为 0 时请填 0）",
+                          (value.ref,))
+
+
 CHECKS = (
     Rule("本年决算数已填", "本年决算数未填", "工作簿有本年决算数（公开01表收入总计、支出总计不都为空白或 0）",
          _current_year_present, reads=("01",)),
@@ -241,6 +254,7 @@ CHECKS = (
     Rule("中小企业≤采购合计", "中小企业合同金额超过政府采购总额", "授予中小企业合同金额 ≤ 公开10表 政府采购合计",
          _sme_within_procurement, reads=("10",)),
     Rule("上年数已填", "上年数未填写", "情况说明引用的上年数都已填写", prior_present(_PRIOR_NEEDED), WARNING),
+    Rule("个数已填", "个数未填写", "“三公”经费的团组、人次、车辆、批次数都已填写", _counts_present, WARNING),
     Rule("自评个数=自评表张数", "自评项目个数或涉及资金与自评表不一致",
          "十(四) 二级项目个数与项目绩效自评表的张数一致（只公开部分自评表时可不同）", _performance_counts, WARNING),
     Rule("自评涉及资金=自评表预算数", "涉及资金与自评表全年预算数之和不一致",
