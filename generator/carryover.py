@@ -28,6 +28,13 @@ def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
         value = wb.inputs.get(label)
         if isinstance(value, Text) and value.value:
             inputs[label] = value.value
+    for prior, label in fmt.carried_figures:  # a 情况说明 figure that is next year's 上年 figure
+        if wb.figure(label).value is not None:
+            inputs[prior] = _plain(wb.figure(label).value)
+    lists = {declared.sheet: [{declared.columns[role]: v.value if isinstance(v, Text) else
+                               _plain(v.value) if v.value is not None else "" for role, v in row.items()}
+                              for row in wb.lists.get(declared.sheet, [])]
+             for declared in fmt.lists if declared.carried}
     classes = []
     if fmt.sheets.class_budget is not None:
         headers = fmt.sheets.class_budget.columns
@@ -39,6 +46,7 @@ def next_year_source(wb: Workbook, fig: Figures, fmt: Format) -> dict:
         "inputs": inputs,
         "class_budget": classes,
         "extra_terms": wb.extra_terms,
+        **({"lists": lists} if lists else {}),
     }
 
 

@@ -19,8 +19,8 @@ from jinja2 import (
 from . import spec
 from .auditlog import cells_text, sections
 from .findings import Finding
-from .model import EconomicRows, FunctionRows, GroupedRow, Lines, Project, Workbook
-from .money import chinese_number, fmt_count, fmt_money, fmt_percent, fmt_plain, fmt_table
+from .model import EconomicRows, FunctionRows, GroupedRow, Lines, Project, Stated, Text, Workbook
+from .money import chinese_number, fmt_count, fmt_figure, fmt_money, fmt_percent, fmt_plain, fmt_table
 from .narrative import narrative_figures
 from .projects import ProjectFigures
 from .recompute import EconomicFigures, Figures, FunctionLines, LineFigures
@@ -43,7 +43,7 @@ def narrative_env(templates: Path) -> Environment:
     env = Environment(loader=FileSystemLoader(str(templates)), autoescape=False,
                       undefined=StrictUndefined, keep_trailing_newline=False,
                       bytecode_cache=FileSystemBytecodeCache(str(cache)) if cache else None)
-    env.filters.update(money=fmt_money, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
+    env.filters.update(money=fmt_money, figure=fmt_figure, pct=fmt_percent, count=fmt_count, plain=fmt_plain,
                        chinese=chinese_number, sentence=_sentence)
     return env
 
@@ -58,24 +58,18 @@ def render_narrative(fmt: Format, context: dict) -> dict[str, list[str]]:
     return paragraphs
 
 
-def _function_table(declared: spec.FunctionTable, lines: FunctionLines) -> dict:
+def _function_table(declared: spec.FunctionTable, lines: FunctionLines, cell=fmt_table) -> dict:
     """A table of 功能分类 rows; ``empty`` (说明：本表无数据) when it has no row but its 合计, which
     it then prints empty."""
     if not lines:
         rows = [{"code": "合计", "name": "", "v": [""] * len(declared.columns)}]
     else:
         rows = [{"code": line.code or "合计", "name": line.name if line.code else "",
-                 "v": [fmt_table(v) for v in line.values]} for line in lines]
+                 "v": [cell(v) for v in line.values]} for line in lines]
     return {"rows": rows, "empty": len(lines) <= 1}
 
 
-def _line_value(row: spec.Row, value: Decimal | None) -> str:
-    if row.count:
-        return fmt_count(value) if value else ""
-    return fmt_table(value)
-
-
-def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
+def _line_table(declared: spec.LineTable, fig: LineFigures, cell=fmt_table) -> list[dict]:
     """Two sides: one printed row per 行次 pair, ``{ll, ln, lv, rl, rn, rv}`` (left/right label,
     行次, figure — a list where the side has several columns). One side: its rows in order,
     ``{kind, label, line, value, v}``, each part heading (kind ``part``) and column header
@@ -83,7 +77,7 @@ def _line_table(declared: spec.LineTable, fig: LineFigures) -> list[dict]:
     def cells(row: spec.Row) -> list[str]:
         values = fig.values.get(row.line)
         width = len(declared.sides[row.side].columns)
-        return [_line_value(row, None if values is None else values[c]) for c in range(width)]
+        return [_line_value(row, None if values is None else values[c], cell) for c in range(width)]
 
     def shown(row: spec.Row):
         return cells(row)[0] if len(declared.sides[row.side].columns) == 1 else cells(row)
@@ -116,26 +110,30 @@ def _one_side(declared: spec.LineTable):
         yield "line", row
 
 
-_PAIR_CELLS = 4  # an economic table prints each (code, name) pair as code | name | 金额 | 其中：基本支出
+def _line_value(row: spec.Row, value: Decimal | None, cell) -> str:
+    if row.count:
+        return fmt_count(value) if value else ""
+    return cell(value)
 
 
-def _economic_table(declared: spec.EconomicTable, fig: EconomicFigures) -> dict:
+def _economic_table(declared: spec.EconomicTable, fig: EconomicFigures, cell=fmt_table) -> dict:
     rows = []
+    width = len(declared.headers)  # a block's cells: code, name, 金额 (and 其中：基本支出)
     for pairs in declared.grid():
         cells: list[str] = []
         for pair in pairs:
             if pair is None:
-                cells += [""] * _PAIR_CELLS
+                cells += [""] * width
                 continue
             code, name = pair
             amount, basic = fig.rows[code]
-            cells += [code, name, fmt_table(amount), "——" if basic is None else fmt_table(basic)]
+            cells += [code, name, cell(amount), "——" if basic is None else cell(basic)][:width]
         rows.append({"c": cells})
-    return {"rows": rows, **{t.key: [fmt_table(v) for v in fig.totals[t.label]] for t in declared.totals}}
+    return {"rows": rows, **{t.key: [cell(v) for v in fig.totals[t.label]][:width - 2] for t in declared.totals}}
 
 
-def _grouped_row(declared: spec.RowTable, fig: dict) -> list[str]:
-    return [fmt_table(v) for group in declared.groups for v in fig[group]]
+def _grouped_row(declared: spec.RowTable, fig: dict, cell=fmt_table) -> list[str]:
+    return [cell(v) for group in declared.groups for v in fig[group]]
 
 
 _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec.EconomicTable: _economic_table,
@@ -195,7 +193,7 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
     return {
         "unit": {"name": wb.name, "year": wb.year},
         "overview": wb.overview,
-        **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key]) for table in fmt.tables},
+        **{f"t{table.key}": _KINDS[type(table)](table, fig[table.key], fmt.cell) for table in fmt.tables},
         "narrative": render_narrative(fmt, narrative_figures(fmt, wb, fig, projects)),
         "extra_terms": wb.extra_terms,
         # A format without 自评表 has none to print: its template need not name them.
@@ -205,7 +203,14 @@ def report_context(wb: Workbook, fig: Figures, projects: list[ProjectFigures],
         "draft": bool(findings),
         "draft_findings": _draft_findings(findings or [], fmt),
         "review": False,  # the review draft (审阅稿, generator.review) sets it
+        **({"lists": {name: [{role: _listed(v) for role, v in row.items()} for row in rows]
+                      for name, rows in wb.lists.items()}} if fmt.lists else {}),
     }
+
+
+def _listed(value: Text | Stated) -> str:
+    """A list's cell as printed: its text, or its figure as a table prints it."""
+    return value.value if isinstance(value, Text) else fmt_table(value.value)
 
 
 # ---- where each typed cell is printed: paths into the context above ----
@@ -242,7 +247,7 @@ def _economic_places(declared: spec.EconomicTable, typed: EconomicRows):
         for block, pair in enumerate(pairs):
             if pair is not None and pair[0] in typed.rows:
                 for c, cell in enumerate(typed.rows[pair[0]]):
-                    yield cell.ref, [("rows", i, "c", block * _PAIR_CELLS + 2 + c)]
+                    yield cell.ref, [("rows", i, "c", block * len(declared.headers) + 2 + c)]
     for total in declared.totals:
         for c, cell in enumerate(typed.totals.get(total.label, ())):
             yield cell.ref, [(total.key, c)]

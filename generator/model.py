@@ -162,6 +162,7 @@ class Workbook:
     extra_terms: list[str] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
     year_cells: list[Text] = field(default_factory=list)  # each table's and 自评表's stated 年度
+    lists: dict[str, list[dict[str, Text | Stated]]] = field(default_factory=dict)  # the format's ListSheets
 
     def __getitem__(self, key: str):
         try:

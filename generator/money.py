@@ -82,6 +82,18 @@ def fmt_table(value: Decimal | None) -> str:
     return f"{cents(value):f}"
 
 
+def fmt_table_grouped(value: Decimal | None) -> str:
+    """Table cell with thousands separators: ``2,940.05``; zero or empty prints as an empty cell."""
+    if value is None or value == 0:
+        return ""
+    return f"{cents(value):,f}"
+
+
+def fmt_figure(value: Decimal | None) -> str:
+    """Prose amount without separators, as 万元 reports print them: ``2940.05``, ``0.00``."""
+    return f"{cents(value or ZERO):f}"
+
+
 def fmt_money(value: Decimal | None) -> str:
     """Prose amount: ``62,373,182.64`` (the template adds 元)."""
     return f"{cents(value or ZERO):,f}"

@@ -18,6 +18,7 @@ from .errors import CellError, WorkbookError
 from .text import cell_text, quoted
 from .loader import Sheet, column_letter, load
 from .model import (
+    MISSING,
     ClassBudget,
     EconomicRows,
     FunctionRow,
@@ -178,6 +179,7 @@ def read_workbook(path: str, fmt: Format) -> Workbook:
         projects=[p for p in (_project(g, sheets.projects) for g in project_grids) if p is not None],
         year_cells=[*_year_cells(list(table_grids.values()), 6, _TABLE_YEAR),
                     *_year_cells(project_grids, 3, _PROJECT_YEAR)],
+        lists={declared.sheet: _list(_sheet(grids, declared.sheet), declared) for declared in fmt.lists},
     )
     if unreadable:
         raise _all_unreadable(unreadable)
@@ -250,7 +252,7 @@ def _load(path: str, fmt: Format) -> dict[str, Grid]:
 
 def _named(fmt: Format) -> set[str]:
     """The sheets the format reads by name, normalised."""
-    return {norm(n) for n in (*fmt.sheets.names, *(table.name for table in fmt.tables))}
+    return {norm(n) for n in (*fmt.sheets.names, *(s.sheet for s in fmt.lists), *(table.name for table in fmt.tables))}
 
 
 _COPY = re.compile(r"（\d+）$")  # what Excel adds to a copied sheet's title: "公开01表 (2)"
@@ -456,12 +458,16 @@ def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
             header = r, code_cols
             break
     if header is None:
-        raise WorkbookError(f"{grid.title}：找不到{chinese_number(blocks_n)}组“科目编码 / 科目名称 / 金额 / 其中：基本支出”表头")
+        raise WorkbookError(f"{grid.title}：找不到{chinese_number(blocks_n)}组“{' / '.join(table.headers)}”表头")
     head_r, code_cols = header
     blocks = []
     for code_col in code_cols:
-        amount_col = next(c for c in range(code_col, grid.width + 1) if grid.text(head_r, c) == "金额")
-        basic_col = next(c for c in range(amount_col, grid.width + 1) if "基本支出" in grid.text(head_r, c))
+        amount_col = next((c for c in range(code_col, grid.width + 1) if grid.text(head_r, c) == norm(table.amount_header)),
+                          None)
+        basic_col = next((c for c in range(amount_col or code_col, grid.width + 1)
+                          if table.basic_header and "基本支出" in grid.text(head_r, c)), None)
+        if amount_col is None or (table.basic_header and basic_col is None):
+            raise WorkbookError(f"{grid.title}!{head_r}行：表头应为“{' / '.join(table.headers)}”")
         blocks.append((code_col, amount_col, basic_col))
     # The closing rows sit under the first and the last block (人员经费合计 | 公用经费合计).
     total_blocks = dict(zip((t.label for t in table.totals), (blocks[0], blocks[-1])))
@@ -471,7 +477,7 @@ def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
     for r in range(head_r + 1, _end_row(grid, head_r + 1) + 1):
         for label, (_, amount_col, basic_col) in total_blocks.items():
             if any(grid.text(r, c) == label for c in range(1, grid.width + 1)):
-                totals[label] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
+                totals[label] = (grid.amount(r, amount_col), _basic(grid, r, basic_col))
         if totals:
             continue
         for code_col, amount_col, basic_col in blocks:
@@ -483,11 +489,16 @@ def _economic_table(grid: Grid, table: spec.EconomicTable) -> EconomicRows:
             if code in seen:
                 raise WorkbookError(f"{grid.ref(r, code_col)}：科目编码 {code} 重复（已见于 {seen[code]}）")
             seen[code] = grid.ref(r, code_col)
-            rows[code] = (grid.amount(r, amount_col), grid.amount(r, basic_col))
+            rows[code] = (grid.amount(r, amount_col), _basic(grid, r, basic_col))
     for label in total_blocks:
         if label not in totals:
             raise WorkbookError(f"{grid.title}：找不到“{label}”行")
     return EconomicRows(rows, totals)
+
+
+def _basic(grid: Grid, row: int, col: int | None) -> Stated:
+    """The 其中：基本支出 figure; none in a table without that column."""
+    return MISSING if col is None else grid.amount(row, col)
 
 
 def _grouped_row(grid: Grid, table: spec.RowTable) -> GroupedRow:
@@ -552,6 +563,12 @@ def _header_table(grid: Grid | None, declared: ListSheet) -> list[dict[str, tupl
         if any(v not in (None, "") for v, _ in row.values()):
             rows.append(row)
     return rows
+
+
+def _list(grid: Grid, declared: ListSheet) -> list[dict[str, Text | Stated]]:
+    """A format's own list: each row {role → Text, or Stated for its amounts}."""
+    return [{role: grid.stated(cell) if role in declared.amounts else Text(clean_text(cell[0]), cell[1])
+             for role, cell in row.items()} for row in _header_table(grid, declared)]
 
 
 def _class_budget(grid: Grid | None, declared: ListSheet | None) -> list[ClassBudget]:

@@ -98,20 +98,39 @@ class Figures:
 
 
 class _Log(list):
-    """The findings so far, and the cells checked as totals (recomputed, so never read)."""
+    """The findings so far, the cells checked as totals (recomputed, so never read) and the
+    format's rounding tolerance (:attr:`Format.tolerance`)."""
 
-    def __init__(self):
+    def __init__(self, tolerance: Decimal = ZERO):
         super().__init__()
         self.totals: set[str] = set()
+        self.tolerance = tolerance
 
 
 def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
-           parts: Sequence[str] = ()) -> None:
+           parts: Sequence[Stated | str] = ()) -> Decimal:
+    """Check a typed total against its recomputation from ``parts`` (the typed figures, or the
+    cells of figures taken from elsewhere); the figure to print. A typed figure within the
+    rounding tolerance of its parts (each typed one rounded, as is the total; a blank one is an
+    exact 0) is the better figure: it is printed as typed."""
     findings.totals.add(stated.ref)
     if stated.formula or stated is MISSING:
-        return  # never calculated, or a row the sheet lacks: the recomputation stands
-    if stated.amount != computed:
-        findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *parts)))
+        return computed  # never calculated, or a row the sheet lacks: the recomputation stands
+    terms = sum(1 for p in parts if isinstance(p, str) or p.value is not None)
+    printed = _printed(findings.tolerance, stated, computed, terms)
+    if printed is computed and stated.amount != computed:
+        refs = (p if isinstance(p, str) else p.ref for p in parts)
+        findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *refs)))
+    return printed
+
+
+def _printed(tolerance: Decimal, stated: Stated, computed: Decimal, terms: int) -> Decimal:
+    """The typed figure where it is a rounding of ``computed`` (a sum of ``terms`` rounded
+    figures), else ``computed`` itself."""
+    if (tolerance and stated.value is not None and not stated.formula and stated.value != computed
+            and abs(stated.value - computed) <= tolerance * (terms + 1)):
+        return stated.value
+    return computed
 
 
 def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list[Decimal]) -> tuple[int, ...]:
@@ -140,33 +159,37 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
             return computed[row.code]
         kids = children.get(row.code)
         if kids:
-            sums = [sum((value(k)[i] for k in kids), ZERO) for i in range(len(columns))]
+            added = [sum((value(k)[i] for k in kids), ZERO) for i in range(len(columns))]
+            sums = [added[i] if i in derived else
+                    _printed(findings.tolerance, row.values[i], added[i], sum(k.values[i].value is not None for k in kids))
+                    for i in range(len(columns))]
         else:
             sums = [v.amount for v in row.values]
         for positions in identities:
             _apply(positions, sums)
-        computed[row.code] = tuple(sums)
         for i, stated in enumerate(row.values):
             if kids and i not in derived:
-                parts = [k.values[i].ref for k in kids]
+                parts = [k.values[i] for k in kids]
                 _check(findings, f"{LEVELS[len(row.code)]}=Σ下级", f"{sheet} {row.code}{row.name}“{columns[i]}”",
-                       stated, sums[i], parts)
+                       stated, added[i], parts)
             elif i in derived:
                 target = next(t for t in identities if t[0] == i)
-                parts = [row.values[j].ref for j in (*target[1], *target[2])]
-                parts += [k.values[i].ref for k in kids or ()]  # the figures it also totals
-                _check(findings, declared.row_rule, f"{sheet} {row.code}{row.name}“{columns[i]}”",
-                       stated, sums[i], parts)
+                parts = [row.values[j] for j in (*target[1], *target[2])]
+                parts += [k.values[i] for k in kids or ()]  # the figures it also totals
+                sums[i] = _check(findings, declared.row_rule, f"{sheet} {row.code}{row.name}“{columns[i]}”",
+                                 stated, sums[i], parts)
+        computed[row.code] = tuple(sums)
         return computed[row.code]
 
     lines = [Line(row.code, row.name, value(row)) for row in table.rows]
     classes = [line for line in lines if line.level == "类"]
-    total = tuple(sum((c.values[i] for c in classes), ZERO) for i in range(len(columns)))
+    total = [sum((c.values[i] for c in classes), ZERO) for i in range(len(columns))]
     if table.total is not None:
         class_rows = [r for r in table.rows if len(r.code) == 3]
         for i, stated in enumerate(table.total):
-            _check(findings, "合计=Σ类", f"{sheet} 合计“{columns[i]}”", stated, total[i],
-                   [r.values[i].ref for r in class_rows])
+            total[i] = _check(findings, "合计=Σ类", f"{sheet} 合计“{columns[i]}”", stated, total[i],
+                              [r.values[i] for r in class_rows])
+    total = tuple(total)
     if not lines and (table.total is None or not any(v.value for v in table.total)):
         return FunctionLines([], len(columns))
     return FunctionLines([Line("", "合计", total), *lines], len(columns))
@@ -211,14 +234,14 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
         row_values = [cell.amount for cell in typed]
         for source in row.sources:
             column = side.columns.index(source.target) if source.target else 0
-            row_values[column], ref = _source(source, wb, figures, fmt)
-            _check(findings, source.rule, what(row, column), typed[column], row_values[column], [ref])
+            value, ref = _source(source, wb, figures, fmt)
+            row_values[column] = _check(findings, source.rule, what(row, column), typed[column], value, [ref])
         if side.total is not None:
             positions = side.total.positions(side.columns)
             parts = _apply(positions, row_values)
             target = positions[0]
-            _check(findings, side.total.rule, what(row, target), typed[target], row_values[target],
-                   [typed[c].ref for c in parts])
+            row_values[target] = _check(findings, side.total.rule, what(row, target), typed[target],
+                                        row_values[target], [typed[c] for c in parts])
         values[row.line] = row_values
     # Sum rows, each once the rows it adds are known (a total may stand above its parts, as 04's
     # 年初财政拨款结转和结余 does).
@@ -232,8 +255,8 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
             width = len(declared.sides[row.side].columns)
             row_values = [sum((values.get(p, [ZERO] * width)[c] for p in row.parts), ZERO) for c in range(width)]
             for c in range(width):
-                _check(findings, row.rule or declared.rule, what(row, c), typed[c], row_values[c],
-                       [cells(declared.at(p))[c].ref for p in row.parts])
+                row_values[c] = _check(findings, row.rule or declared.rule, what(row, c), typed[c], row_values[c],
+                                       [cells(declared.at(p))[c] for p in row.parts])
             values[row.line] = row_values
             pending.remove(row)
     return LineFigures(declared, {line: tuple(v) for line, v in sorted(values.items())})
@@ -257,23 +280,24 @@ def _economic_table(declared: spec.EconomicTable, stated: EconomicRows, figures,
         kids = [c for c in rows if c.startswith(cls)]
         amount = sum((rows[k][0] for k in kids), ZERO)
         basic = sum((rows[k][1] or ZERO for k in kids), ZERO) if declared.has_basic(cls) else None
-        rows[cls] = (amount, basic)
         s_amount, s_basic = stated.rows.get(cls, blank)
         name = declared.names[cls]
-        _check(findings, declared.class_rule, f"{sheet} {cls}{name}“金额”", s_amount, amount,
-               [stated.rows.get(k, blank)[0].ref for k in kids])
+        amount = _check(findings, declared.class_rule, f"{sheet} {cls}{name}“{declared.amount_header}”", s_amount,
+                        amount, [stated.rows.get(k, blank)[0] for k in kids])
         if basic is not None:
-            _check(findings, declared.class_rule, f"{sheet} {cls}{name}“其中：基本支出”", s_basic, basic,
-                   [stated.rows.get(k, blank)[1].ref for k in kids])
+            basic = _check(findings, declared.class_rule, f"{sheet} {cls}{name}“{declared.basic_header}”", s_basic,
+                           basic, [stated.rows.get(k, blank)[1] for k in kids])
+        rows[cls] = (amount, basic)
     totals = {}
+    columns = (declared.amount_header, declared.basic_header)[:2 if declared.basic_header else 1]
     for closing in declared.totals:
         codes = declared.total_classes(closing)
-        computed = (sum((rows[c][0] for c in codes), ZERO), sum((rows[c][1] or ZERO for c in codes), ZERO))
+        computed = [sum((rows[c][0] for c in codes), ZERO), sum((rows[c][1] or ZERO for c in codes), ZERO)]
         typed = stated.totals[closing.label]
-        for i, column in enumerate(("金额", "基本支出")):
-            _check(findings, declared.total_rule, f"{sheet} {closing.label}“{column}”", typed[i], computed[i],
-                   [stated.rows.get(c, blank)[i].ref for c in codes])
-        totals[closing.label] = computed
+        for i, column in enumerate(columns):
+            computed[i] = _check(findings, declared.total_rule, f"{sheet} {closing.label}“{column}”", typed[i],
+                                 computed[i], [stated.rows.get(c, blank)[i] for c in codes])
+        totals[closing.label] = tuple(computed)
     return EconomicFigures(rows, totals)
 
 
@@ -287,8 +311,8 @@ def _grouped_row(declared: spec.RowTable, stated: GroupedRow, figures, findings:
             positions = identity.positions(declared.columns)
             parts = _apply(positions, v)
             target = positions[0]
-            _check(findings, identity.rule, f"{declared.name} {group}“{identity.target}”", typed[target], v[target],
-                   [typed[c].ref for c in parts])
+            v[target] = _check(findings, identity.rule, f"{declared.name} {group}“{identity.target}”", typed[target],
+                               v[target], [typed[c] for c in parts])
         result[group] = tuple(v)
     return result
 
@@ -300,7 +324,7 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
 
 def recompute(wb: Workbook, fmt: Format) -> Figures:
     """Every table of ``fmt`` recomputed, in :func:`spec.in_order`."""
-    findings = _Log()
+    findings = _Log(fmt.tolerance)
     figures: dict = {}
     for declared in spec.in_order(fmt.tables):
         figures[declared.key] = _KINDS[type(declared)](declared, wb[declared.key], figures, findings, wb, fmt)

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from .findings import ERROR
+from .money import fmt_table
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,9 @@ class EconomicTable(_Table):
     total_rule: str = ""
     note: str = ""  # the 注： line under the table (the reader stops there)
     sheet: str = ""
+    amount_header: str = "金额"
+    # The 基本支出 column's header; "" for a table of one column (a 基本支出 table has no such split).
+    basic_header: str = "其中：基本支出"
     names: dict[str, str] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self):
@@ -240,7 +244,12 @@ class EconomicTable(_Table):
         return tuple(c for c in self.classes if c not in taken)
 
     def has_basic(self, code: str) -> bool:
-        return code[:3] not in self.no_basic
+        return bool(self.basic_header) and code[:3] not in self.no_basic
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """One block's headers: 科目编码, 科目名称 and its value columns."""
+        return ("科目编码", "科目名称", self.amount_header, *([self.basic_header] if self.basic_header else ()))
 
     def grid(self):
         """The printed rows: one (code, name) pair per block, None past a block's end."""
@@ -353,6 +362,7 @@ class ListSheet:
     columns: dict[str, str]
     amounts: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    carried: bool = False  # a format's own list (Format.lists): next year's workbook starts with its rows
 
     def headers(self, roles) -> tuple[str, ...]:
         return tuple(self.columns[role] for role in roles)
@@ -504,7 +514,16 @@ class Format:
     figures: dict[str, Callable]
     prior_year: Callable
     carried_texts: tuple[str, ...] = ()  # 情况说明 texts that stay from year to year
+    carried_figures: tuple[tuple[str, str], ...] = ()  # (next year's 上年 input, this year's input)
     class_budget_table: str = ""  # the function table whose 类 the 分类预算 sheet lists
+    # Its own lists (a row per subordinate unit, per budget item …): read into wb.lists[sheet] as
+    # {role → Text, or Stated for the amounts}, printed as lists[sheet], written by init.
+    lists: tuple[ListSheet, ...] = ()
+    # Figures typed as published, rounded to their last place (万元 to 0.01): half that place.
+    # A typed total within ``tolerance`` × (its typed terms + 1) of the sum of its parts is a
+    # rounding difference, not an error, and is printed as typed; 0 (元, exact): none allowed.
+    tolerance: Decimal = Decimal(0)
+    cell: Callable[[Decimal | None], str] = fmt_table  # a table's figure as printed (money.fmt_table_grouped: 2,940.05)
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)

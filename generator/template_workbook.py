@@ -112,6 +112,8 @@ def write_workbook(source: Source, path: str, fmt: Format, *, formulas: bool = F
                            (sheets.summaries, source.get("project_summaries", []))):
         if declared is not None:
             _table_sheet(wb, declared, rows)
+    for declared in fmt.lists:
+        _table_sheet(wb, declared, source.get("lists", {}).get(declared.sheet, []))
     if sheets.terms is not None:
         _table_sheet(wb, sheets.terms, [{sheets.terms.columns["term"]: t} for t in source.get("extra_terms", [])])
     projects = []
@@ -270,31 +272,33 @@ def _function_table(s: _Sheet, table: spec.FunctionTable, rows: Sequence, name: 
 def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: str, year: str,
                     formulas: bool) -> None:
     blocks = len(table.blocks)
-    s.widths([10, 24, 14, 14] * blocks)
-    s.heading(table, name, year, 4 * blocks)
+    w = len(table.headers)  # a block's columns: 科目编码, 科目名称, 金额 (and 其中：基本支出)
+    s.widths([10, 24, 14, 14][:w] * blocks)
+    s.heading(table, name, year, w * blocks)
     s.put(*table.headings, bold=True)
-    s.put(*["科目编码", "科目名称", "金额", "其中：基本支出"] * blocks, bold=True)
+    s.put(*table.headers * blocks, bold=True)
     at: dict[str, tuple[int, int]] = {}  # code → (row, its 金额 column)
     for pairs in table.grid():
         cells: list[object] = []
         inputs: list[int] = []
         for b, pair in enumerate(pairs):
             if pair is None:
-                cells += ["", "", "", ""]
+                cells += [""] * w
                 continue
             code, title = pair
             amount, basic = (list(data.get(code, [])) + ["", ""])[:2]
             no_basic = not table.has_basic(code)
-            cells += [code, title, _numeric(amount), "——" if no_basic else _numeric(basic)]
-            inputs += [b * 4 + 3] + ([] if no_basic else [b * 4 + 4])
-            at[code] = (s.row + 1, b * 4 + 3)
+            cells += [code, title, _numeric(amount), "——" if no_basic else _numeric(basic)][:w]
+            inputs += [b * w + 3] + ([] if no_basic else [b * w + 4])
+            at[code] = (s.row + 1, b * w + 3)
         s.put(*cells, inputs=inputs)
     # The two closing rows: the first under the first block, the other's figures under the last.
     first, last = table.totals
     a, b = ((list(data.get(t.label, [])) + ["", ""])[:2] for t in table.totals)
-    last_col = 4 * blocks - 1
-    cells = [first.label, "", _numeric(a[0]), _numeric(a[1]), last.label, *[""] * (last_col - 6), _numeric(b[0]), _numeric(b[1])]
-    total_row = s.put(*cells, inputs=(3, 4, last_col, last_col + 1), bold=True)
+    last_col = w * (blocks - 1) + 3
+    cells = [first.label, "", *map(_numeric, a[:w - 2]), last.label, *[""] * (last_col - w - 2),
+             *map(_numeric, b[:w - 2])]
+    total_row = s.put(*cells, inputs=(3, 4, last_col, last_col + 1) if w == 4 else (3, last_col), bold=True)
     s.put(table.note)
     if not formulas:
         return
@@ -307,7 +311,7 @@ def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: st
             s.formula(r, c + offset, "=" + "+".join(f"{get_column_letter(kc + offset)}{kr}" for kr, kc in kids))
     for closing, col in ((first, 3), (last, last_col)):
         codes = table.total_classes(closing)
-        for offset in (0, 1):
+        for offset in range(w - 2):
             cells = [f"{get_column_letter(at[c][1] + offset)}{at[c][0]}" for c in codes
                      if not (offset and not table.has_basic(c))]
             s.formula(total_row, col + offset, "=" + "+".join(cells))

@@ -18,7 +18,6 @@ sys.path.insert(0, str(ROOT))
 from generator.catalog import load_format  # noqa: E402
 from generator.template_workbook import write_workbook  # noqa: E402
 
-SHANXI = load_format("shanxi")  # the transcripts are of Shanxi workbooks
 
 SOURCE = ROOT / "sample_inputs" / "source"
 
@@ -35,13 +34,14 @@ for main in sorted(SOURCE.glob("*.json")):
         for key, value in json.loads(part.read_text(encoding="utf-8")).items():
             if value:
                 data[key] = value
+    fmt = load_format(data.pop("format", "shanxi"))  # a transcript of another format names it
     target = ROOT / "sample_inputs" / f"{main.stem}.xlsx"
     if "--check" in sys.argv:
         with tempfile.TemporaryDirectory() as work:
             written = pathlib.Path(work) / target.name
-            write_workbook(data, str(written), SHANXI)
+            write_workbook(data, str(written), fmt)
             same = _values(target) == _values(written)
         print(target.relative_to(ROOT), "same" if same else "DIFFERENT")
         continue
-    write_workbook(data, str(target), SHANXI)
+    write_workbook(data, str(target), fmt)
     print(target.relative_to(ROOT))

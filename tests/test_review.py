@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from openpyxl import load_workbook
@@ -21,7 +21,7 @@ from openxml_audit import OpenXmlValidator
 from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, set_cells
 from generator.audit import audit
 from generator.cli import main
-from generator.money import fmt_table
+from generator.money import fmt_count, fmt_table
 from generator.reader import read_workbook
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -198,10 +198,17 @@ def test_a_sentence_is_found_by_the_figure_it_prints(runner, workbook_copy, tmp_
 
 
 _WB = read_workbook(str(JINCHENG), SHANXI)
+
+
+def _is_count(table, ref: str) -> bool:
+    """A count row (车辆数) prints whole numbers: ``7``, not ``7.00``."""
+    lines = getattr(_WB.tables[table.key], "cells", {})
+    return any(row.count and any(c.ref == ref for c in lines.get(row.line, ())) for row in getattr(table, "rows", ()))
 _TOTALS = sorted(audit(_WB, SHANXI).figures.total_refs)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(ref="公开10表!C15", off=Decimal(100))  # a count row: printed as 7, not 7.00
 @given(ref=st.sampled_from(_TOTALS), off=st.sampled_from([Decimal(100), Decimal("0.01"), Decimal(12345)]))
 def test_a_total_typed_wrong_is_a_comment_on_its_printed_figure_in_its_table(runner, tmp_path_factory, ref, off):
     """Any stated total of any table, typed wrong: its finding's comment sits on the printed
@@ -221,7 +228,8 @@ def test_a_total_typed_wrong_is_a_comment_on_its_printed_figure_in_its_table(run
     [comment] = [c for c in found if finding.message in c["says"]]
     table = next(t for t in SHANXI.tables if t.name == sheet)
     assert comment["under"] == table.title
-    printed = fmt_table(Decimal(re.search(r"按明细重算 ([\d,.-]+)", finding.message).group(1).replace(",", "")))
+    recomputed = Decimal(re.search(r"按明细重算 ([\d,.-]+)", finding.message).group(1).replace(",", ""))
+    printed = fmt_count(recomputed) if _is_count(table, ref) else fmt_table(recomputed)
     if printed:
         assert comment["on"] == printed
     else:

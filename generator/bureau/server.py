@@ -9,6 +9,8 @@ does not exist), these routes in front, and :class:`~generator.bureau.gate.Gate`
 from __future__ import annotations
 
 import base64
+import io
+import json
 import secrets
 import shutil
 import sqlite3
@@ -249,8 +251,6 @@ async def change_password(request: Request) -> Response:
 def unit_rows(db: sqlite3.Connection, root: Path) -> list[tuple[int, overview.UnitRow]]:
     """(unit id, row) of every unit of the list, with the status of its latest upload. A few
     queries for all units together: the page stays quick with hundreds of them."""
-    import json
-
     queue = [b for (b,) in db.execute("SELECT id FROM builds WHERE status = ? ORDER BY id", (QUEUED,))]
     pending = {unit: (status, build) for unit, status, build in db.execute(
         "SELECT unit_id, status, id FROM builds WHERE status IN (?, ?) ORDER BY id", (QUEUED, RUNNING))}
@@ -443,8 +443,7 @@ def _passwords(request: Request, made: list[tuple[UnitEntry, str]], heading: str
     sheet.append(["单位名称", "单位编码（登录名）", "初始密码", "联系方式"])
     for entry, password in made:
         sheet.append([entry.name, entry.code, password, entry.contact])
-    from io import BytesIO
-    buffer = BytesIO()
+    buffer = io.BytesIO()
     book.save(buffer)
     link = f"data:{XLSX};base64,{base64.b64encode(buffer.getvalue()).decode()}"
     return _page(request, "passwords.html", made=made, heading=heading, workbook=link)
