@@ -14,8 +14,9 @@ from decimal import Decimal
 from functools import lru_cache
 
 from . import spec
+from .causes import attribute
 from .findings import ERROR, WARNING, Finding, mismatch
-from .model import Lines, Stated, Text, Workbook
+from .model import FunctionRows, Lines, Stated, Text, Workbook, stated_cells
 from .money import fmt_money, fmt_plain, wan_to_yuan
 from .projects import ProjectFigures, project_figures, rule_names
 from .recompute import Figures, recompute
@@ -87,7 +88,7 @@ def _table_cells(wb: Workbook) -> Iterator[Stated]:
     # A 自评表's 结（转）余 is negative when more was spent than budgeted (and is recomputed anyway).
     signed = {cell.ref for _, _, cell in _signed(wb)}
     signed |= {fund.balance.ref for project in wb.projects for fund in project.funds}
-    for stated in _stated_cells((wb.tables, wb.class_budget, wb.summaries, wb.projects)):
+    for stated in stated_cells((wb.tables, wb.class_budget, wb.summaries, wb.projects)):
         if stated.ref not in signed:
             yield stated
 
@@ -161,31 +162,54 @@ def _compared_years(c: Context):
                               (text.ref, unit_ref))
 
 
-def _stated_cells(value) -> Iterator[Stated]:
-    """Every stated figure held anywhere in the workbook model."""
-    if isinstance(value, Stated):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _stated_cells(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _stated_cells(item)
-    elif hasattr(value, "__dataclass_fields__"):
-        for name in value.__dataclass_fields__:
-            if name != "spec":  # a table's declaration holds no figures
-                yield from _stated_cells(getattr(value, name))
-
-
 def _uncalculated_formulas(c: Context):
     computed = set(c.fig.total_refs)  # the tool recomputes these, so their value is not needed
     for project in c.wb.projects:
         computed.add(project.stated_total.ref)
         computed.update(cell.ref for fund in project.funds for cell in (fund.balance, fund.rate, fund.score))
-    for stated in _stated_cells(c.wb):
+    for stated in stated_cells(c.wb):
         if stated.formula and stated.ref not in computed:
             yield Finding(ERROR, "公式有计算结果", f"{stated.ref} 是公式，但文件里没有保存它的计算结果，无法得知数值"
                           "（请在 Excel 中打开、重算并保存，或直接填入数字）", (stated.ref,))
+
+
+def _cell_names(c: Context) -> dict[str, tuple[str, bool]]:
+    """What each cell of the model holds, as a clerk names it, and whether it is empty."""
+    names: dict[str, tuple[str, bool]] = {}
+    for key, table in c.wb.tables.items():
+        if isinstance(table, FunctionRows):
+            columns = c.fmt.table(key).columns
+            for row in table.rows:
+                names[row.name_ref] = (f"科目 {row.code} 的科目名称", not row.name)
+                for column, stated in zip(columns, row.values):
+                    names[stated.ref] = (f"科目 {row.code}“{column}”", stated.value is None)
+    for label, value in c.wb.inputs.items():
+        names[value.ref] = (f"“{label}”", not value.value if isinstance(value, Text) else value.value is None)
+    for stated in stated_cells(c.wb):
+        names.setdefault(stated.ref, ("金额", stated.value is None))
+    return names
+
+
+def _merged(c: Context):
+    lost: dict[str, list[str]] = {}
+    for ref, (name, empty) in _cell_names(c).items():
+        if empty and ref in c.wb.merged:
+            lost.setdefault(c.wb.merged[ref], []).append(ref)
+    for merge, refs in lost.items():
+        sheet, cells = merge.split("!")
+        names = _cell_names(c)
+        what = "、".join(f"{ref.split('!')[1]}（{names[ref][0]}）" for ref in refs)
+        yield Finding(ERROR, "合并单元格", f"{merge} 是合并单元格：合并后只保留左上角 {cells.split(':')[0]} 的内容，"
+                      f"{what}成了空白。请取消合并（选中后再点一次“合并后居中”），把每一格的内容填回", tuple(refs))
+
+
+def _function_names(c: Context):
+    for table in c.wb.tables.values():
+        if isinstance(table, FunctionRows):
+            for row in table.rows:
+                if not row.name and row.name_ref not in c.wb.merged:
+                    yield Finding(ERROR, "科目名称已填", f"{row.name_ref}：科目 {row.code} 没有填科目名称，"
+                                  "报告中这一行会没有名称；请照决算软件导出的表填上", (row.name_ref,))
 
 
 def _shares_within_whole(c: Context):
@@ -206,6 +230,8 @@ def _general_rules(fmt: Format) -> tuple[Rule, ...]:
     return (
         Rule("公式有计算结果", "公式没有保存计算结果", "非合计单元格的公式都保存了计算结果（合计由工具重算，不受影响）",
              _uncalculated_formulas),
+        Rule("合并单元格", "合并单元格丢了内容", "表中填数、填名称的单元格没有被合并（合并只保留左上角一格的内容）", _merged),
+        Rule("科目名称已填", "科目名称未填", "功能分类表每个科目编码都有科目名称", _function_names),
         Rule("年度一致", f"年度与{unit.sheet}不一致",
              f"各表{annexes}标题的年度与{unit.sheet}的{unit.year}一致", _heading_years),
         Rule("比较的是上年", "比较的年份不是上年", f"{inputs}文字中“较××年”“比××年”的年份是上年", _compared_years),
@@ -256,6 +282,10 @@ _TABLE_RULES: tuple[Rule, ...] = (
     Rule("款=Σ下级", "款不等于其下各项之和", "功能分类表 每个款 = 其下各项之和", is_sum=True),
     Rule("合计=Σ类", "合计不等于各类之和", "功能分类表 合计 = 各类之和", is_sum=True),
     Rule("空行不填数", "不该填数的空行填了数", "表中留作空行的行次（及不列基本支出的类的“其中：基本支出”）不填数"),
+    # Formula totals, checked as they are recomputed (recompute.py).
+    Rule("合计公式包括各行", "合计公式没有包括所有行", "工作簿里的合计公式包括了它所合计的每一行（报告用按明细重算的数）",
+         severity=WARNING),
+    Rule("数字不存为文本", "数字存成了文本", "被合计的数字是数值，不是文本（Excel 的合计不算文本）", severity=WARNING),
 )
 
 
@@ -297,7 +327,15 @@ class AuditResult:
 
 def audit(wb: Workbook, fmt: Format) -> AuditResult:
     """Recompute the workbook as ``fmt`` declares it and run every rule of ``fmt``; returns the
-    figures and all findings."""
+    figures and all findings, each group of findings that one typed cell explains marked with
+    that cell (:mod:`causes`)."""
+    result = _audit(wb, fmt)
+    result.findings = attribute(result.findings, wb, result.figures.total_refs,
+                                lambda changed: _audit(changed, fmt).findings)
+    return result
+
+
+def _audit(wb: Workbook, fmt: Format) -> AuditResult:
     fig = recompute(wb, fmt)
     findings = list(fig.findings)
     projects = []

@@ -46,7 +46,7 @@ def sections(findings: list[Finding], fmt: Format) -> list[Section]:
     caused, alone = [], {}
     for group in by_cause(findings):
         if group.cause is not None:
-            caused.append(Section(f"最可能需要修改：{group.cause}（{_off_by(group, fmt)}改正后，下面 {len(group.findings)} "
+            caused.append(Section(f"最可能需要修改：{group.cause}（{_off_by(group)}改正后，下面 {len(group.findings)} "
                                   "个问题应一并消失；若它本来就对，再逐个核对下面的合计）", group.cause, group.findings))
         else:
             alone.setdefault(group.findings[0].table, []).extend(group.findings)
@@ -65,14 +65,11 @@ def sections_json(findings: list[Finding], fmt: Format) -> list[dict]:
             for s in sections(findings, fmt)]
 
 
-def _off_by(group, fmt: Format) -> str:
-    """How far the cause is off, where the sums it is part of all say the same."""
-    sums = {r.name for r in rules(fmt) if r.is_sum}
-    offs = {-f.difference for f in group.findings
-            if f.rule in sums and f.difference is not None and f.cells[0] == group.cause}
-    if len(offs) != 1:
+def _off_by(group) -> str:
+    """How far the cause is off: the change that clears the group."""
+    off = group.findings[0].off
+    if not off:
         return ""
-    off = offs.pop()
     return f"按各合计，它{'多' if off > 0 else '少'}填了 {fmt_money(abs(off))}，请核对；"
 
 

@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import AuditFailed, DiscloseError, ReportEdited
+from .errors import AuditFailed, DiscloseError, OutputError, ReportEdited
 from .findings import ERROR
 from .loader import WORKBOOK_SUFFIXES
 from .catalog import DEFAULT, load_format
@@ -29,7 +29,7 @@ from .report import build, report_name
 @dataclass(frozen=True)
 class Outcome:
     workbook: str
-    result: str  # OK, 错误 n, 警告 n, 无法读取, 未覆盖 (edited by hand), 程序出错
+    result: str  # OK, 错误 n, 警告 n, 无法读取, 无法写入, 未覆盖 (edited by hand), 程序出错
     report: str
     message: str = ""
     exit_code: int = 0
@@ -222,6 +222,8 @@ def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcom
         return Outcome(str(workbook), label, "", exc.message, exc.exit_code)
     except ReportEdited as exc:
         return Outcome(str(workbook), "未覆盖", "", exc.message, exc.exit_code)
+    except OutputError as exc:
+        return Outcome(str(workbook), "无法写入", "", exc.message, exc.exit_code)
     except DiscloseError as exc:
         return Outcome(str(workbook), "无法读取", "", exc.message, exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - one workbook's crash must not end the batch

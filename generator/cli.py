@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -106,13 +107,23 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
 
 def _print_outcomes(outcomes) -> list:
     """The batch's table, one row per workbook, and its count; the rows that failed."""
-    width = max(len(o.workbook) for o in outcomes)
-    click.echo(f"{'工作簿'.ljust(width)}  结果          报告")
+    width = max(map(_width, ["工作簿", *(o.workbook for o in outcomes)]))
+    result_width = max(map(_width, ["结果", *(o.result for o in outcomes)]))
+    click.echo(f"{_pad('工作簿', width)}  {_pad('结果', result_width)}  报告")
     for o in outcomes:
-        click.echo(for_terminal(f"{o.workbook.ljust(width)}  {o.result.ljust(12)}  {o.report or o.message}"))
+        click.echo(for_terminal(f"{_pad(o.workbook, width)}  {_pad(o.result, result_width)}  {o.report or o.message}"))
     failed = [o for o in outcomes if o.exit_code]
     click.echo(f"共 {len(outcomes)} 个工作簿：{len(outcomes) - len(failed)} 个已生成，{len(failed)} 个失败。")
     return failed
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a console: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:

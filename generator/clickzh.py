@@ -163,15 +163,33 @@ class Command(_Chinese, click.Command):
     def parse_args(self, ctx, args):
         # click refuses extra arguments in English; let them through and refuse them here.
         allowed, ctx.allow_extra_args = ctx.allow_extra_args, True
+        given = list(args)  # click's parser consumes the list
         try:
             rest = super().parse_args(ctx, args)
+        except click.UsageError:
+            self._unquoted(ctx, given)
+            raise
         finally:
             ctx.allow_extra_args = allowed
         if rest and not allowed:
-            raise Problem(f"多余的参数：{' '.join(rest)}；一个命令只给一个工作簿（要一次生成整个文件夹，用 disclose build 文件夹）"
-                          if self.name != "init" else f"多余的参数：{' '.join(rest)}；只能给一个新工作簿的文件名",
-                          ctx=ctx)
+            self._unquoted(ctx, given)
+            raise Problem(f"多余的参数：{' '.join(rest)}；一个命令只给一个工作簿（要一次生成整个文件夹，用 disclose build 文件夹）；"
+                          f"文件名里有空格时，要用英文双引号把整个文件名括起来，例如 disclose {self.name} \"本单位 2023.xlsx\""
+                          if self.name != "init" else f"多余的参数：{' '.join(rest)}；只能给一个新工作簿的文件名；"
+                          "文件名里有空格时，要用英文双引号把整个文件名括起来", ctx=ctx)
         return rest
+
+    def _unquoted(self, ctx, args) -> None:
+        """A file name with spaces typed without quotes arrives in pieces: say so when some
+        consecutive pieces, put back together, name a file that is there."""
+        from pathlib import Path
+
+        for first in range(len(args)):
+            for last in range(first + 1, len(args)):
+                joined = " ".join(args[first:last + 1])
+                if not args[first].startswith("-") and Path(joined).exists():
+                    raise Problem(f"文件名“{joined}”里有空格，要用英文双引号把整个文件名括起来："
+                                  f"disclose {self.name} \"{joined}\"", ctx=ctx)
 
 
 class Group(_Chinese, click.Group):

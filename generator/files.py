@@ -127,6 +127,18 @@ def os_problem(exc: OSError) -> str:
     return _OS_PROBLEMS.get(exc.errno, f"系统错误（代码 {exc.errno}），请检查磁盘和文件夹后重试")
 
 
+_FILE_ATTRIBUTE_HIDDEN, _FILE_ATTRIBUTE_NORMAL = 0x2, 0x80
+
+
+def set_hidden(path: Path, hidden: bool) -> None:
+    """Mark a file hidden (or not) in Windows Explorer, where a leading dot hides nothing; elsewhere
+    the dot does it. A failure leaves the file visible, nothing worse."""
+    if os.name == "nt":
+        import ctypes
+
+        ctypes.windll.kernel32.SetFileAttributesW(str(path), _FILE_ATTRIBUTE_HIDDEN if hidden else _FILE_ATTRIBUTE_NORMAL)
+
+
 def ensure_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -154,6 +166,7 @@ class Outputs:
         self._staged: list[tuple[Path, Path, str]] = []  # (temporary, target, what it is)
         self._aside: list[tuple[Path, Path]] = []  # (existing file, where it is moved first)
         self._remove: list[Path] = []
+        self._hidden: set[Path] = set()  # targets to mark hidden where a leading dot does not hide (Windows)
 
     def __enter__(self) -> Outputs:
         return self
@@ -175,7 +188,9 @@ class Outputs:
         self._staged.append((tmp, target, what))
         return tmp
 
-    def write(self, target: Path, data: bytes, what: str) -> None:
+    def write(self, target: Path, data: bytes, what: str, *, hidden: bool = False) -> None:
+        if hidden:
+            self._hidden.add(target)
         tmp = self.path(target, what)
         try:
             tmp.write_bytes(data)
@@ -194,7 +209,8 @@ class Outputs:
     def commit(self) -> None:
         done: list[str] = []
         steps = ([(lambda a=a, b=b: os.replace(a, b), f"{b.name}（原文件移为备份）", a) for a, b in self._aside]
-                 + [(lambda t=t, g=g: self._place(t, g), f"{g.name}（{w}）", g) for t, g, w in self._staged]
+                 + [(lambda t=t, g=g: self._place(t, g, g in self._hidden), f"{g.name}（{w}）", g)
+                    for t, g, w in self._staged]
                  + [(lambda r=r: r.unlink(missing_ok=True), f"删除 {r.name}", r) for r in self._remove])
         for i, (step, label, path) in enumerate(steps):
             try:
@@ -208,9 +224,13 @@ class Outputs:
         self._staged.clear()
 
     @staticmethod
-    def _place(tmp: Path, target: Path) -> None:
+    def _place(tmp: Path, target: Path, hidden: bool = False) -> None:
         os.chmod(tmp, _mode_for(target))
+        if hidden and target.exists():
+            set_hidden(target, False)  # Windows refuses to replace a hidden file
         os.replace(tmp, target)
+        if hidden:
+            set_hidden(target, True)
 
     def discard(self) -> None:
         for tmp, _, _ in self._staged:

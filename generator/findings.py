@@ -18,6 +18,10 @@ class Finding:
     message: str  # one Chinese line with the figures on both sides and the difference
     cells: tuple[str, ...]  # sheet!cell of every figure involved, the stated one first
     difference: Decimal | None = None  # of a mismatch: the first figure minus the second
+    # The typed cell whose change clears this finding and those grouped with it (causes.py), and
+    # how far that cell is off (its figure minus the one that clears them).
+    cause: str | None = None
+    off: Decimal | None = None
 
     @property
     def table(self) -> str:
@@ -34,10 +38,23 @@ def mismatch(rule: str, what: str, stated: Decimal, computed: Decimal, cells, *,
     return Finding(
         severity, rule,
         f"{what}：{stated_label} {fmt_money(stated)}，{computed_label} {fmt_money(computed)}，"
-        f"前者比后者{more} {fmt_money(abs(difference))}",
+        f"前者比后者{more} {fmt_money(abs(difference))}{_in_wan(stated, computed)}",
         tuple(dict.fromkeys(c for c in cells if c)),
         difference,
     )
+
+
+# A figure typed in 万元 to two decimals is its 元 figure to within 50 元, divided by 10000.
+_WAN, _WAN_SLACK = Decimal(10000), Decimal(50)
+
+
+def _in_wan(first: Decimal, second: Decimal) -> str:
+    """A hint when one figure looks like the other typed in 万元."""
+    for small, name in ((first, "前者"), (second, "后者")):
+        large = second if small is first else first
+        if small > 0 and large >= _WAN and abs(small * _WAN - large) <= _WAN_SLACK:
+            return f"（{name}像是按万元填写的：乘以 10000 是 {fmt_money(small * _WAN)}；金额一律按元填写）"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -49,40 +66,20 @@ class Group:
 
 
 def by_cause(findings: list[Finding]) -> list[Group]:
-    """The findings grouped under the cell most likely to need changing.
-
-    A figure typed wrong breaks its row, its 款, 类 and 合计, and each table that repeats them:
-    every one of those findings names the wrong cell or a total built on it. So the cause is the
-    cell named most often that no finding reports as a wrong total itself, and its group is every
-    finding that names it or names a total already in the group. Findings no such cell explains
-    stay one by one, in their order."""
-    totals = {f.cells[0] for f in findings if len(f.cells) > 1}
-    remaining = list(range(len(findings)))
-    groups: dict[int, Group] = {}
-    while True:
-        counts: dict[str, int] = {}
-        for i in remaining:
-            for cell in findings[i].cells:
-                if cell not in totals:
-                    counts[cell] = counts.get(cell, 0) + 1
-        cause = max(counts, key=lambda c: counts[c], default=None)
-        if cause is None or counts[cause] < 2:
-            break
-        reached, members = {cause}, set()
-        grown = True
-        while grown:
-            grown = False
-            for i in remaining:
-                if i not in members and reached.intersection(findings[i].cells):
-                    members.add(i)
-                    reached.add(findings[i].cells[0])
-                    grown = True
-        ordered = sorted(members, key=lambda i: (findings[i].cells[0] != cause, i))
-        groups[min(members)] = Group(cause, tuple(_cause_first(findings[i], cause) for i in ordered))
-        remaining = [i for i in remaining if i not in members]
-    for i in remaining:
-        groups[i] = Group(None, (findings[i],))
-    return [groups[i] for i in sorted(groups)]
+    """The findings of one cause together (see :mod:`causes`), in the order of their first; each
+    finding that names the cause first, and the cause first among its cells. Findings no cell
+    explains stand alone, in their order."""
+    groups: dict[str | int, list[Finding]] = {}
+    for i, finding in enumerate(findings):
+        groups.setdefault(finding.cause if finding.cause is not None else i, []).append(finding)
+    result = []
+    for key, members in groups.items():
+        if isinstance(key, int):
+            result.append(Group(None, tuple(members)))
+        else:
+            ordered = sorted(members, key=lambda f: f.cells[0] != key)
+            result.append(Group(key, tuple(_cause_first(f, key) for f in ordered)))
+    return result
 
 
 def _cause_first(finding: Finding, cause: str) -> Finding:

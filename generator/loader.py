@@ -57,6 +57,10 @@ class Sheet:
     uncached: set[str] = field(default_factory=set)  # formulas without a saved result (A1 refs)
     # Numbers Excel shows as a percentage (A1 ref → decimals shown): 1 in a 0% cell shows 100%.
     percent: dict[str, int] = field(default_factory=dict)
+    # Every formula (A1 ref → its text with "="; "=" where the file does not spell it out: .xls, or
+    # a shared formula's copies): the clerk typed a number, the sheet computed these.
+    formulas: dict[str, str] = field(default_factory=dict)
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # (first row, col, last row, col), 1-based
 
 
 @lru_cache(maxsize=None)  # a cell reference for every cell read: a few hundred distinct columns
@@ -125,7 +129,7 @@ def _archive(path: str, data: bytes) -> zipfile.ZipFile:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _unreadable(path, "文件可能已损坏或不完整（不是完整的压缩包）") from None
+        raise _unreadable(path, "文件可能已损坏或没有下载完整；请用 Excel/WPS 打开后“另存为” .xlsx 再试") from None
     total = sum(e.file_size for e in entries)
     packed = sum(e.compress_size for e in entries) or 1
     if len(entries) > MAX_ENTRIES or total > MAX_UNCOMPRESSED or (total > 10 * 2**20 and total / packed > MAX_RATIO):
@@ -165,13 +169,46 @@ def _kind(path: str, data: bytes) -> tuple[str, object]:
         if stream is None:
             raise _unreadable(path, "其中没有工作簿数据（Workbook）")
         return "xls", stream
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise _not_a_workbook(path, data)
     archive = _archive(path, data)
     names = set(archive.namelist())
     if "xl/workbook.xml" in names:
         return "xlsx", archive
     if "content.xml" in names and "mimetype" in names and archive.read("mimetype").strip() == _ODS_MIME:
         return "ods", archive
-    raise WorkbookError(f"{path}：不是 Excel 工作簿（.xlsx）或 .ods 表格：压缩包中没有 xl/workbook.xml")
+    if "word/document.xml" in names:
+        raise WorkbookError(f"{path}：这是 Word 文档，不是 Excel 工作簿；请给出决算公开工作簿（.xlsx、.xls 或 .ods）")
+    raise WorkbookError(f"{path}：不是 Excel 工作簿，而是别的文件改了扩展名（可能是别的软件的文件）；"
+                        "请用 Excel/WPS 打开真正的决算公开工作簿，“另存为” .xlsx 后再试")
+
+
+def _not_a_workbook(path: str, data: bytes) -> WorkbookError:
+    """Why a file that is neither a Compound File nor a zip archive is no workbook, in the
+    clerk's words: the lock file Excel leaves beside an open workbook, a CSV or other text file
+    renamed, or a damaged or incomplete download."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    if name.startswith("~$"):
+        return WorkbookError(f"{path}：这是 Excel/WPS 打开工作簿时留下的临时文件（文件名以 ~$ 开头），不是工作簿本身；"
+                             f"请给出不带 ~$ 的那个文件（{name[2:]}）")
+    sample = data[:4096]
+    text = next((sample.decode(encoding, "ignore") for encoding in ("utf-8", "gb18030") if _decodes(sample, encoding)),
+                None)
+    if text is not None and "\x00" not in text and text.strip():
+        if "<html" in text.lower() or "<table" in text.lower():
+            return WorkbookError(f"{path}：这是网页文件改了扩展名，不是 Excel 工作簿；请用 Excel/WPS 打开它，"
+                                 "“另存为” .xlsx 工作簿后再试")
+        return WorkbookError(f"{path}：这是文本文件（例如 CSV），不是 Excel 工作簿；请用 Excel/WPS 打开它，"
+                             "“另存为” .xlsx 工作簿后再试")
+    return _unreadable(path, "文件可能已损坏或没有下载完整；请用 Excel/WPS 打开后“另存为” .xlsx 再试")
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start > len(data) - 4  # only a character cut at the sample's end
+    return True
 
 
 # ---- .xlsx: one pass over each sheet's XML -------------------------------------------------
@@ -186,6 +223,7 @@ _CELL_R = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 _ROW_TAG = re.compile(rb"<" + _P + rb"row\b([^>]*?)/?>|<" + _P + rb"c\b([^>]*?)(/>|>(.*?)</" + _P + rb"c>)",
                       re.DOTALL)
 _FORMULA = re.compile(rb"<" + _P + rb"f[\s>/]")
+_FORMULA_TEXT = re.compile(rb"<" + _P + rb"f(?:\s[^>]*)?>([^<]+)</")
 _SAVED_VALUE = re.compile(rb"<" + _P + rb"v>([^<]+)<")  # openpyxl writes an empty <v></v> for formulas
 _CELL_STYLE = re.compile(rb'\bs="([0-9]+)"')
 _CELL_TYPE = re.compile(rb'\bt="([a-z]+)"')
@@ -200,12 +238,16 @@ class _Facts:
     uncached: set[str] = field(default_factory=set)
     percent: dict[str, int] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # A1 reference → #DIV/0! …
+    formulas: dict[str, str] = field(default_factory=dict)  # see Sheet.formulas
+    merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # where the reader does not give them (.ods)
 
     def cell(self, row: int, col: int, kind: str, style: int | None, formula: bool, saved: str | None,
-             styles: dict[int, int]) -> None:
+             styles: dict[int, int], text: str = "") -> None:
         if not formula and saved is None:
             return
         at = f"{column_letter(col)}{row}"
+        if formula:
+            self.formulas[at] = "=" + text
         if kind == "e" and saved:
             self.errors[at] = saved.strip()
         elif formula and not saved:
@@ -242,9 +284,11 @@ def _xlsx_sheet(path: str, xml: bytes, title: str, extent: _Extent, styles: dict
         saved = _SAVED_VALUE.search(body)
         kind = _CELL_TYPE.search(attrs)
         style = _CELL_STYLE.search(attrs)
+        formula = _FORMULA_TEXT.search(body)
         facts.cell(int(at.group(2)), _column_number(at.group(1).decode()), kind.group(1).decode() if kind else "",
                    int(style.group(1)) if style else None, bool(_FORMULA.search(body)),
-                   html.unescape(saved.group(1).decode("utf-8", "replace")) if saved else None, styles)
+                   html.unescape(saved.group(1).decode("utf-8", "replace")) if saved else None, styles,
+                   html.unescape(formula.group(1).decode("utf-8", "replace")) if formula else "")
     return facts
 
 
@@ -258,7 +302,7 @@ def _xlsx_parsed(path: str, xml: bytes, title: str, extent: _Extent, styles: dic
     from xml.parsers import expat
 
     facts = _Facts()
-    state = {"row": 0, "col": 0, "cell": None, "text": None}
+    state = {"row": 0, "col": 0, "cell": None, "text": None, "formula": None}
     rows = cols = 0
 
     def start(name, attrs):
@@ -278,12 +322,13 @@ def _xlsx_parsed(path: str, xml: bytes, title: str, extent: _Extent, styles: dic
                     raise WorkbookError(f"{title}：单元格引用“{quoted(r)}”无效，工作簿可能已损坏；请在 Excel 中打开后另存再试")
                 at = int(found.group(2)), _column_number(found.group(1).upper())
                 state["col"] = at[1]
-            state["cell"] = [at, attrs.get("t", ""), attrs.get("s"), False, None, False]
+            state["cell"] = [at, attrs.get("t", ""), attrs.get("s"), False, None, False, ""]
         elif state["cell"] is not None and tag in ("v", "f", "is"):
             cell = state["cell"]
             cell[5] = True
             if tag == "f":
                 cell[3] = True
+                state["formula"] = []
             elif tag == "v":
                 state["text"] = []
 
@@ -294,19 +339,25 @@ def _xlsx_parsed(path: str, xml: bytes, title: str, extent: _Extent, styles: dic
         if tag == "v" and cell is not None and state["text"] is not None:
             cell[4] = "".join(state["text"]) or None
             state["text"] = None
+        elif tag == "f" and cell is not None and state["formula"] is not None:
+            cell[6] = "".join(state["formula"])
+            state["formula"] = None
         elif tag == "c" and cell is not None:
-            (r, c), kind, style, formula, saved, valued = cell
+            (r, c), kind, style, formula, saved, valued, formula_text = cell
             state["cell"] = None
             if not valued:
                 return
             if _beyond(r, c):
                 extent.sheet(title, 0, 0, (r, c))
             rows, cols = max(rows, r), max(cols, c)
-            facts.cell(r, c, kind, int(style) if style and style.isdigit() else None, formula, saved, styles)
+            facts.cell(r, c, kind, int(style) if style and style.isdigit() else None, formula, saved, styles,
+                       formula_text)
 
     def text(data):
         if state["text"] is not None:
             state["text"].append(data)
+        if state["formula"] is not None:
+            state["formula"].append(data)
 
     parser = expat.ParserCreate()
     parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
@@ -441,8 +492,12 @@ def _ods_facts(path: str, archive: zipfile.ZipFile) -> tuple[dict[str, _Facts], 
         elif name in (f"{_TABLE}table-cell", f"{_TABLE}covered-table-cell"):
             first = st["col"] + 1
             st["col"] += repeat(attrs, "number-columns-repeated")
-            st["cell"] = [first, st["col"], f"{_OFFICE}value-type" in attrs, False, f"{_TABLE}formula" in attrs,
+            st["cell"] = [first, st["col"], f"{_OFFICE}value-type" in attrs, False, attrs.get(f"{_TABLE}formula"),
                           attrs.get(f"{_CALCEXT}value-type") == "error"]
+            spans = repeat(attrs, "number-rows-spanned"), repeat(attrs, "number-columns-spanned")
+            if spans != (1, 1):
+                top = st["rows"][0]
+                facts[st["title"]].merges.append((top, first, top + spans[0] - 1, first + spans[1] - 1))
             st["text"] = []
         elif st["cell"] is not None:
             st["cell"][3] = True  # content (text:p …): a value to the reader
@@ -462,10 +517,12 @@ def _ods_facts(path: str, archive: zipfile.ZipFile) -> tuple[dict[str, _Facts], 
                 extent.sheet(st["title"], 0, 0, (max(first_row, min(last_row, MAX_ROWS + 1)),
                                                   max(first_col, min(last_col, MAX_COLUMNS + 1))))
             st["height"], st["width"] = max(st["height"], last_row), max(st["width"], last_col)
+            cells = [f"{column_letter(c)}{r}" for r in range(first_row, last_row + 1)
+                     for c in range(first_col, last_col + 1)]
+            sheet = facts[st["title"]]
+            if formula:  # "of:=SUM([.C9:.C20])"
+                sheet.formulas.update(dict.fromkeys(cells, "=" + formula.split("=", 1)[-1]))
             if error or (formula and not typed):
-                cells = [f"{column_letter(c)}{r}" for r in range(first_row, last_row + 1)
-                         for c in range(first_col, last_col + 1)]
-                sheet = facts[st["title"]]
                 if error:
                     sheet.errors.update(dict.fromkeys(cells, value))
                 else:
@@ -615,6 +672,8 @@ def _xls_facts(path: str, stream: bytes) -> tuple[dict[str, _Facts], dict[str, i
                 extent.sheet(sheet[0], 0, 0, (row, max(col, min(last, MAX_COLUMNS + 1))))
             sheet[1], sheet[2] = max(sheet[1], row), max(sheet[2], last)
             code = None
+            if rtype == _FORMULA_RECORD:  # where, not what: its text is compiled
+                facts.setdefault(sheet[0], _Facts()).formulas[f"{column_letter(col)}{row}"] = "="
             if rtype == _BOOLERR and length >= 8 and body[7] == 1:
                 code = body[6]
             elif rtype == _FORMULA_RECORD and length >= 14 and body[6] == 2 and body[12:14] == b"\xff\xff":
@@ -676,13 +735,16 @@ def load(path: str, want: Callable[[str], bool | None] = _everything) -> list[Sh
             metas = [m for m in book.sheets_metadata if str(m.typ).endswith("WorkSheet")]
             sheets = []
             for meta in metas:
-                rows = None
+                rows, merges = None, []
                 found = facts.get(meta.name) or _Facts()
                 if read(meta.name):
-                    values = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-                    rows = [tuple(_cell(v) for v in row) for row in values]
+                    sheet = book.get_sheet_by_name(meta.name)
+                    rows = [tuple(_cell(v) for v in row) for row in sheet.to_python(skip_empty_area=False)]
                     _place_errors(rows, found.errors)
-                sheets.append(Sheet(meta.name, _visibility(meta), rows, found.uncached, found.percent))
+                    merges = [(r0 + 1, c0 + 1, r1 + 1, c1 + 1)
+                              for (r0, c0), (r1, c1) in sheet.merged_cell_ranges or ()] or found.merges
+                sheets.append(Sheet(meta.name, _visibility(meta), rows, found.uncached, found.percent,
+                                    found.formulas, merges))
         finally:
             book.close()
     except WorkbookError:

@@ -5,7 +5,8 @@ The reader fills these; the recompute and audit stages only read them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from decimal import Decimal
 
 from .errors import undeclared
@@ -17,16 +18,28 @@ class Stated:
     """A figure as typed in the workbook; ``value`` is None for an empty cell.
 
     ``formula`` marks a formula whose result was never saved: its value is unknown, which a
-    recomputed total absorbs and anything else must report.
+    recomputed total absorbs and anything else must report. ``entry`` says how the cell holds
+    its figure: "" a number, "text" a number stored as text (which Excel's SUM skips), or the
+    formula that computed it ("=SUM(C9:C20)"; just "=" where the file does not spell it out).
     """
 
     value: Decimal | None
     ref: str
     formula: bool = False
+    entry: str = ""
 
     @property
     def amount(self) -> Decimal:
         return self.value if self.value is not None else Decimal(0)
+
+    @property
+    def computed(self) -> bool:
+        """The sheet computed this figure: no clerk typed it."""
+        return self.formula or self.entry.startswith("=")
+
+    @property
+    def as_text(self) -> bool:
+        return self.entry == "text"
 
 
 # A figure the workbook does not have at all (a row or sheet left out): empty, at no cell.
@@ -47,6 +60,7 @@ class FunctionRow:
     name: str
     values: tuple[Stated, ...]
     ref: str  # the row, e.g. 公开05表!A12
+    name_ref: str = ""  # its 科目名称 cell
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,9 @@ class Workbook:
     extra_terms: list[str] = field(default_factory=list)
     projects: list[Project] = field(default_factory=list)
     year_cells: list[Text] = field(default_factory=list)  # each table's and 自评表's stated 年度
+    # Cells inside a merged range other than its first (which alone keeps a value): sheet!cell →
+    # the range, sheet!B9:B10.
+    merged: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[dict[str, Text | Stated]]] = field(default_factory=dict)  # the format's ListSheets
 
     def __getitem__(self, key: str):
@@ -182,3 +199,41 @@ class Workbook:
         """A figure typed on the 情况说明 sheet; :data:`MISSING` when the label is left out."""
         value = self.inputs.get(label)
         return value if isinstance(value, Stated) else MISSING
+
+
+def stated_cells(value) -> Iterator[Stated]:
+    """Every stated figure held anywhere in the workbook model."""
+    if isinstance(value, Stated):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from stated_cells(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from stated_cells(item)
+    elif is_dataclass(value):
+        for name in value.__dataclass_fields__:
+            if name != "spec":  # a table's declaration holds no figures
+                yield from stated_cells(getattr(value, name))
+
+
+def substituted(value, ref: str, figure: Decimal):
+    """``value`` (the workbook or any part of it) with the figure typed at ``ref`` replaced by
+    ``figure``, as if the clerk had typed that: what a change to one cell would do. Parts
+    without that cell are shared, not copied."""
+    if isinstance(value, Stated):
+        return Stated(figure, ref) if value.ref == ref else value
+    if isinstance(value, dict):
+        new = {k: substituted(v, ref, figure) for k, v in value.items()}
+        return value if all(new[k] is v for k, v in value.items()) else new
+    if isinstance(value, (list, tuple)):
+        new = [substituted(v, ref, figure) for v in value]
+        if all(a is b for a, b in zip(new, value)):
+            return value
+        return type(value)(new) if isinstance(value, list) else tuple(new)
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: substituted(getattr(value, f.name), ref, figure) for f in fields(value)
+                   if f.init and f.name != "spec"}
+        changed = {k: v for k, v in changes.items() if v is not getattr(value, k)}
+        return replace(value, **changed) if changed else value
+    return value

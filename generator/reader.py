@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import replace
 from collections.abc import Iterator
 from functools import lru_cache
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import CellError, WorkbookError
@@ -68,6 +69,8 @@ class Grid:
         # clerk learns of all of them at once, not one per run.
         self.unreadable: list[CellError] = []
         self.percent: dict[str, int] = {}  # numbers shown as a percentage: coordinate → decimals
+        self.formulas: dict[str, str] = {}  # coordinate → formula (see Stated.entry)
+        self.merges: list[tuple[int, int, int, int]] = []  # merged ranges: first row, col, last row, col
 
     def get(self, row: int, col: int) -> object:
         if 1 <= row <= self.height and 1 <= col <= len(self.rows[row - 1]):
@@ -111,6 +114,15 @@ class Grid:
         than it holds, so it is unreadable."""
         raw = self.get(row, col)
         at = f"{column_letter(col)}{row}"
+        formula = self.formulas.get(at, "")
+        if raw is None and at in self.uncached:
+            return Stated(None, self.ref(row, col), formula=True, entry=formula)
+        if formula and isinstance(raw, str) and not _is_number(raw):
+            # An error value (#VALUE!, #REF!) or text a formula gave: it has no figure to offer.
+            return Stated(None, self.ref(row, col), formula=True, entry=formula)
+        if formula and type(raw) is float:
+            # A computed binary float (4798914.949999999): as Excel shows it, to 15 significant digits.
+            raw = Decimal(f"{raw:.15g}")
         if at in self.percent:
             if percent:
                 stated = self.stated((raw, self.ref(row, col)))
@@ -118,7 +130,8 @@ class Grid:
             self.unreadable.append(CellError(self.ref(row, col), "金额（数字；这一格设成了百分比格式，请改为数值格式）",
                                              self.shown(row, col)))
             return Stated(None, self.ref(row, col))
-        return self.stated((raw, self.ref(row, col)))
+        stated = self.stated((raw, self.ref(row, col)))
+        return replace(stated, entry=formula) if formula else stated
 
     def shown(self, row: int, col: int) -> str:
         """A cell's text as Excel shows it: a percentage with its % (1 in a 0% cell is 100%)."""
@@ -140,10 +153,11 @@ class Grid:
         if value is None and ref.rpartition("!")[2] in self.uncached:
             return Stated(None, ref, formula=True)
         try:
-            return Stated(parse_decimal(value), ref)
+            number = parse_decimal(value)
         except ValueError:
             self.unreadable.append(CellError(ref, "金额（数字）", value))
             return Stated(None, ref)
+        return Stated(number, ref, entry="text" if isinstance(value, str) and number is not None else "")
 
     def right_of(self, row: int, col: int, stop=frozenset()) -> tuple[int, int]:
         """The first non-empty cell right of (row, col), or the adjacent one when there is none
@@ -179,11 +193,22 @@ def read_workbook(path: str, fmt: Format) -> Workbook:
         projects=[p for p in (_project(g, sheets.projects) for g in project_grids) if p is not None],
         year_cells=[*_year_cells(list(table_grids.values()), 6, _TABLE_YEAR),
                     *_year_cells(project_grids, 3, _PROJECT_YEAR)],
+        merged={covered: merge for grid in grids.values() for covered, merge in _covered(grid)},
         lists={declared.sheet: _list(_sheet(grids, declared.sheet), declared) for declared in fmt.lists},
     )
     if unreadable:
         raise _all_unreadable(unreadable)
     return wb
+
+
+def _covered(grid: Grid) -> Iterator[tuple[str, str]]:
+    """(cell, its merged range) for every cell of a merge but its first, which alone keeps a value."""
+    for r0, c0, r1, c1 in grid.merges:
+        merge = f"{grid.ref(r0, c0)}:{column_letter(c1)}{r1}"
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    yield grid.ref(r, c), merge
 
 
 _SHOWN_UNREADABLE = 20  # more is a wrong workbook, not typos; the first ones say which
@@ -286,6 +311,8 @@ def _grids(sheets: list[Sheet], fmt: Format) -> dict[str, Grid]:
         grid = Grid(sheet.title, sheet.rows)
         grid.uncached = sheet.uncached
         grid.percent = sheet.percent
+        grid.formulas = sheet.formulas
+        grid.merges = sheet.merges
         if not sheet.hidden:
             grids[norm(sheet.title)] = grid
         elif norm(sheet.title) in named or _is_project(grid, fmt.sheets.projects) or any(
@@ -439,7 +466,7 @@ def _function_table(grid: Grid, table: spec.FunctionTable) -> FunctionRows:
             if code in seen:
                 raise WorkbookError(f"{grid.ref(r, code_col)}：科目编码 {code} 重复（已见于 {seen[code]}）")
             seen[code] = grid.ref(r, code_col)
-            rows.append(FunctionRow(code, _SPACE.sub("", name), values, grid.ref(r, code_col)))
+            rows.append(FunctionRow(code, _SPACE.sub("", name), values, grid.ref(r, code_col), grid.ref(r, name_col)))
         elif any(v.value for v in values):
             raise WorkbookError(f"{grid.ref(r, code_col)}：这一行有金额但没有科目编码")
     for row in rows:

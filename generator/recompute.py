@@ -10,14 +10,16 @@ Where one figure appears in two tables, the more detailed table is the source (a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import reduce
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import spec
 from .errors import undeclared
-from .findings import ERROR, Finding, mismatch
-from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook
+from .findings import ERROR, WARNING, Finding, mismatch
+from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook, stated_cells
 from .money import fmt_money
 from .spec import Format
 
@@ -98,30 +100,68 @@ class Figures:
 
 
 class _Log(list):
-    """The findings so far, the cells checked as totals (recomputed, so never read) and the
-    format's rounding tolerance (:attr:`Format.tolerance`)."""
+    """The findings so far, the cells checked as totals (recomputed, so never read), and every
+    stated cell by its reference (what a total's parts are)."""
 
-    def __init__(self, tolerance: Decimal = ZERO):
+    def __init__(self, wb: Workbook, tolerance: Decimal = ZERO):
         super().__init__()
         self.totals: set[str] = set()
-        self.tolerance = tolerance
+        self.cells = {cell.ref: cell for cell in stated_cells(wb.tables)}
+        self.as_text: set[str] = set()  # text cells already reported
+        self.tolerance = tolerance  # the format's rounding tolerance (Format.tolerance)
+
+
+# A cell reference or range in a formula, as Excel (C9:C20, $A$9) or ODF ([.C9:.C20]) spells it.
+_RANGE = re.compile(r"(?<![A-Za-z_$])\$?([A-Z]{1,3})\$?([0-9]+)(?::\.?\$?([A-Z]{1,3})\$?([0-9]+))?(?![0-9(A-Za-z_])")
+_AT = re.compile(r"!([A-Z]+)([0-9]+)$")
+# Formulas whose reach depends on values: which cells they read cannot be told from their text.
+_DYNAMIC = re.compile(r"OFFSET|INDIRECT|INDEX|!", re.IGNORECASE)
+
+
+def _column(letters: str) -> int:
+    return reduce(lambda n, ch: n * 26 + ord(ch) - 64, letters, 0)
+
+
+def _reach(formula: str) -> list[tuple[int, int, int, int]] | None:
+    """The ranges (first col, row, last col, row) a formula reads; None when that cannot be told."""
+    if formula == "=" or _DYNAMIC.search(formula.replace("[.", "[")):
+        return None
+    reach = []
+    for c0, r0, c1, r1 in _RANGE.findall(formula):
+        cols = sorted((_column(c0), _column(c1 or c0)))
+        rows = sorted((int(r0), int(r1 or r0)))
+        reach.append((cols[0], rows[0], cols[1], rows[1]))
+    return reach
+
+
+def _outside(reach, ref: str) -> bool:
+    found = _AT.search(ref)
+    col, row = _column(found.group(1)), int(found.group(2))
+    return not any(c0 <= col <= c1 and r0 <= row <= r1 for c0, r0, c1, r1 in reach)
 
 
 def _check(findings: _Log, rule: str, what: str, stated: Stated, computed: Decimal,
-           parts: Sequence[Stated | str] = ()) -> Decimal:
-    """Check a typed total against its recomputation from ``parts`` (the typed figures, or the
-    cells of figures taken from elsewhere); the figure to print. A typed figure within the
-    rounding tolerance of its parts (each typed one rounded, as is the total; a blank one is an
-    exact 0) is the better figure: it is printed as typed."""
+           parts: Sequence[Stated | str] = (), *, minus: Sequence[Stated | str] = (), also: Sequence[str] = (),
+           computed_label: str = "按明细重算", adds: bool = True) -> Decimal:
+    """Check a typed total against its recomputation from ``parts`` (less ``minus``: the typed
+    figures, or the cells of figures taken from elsewhere); the figure to print. ``also`` names
+    further cells it depends on. ``adds``: the sheet's own formula there, if any, adds up exactly
+    ``parts`` less ``minus`` (not so for a figure taken from another table). A typed figure within
+    the rounding tolerance of its parts is the better figure: it is printed as typed."""
     findings.totals.add(stated.ref)
     if stated.formula or stated is MISSING:
         return computed  # never calculated, or a row the sheet lacks: the recomputation stands
-    terms = sum(1 for p in parts if isinstance(p, str) or p.value is not None)
+    refs = [p if isinstance(p, str) else p.ref for p in parts]
+    minus_refs = [p if isinstance(p, str) else p.ref for p in minus]
+    terms = sum(1 for p in (*parts, *minus) if isinstance(p, str) or p.value is not None)
     printed = _printed(findings.tolerance, stated, computed, terms)
-    if printed is computed and stated.amount != computed:
-        refs = (p if isinstance(p, str) else p.ref for p in parts)
-        findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *refs)))
-    return printed
+    if printed is not computed or stated.amount == computed:
+        return printed
+    if stated.computed and adds and _formula_adds_its_cells(findings, stated, computed, refs, minus_refs):
+        return computed
+    findings.append(mismatch(rule, what, stated.amount, computed, (stated.ref, *refs, *minus_refs, *also),
+                             computed_label=computed_label))
+    return computed
 
 
 def _printed(tolerance: Decimal, stated: Stated, computed: Decimal, terms: int) -> Decimal:
@@ -133,11 +173,46 @@ def _printed(tolerance: Decimal, stated: Stated, computed: Decimal, terms: int) 
     return computed
 
 
-def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list[Decimal]) -> tuple[int, ...]:
-    """values[target] = Σ plus − Σ minus (a :meth:`spec.Sum.positions`); the parts' places."""
+def _formula_adds_its_cells(findings: _Log, stated: Stated, computed: Decimal, parts: Sequence[str],
+                            minus: Sequence[str]) -> bool:
+    """Whether a formula total is exactly what its sheet's cells add up to, as a spreadsheet adds
+    them: without rows outside the formula's ranges (inserted beyond them) and without numbers
+    stored as text (SUM skips them). Then no typed figure is wrong here: the difference from the
+    recomputation is in its parts (reported where they are recomputed), in rows it misses or in
+    text cells, each said as a warning. The report prints the recomputed total either way."""
+    sheet = stated.ref.split("!")[0] + "!"
+    reach = _reach(stated.entry)
+    terms = [(findings.cells.get(ref), sign) for refs, sign in ((parts, 1), (minus, -1)) for ref in refs]
+    if any(cell is None for cell, _ in terms) or not terms:
+        return False
+    missed = [c for c, _ in terms if reach is not None and c.ref.startswith(sheet) and _outside(reach, c.ref)]
+    as_text = [c for c, _ in terms if c.as_text and c not in missed]
+    added = sum((sign * c.amount for c, sign in terms if c not in missed and c not in as_text), ZERO)
+    if stated.amount != added:
+        return False
+    if missed:
+        rows = "、".join(dict.fromkeys(_AT.search(c.ref).group(2) for c in missed))
+        findings.append(Finding(
+            WARNING, "合计公式包括各行",
+            f"{stated.ref} 的公式 {stated.entry} 没有算到第 {rows} 行（这几行在公式的范围之外），所以它显示 "
+            f"{fmt_money(stated.amount)}；按明细应为 {fmt_money(computed)}，报告用按明细重算的数。"
+            "请把公式的范围改为包括这些行（或从 disclose init 生成的空白工作簿复制这一行的公式）",
+            (stated.ref, *(c.ref for c in missed))))
+    for cell in as_text:
+        if cell.ref not in findings.as_text:
+            findings.as_text.add(cell.ref)
+            findings.append(Finding(
+                WARNING, "数字不存为文本",
+                f"{cell.ref} 的 {fmt_money(cell.amount)} 存成了文本：这一格是文本，Excel 的合计不会算它，所以 "
+                f"{stated.ref} 的公式少算了它。工具已按数字计算，报告不受影响；请把它改为数字"
+                "（选中这一格，点旁边的黄色感叹号→“转换为数字”）", (cell.ref, stated.ref)))
+    return True
+
+
+def _apply(positions: tuple[int, tuple[int, ...], tuple[int, ...]], values: list[Decimal]) -> None:
+    """values[target] = Σ plus − Σ minus (a :meth:`spec.Sum.positions`)."""
     target, plus, minus = positions
     values[target] = sum((values[i] for i in plus), ZERO) - sum((values[i] for i in minus), ZERO)
-    return (*plus, *minus)
 
 
 def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, findings: _Log, wb,
@@ -173,11 +248,10 @@ def _function_table(declared: spec.FunctionTable, table: FunctionRows, figures, 
                 _check(findings, f"{LEVELS[len(row.code)]}=Σ下级", f"{sheet} {row.code}{row.name}“{columns[i]}”",
                        stated, added[i], parts)
             elif i in derived:
-                target = next(t for t in identities if t[0] == i)
-                parts = [row.values[j] for j in (*target[1], *target[2])]
-                parts += [k.values[i] for k in kids or ()]  # the figures it also totals
+                _, plus, minus = next(t for t in identities if t[0] == i)
                 sums[i] = _check(findings, declared.row_rule, f"{sheet} {row.code}{row.name}“{columns[i]}”",
-                                 stated, sums[i], parts)
+                                 stated, sums[i], [row.values[j] for j in plus], minus=[row.values[j] for j in minus],
+                                 also=[k.values[i].ref for k in kids or ()])  # the figures it also totals
         computed[row.code] = tuple(sums)
         return computed[row.code]
 
@@ -208,6 +282,16 @@ def _source(source: spec.Source, wb: Workbook, figures: dict, fmt: Format) -> tu
     return value, ref
 
 
+def _source_label(source: spec.Source, fmt: Format) -> str:
+    """How a finding names the figure a row takes from another table: 公开05表 208类为."""
+    table = fmt.table(source.table)
+    if isinstance(source, spec.LineOf):
+        return f"{table.name} {source.row}为"
+    if isinstance(source, spec.TotalOf):
+        return f"{table.name} 合计“{source.column}”为"
+    return f"{table.name} {source.code}“{source.column}”为"
+
+
 def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings: _Log, wb: Workbook,
                 fmt: Format) -> LineFigures:
     sheet = declared.name
@@ -219,6 +303,11 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
 
     def cells(row: spec.Row) -> tuple[Stated, ...]:
         return stated.cells.get(row.line, (MISSING,) * len(declared.sides[row.side].columns))
+
+    taken: dict[int, dict[int, str]] = {}  # 行次 → column → the cell in another table it is taken from
+
+    def sources_of(lines, column: int) -> list[str]:
+        return [taken[line][column] for line in lines if column in taken.get(line, {})]
 
     for row in declared.rows:
         typed = cells(row)
@@ -235,13 +324,15 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
         for source in row.sources:
             column = side.columns.index(source.target) if source.target else 0
             value, ref = _source(source, wb, figures, fmt)
-            row_values[column] = _check(findings, source.rule, what(row, column), typed[column], value, [ref])
+            taken.setdefault(row.line, {})[column] = ref
+            row_values[column] = _check(findings, source.rule, what(row, column), typed[column], value, [ref],
+                                        computed_label=_source_label(source, fmt), adds=False)
         if side.total is not None:
-            positions = side.total.positions(side.columns)
-            parts = _apply(positions, row_values)
-            target = positions[0]
-            row_values[target] = _check(findings, side.total.rule, what(row, target), typed[target],
-                                        row_values[target], [typed[c] for c in parts])
+            target, plus, minus = side.total.positions(side.columns)
+            _apply((target, plus, minus), row_values)
+            row_values[target] = _check(findings, side.total.rule, what(row, target), typed[target], row_values[target],
+                                        [typed[c] for c in plus], minus=[typed[c] for c in minus],
+                                        also=[ref for c in (*plus, *minus) for ref in sources_of([row.line], c)])
         values[row.line] = row_values
     # Sum rows, each once the rows it adds are known (a total may stand above its parts, as 04's
     # 年初财政拨款结转和结余 does).
@@ -256,7 +347,7 @@ def _line_table(declared: spec.LineTable, stated: Lines, figures: dict, findings
             row_values = [sum((values.get(p, [ZERO] * width)[c] for p in row.parts), ZERO) for c in range(width)]
             for c in range(width):
                 row_values[c] = _check(findings, row.rule or declared.rule, what(row, c), typed[c], row_values[c],
-                                       [cells(declared.at(p))[c] for p in row.parts])
+                                       [cells(declared.at(p))[c] for p in row.parts], also=sources_of(row.parts, c))
             values[row.line] = row_values
             pending.remove(row)
     return LineFigures(declared, {line: tuple(v) for line, v in sorted(values.items())})
@@ -308,11 +399,10 @@ def _grouped_row(declared: spec.RowTable, stated: GroupedRow, figures, findings:
         typed = stated.groups[group]
         v = [s.amount for s in typed]
         for identity in declared.identities:
-            positions = identity.positions(declared.columns)
-            parts = _apply(positions, v)
-            target = positions[0]
+            target, plus, minus = identity.positions(declared.columns)
+            _apply((target, plus, minus), v)
             v[target] = _check(findings, identity.rule, f"{declared.name} {group}“{identity.target}”", typed[target],
-                               v[target], [typed[c] for c in parts])
+                               v[target], [typed[c] for c in plus], minus=[typed[c] for c in minus])
         result[group] = tuple(v)
     return result
 
@@ -324,7 +414,7 @@ _KINDS = {spec.LineTable: _line_table, spec.FunctionTable: _function_table, spec
 
 def recompute(wb: Workbook, fmt: Format) -> Figures:
     """Every table of ``fmt`` recomputed, in :func:`spec.in_order`."""
-    findings = _Log(fmt.tolerance)
+    findings = _Log(wb, fmt.tolerance)
     figures: dict = {}
     for declared in spec.in_order(fmt.tables):
         figures[declared.key] = _KINDS[type(declared)](declared, wb[declared.key], figures, findings, wb, fmt)

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 import zipfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -257,7 +258,11 @@ def _update_fields_on_open(settings, on: bool) -> None:
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # zip's epoch: the same bytes for the same report
 
 
+# The custom property holding the hash of the report's text (TEXT_FINGERPRINT), which a re-save by
+# Word, WPS or LibreOffice keeps as long as nobody edits the text; reports built before it carry
+# the hash of the body's XML (FINGERPRINT), which any re-save changes.
 FINGERPRINT = "disclose-sha256"
+TEXT_FINGERPRINT = "disclose-text-sha256"
 _CUSTOM_PART = "docProps/custom.xml"
 _CUSTOM_XML = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -287,10 +292,8 @@ def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None)
         if fixes:
             parts["word/document.xml"] = [fit_tables(b"".join(parts["word/document.xml"]),
                                                      parts["word/styles.xml"][0], fixes)]
-        digest = hashlib.sha256()
-        for piece in parts["word/document.xml"]:
-            digest.update(piece)
-        parts[_CUSTOM_PART] = [(_CUSTOM_XML % (FINGERPRINT, digest.hexdigest())).encode("utf-8")]
+        digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
+        parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
         parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
             b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
         parts["_rels/.rels"] = [parts["_rels/.rels"][0].replace(
@@ -305,17 +308,80 @@ def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None)
     return out.getvalue()
 
 
-def edited_since_built(report: Path) -> bool:
-    """True when ``report`` is not as this tool wrote it: its body no longer matches the hash
-    recorded when it was built (or it has none: a document made some other way)."""
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_COMMENTS_PART = "word/comments.xml"
+
+
+def _text_digest(body: Iterable[bytes], comments: Iterable[bytes] | None = None) -> str:
+    """The SHA-256 of a document's text, paragraph by paragraph, as a reader sees it: every figure
+    and sentence of its body, and its comments (批注: a reviewer's are kept like an edit), but not
+    what Word, WPS or LibreOffice rewrite when they merely open and save it — the XML around the
+    text, run boundaries, bookmarks, and the results of fields (the 目录 and its page numbers,
+    refreshed on opening)."""
     digest = hashlib.sha256()
+    _digest_text(digest, body)
+    noted = hashlib.sha256()
+    if comments is not None and _digest_text(noted, comments):  # an empty comments part is none
+        digest.update(b"\x00comments\n" + noted.digest())
+    return digest.hexdigest()
+
+
+def _digest_text(digest, pieces: Iterable[bytes]) -> int:
+    """Feed each paragraph's text to ``digest``; how many there were. The XML is parsed as it
+    comes, piece by piece, each paragraph dropped once read: a large body is never held whole."""
+    fields = 0  # complex fields (begin … end) and simple ones open around this point
+    fed = 0
+    paragraph: list[str] = []
+    parser = etree.XMLPullParser(events=("start", "end"), huge_tree=True)
+    for piece in itertools.chain(pieces, [None]):
+        if piece is None:
+            parser.close()
+        else:
+            parser.feed(piece)
+        for event, element in parser.read_events():
+            tag = element.tag
+            if tag == f"{_W}fldSimple":
+                fields += 1 if event == "start" else -1
+            elif event == "start":
+                if tag == f"{_W}fldChar":
+                    kind = element.get(f"{_W}fldCharType")
+                    fields += 1 if kind == "begin" else -1 if kind == "end" and fields else 0
+            elif tag == f"{_W}t" and not fields and element.text:
+                paragraph.append(element.text)
+            elif tag == f"{_W}p":
+                text = "".join(paragraph).strip()
+                if text:
+                    digest.update(text.encode("utf-8") + b"\n")
+                    fed += 1
+                paragraph.clear()
+                element.clear()
+                while element.getprevious() is not None:  # the paragraphs before: read already
+                    del element.getparent()[0]
+    return fed
+
+
+def _chunks(stream, size: int = 1 << 20) -> Iterator[bytes]:
+    while piece := stream.read(size):
+        yield piece
+
+
+def edited_since_built(report: Path) -> bool:
+    """True when the text of ``report`` is not as this tool wrote it (its hash no longer matches
+    the one recorded when it was built), or it carries no such hash: a document made some other
+    way. A re-save by Word, WPS or LibreOffice that updates fields is no edit."""
     try:
         with zipfile.ZipFile(report) as archive:
-            with archive.open("word/document.xml") as body:  # in pieces: a large body is 56 MB
-                while piece := body.read(1 << 20):
+            custom = archive.read(_CUSTOM_PART).decode("utf-8", "replace")
+            found = re.search(r'name="%s"><vt:lpwstr>([0-9a-f]{64})<' % TEXT_FINGERPRINT, custom)
+            with archive.open("word/document.xml") as body:
+                if found is not None:
+                    names = set(archive.namelist())
+                    comments = [archive.read(_COMMENTS_PART)] if _COMMENTS_PART in names else None
+                    return found.group(1) != _text_digest(_chunks(body), comments)
+                digest = hashlib.sha256()  # a report built before the text's hash was recorded
+                for piece in _chunks(body):  # in pieces: a large body is 56 MB
                     digest.update(piece)
-            custom = archive.read(_CUSTOM_PART).decode("utf-8")
-    except (OSError, KeyError, zipfile.BadZipFile):
+    except (OSError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
         return True
     found = re.search(r'name="%s"><vt:lpwstr>([0-9a-f]{64})<' % FINGERPRINT, custom)
     return found is None or found.group(1) != digest.hexdigest()

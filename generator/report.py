@@ -112,7 +112,8 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
         if blocking and not force:
             outputs.commit()
             reviewed = f"；审阅稿（问题已作为批注标在报告中）：{review_path}" if review_path else ""
-            raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告，未生成报告"
+            blocked = "" if result.errors else "；加了 --strict，警告也不允许生成"
+            raise AuditFailed(f"审核发现 {len(result.errors)} 个错误、{len(result.warnings)} 个警告{blocked}，未生成报告"
                               f"（审核报告：{audit_path}）{reviewed}", result.findings, review_path)
         context = report_context(wb, result.figures, result.projects, result.findings if blocking else None, fmt)
         try:
@@ -150,7 +151,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
                                   pdf=pdf_digest)
         if previous is not None:
             built.changes = changes.differences(previous, record)
-        outputs.write(changes.record_path(target), changes.encode(record), "数字记录")
+        outputs.write(changes.record_path(target), changes.encode(record), "数字记录", hidden=True)
         outputs.commit()
     return built
 

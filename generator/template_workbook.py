@@ -241,6 +241,9 @@ def _whole_numbers(ws) -> DataValidation:
     return counts
 
 
+_BODY_ROWS = 5000  # the rows under 合计 that its formula adds: more than any function table has
+
+
 def _function_table(s: _Sheet, table: spec.FunctionTable, rows: Sequence, name: str, year: str,
                     formulas: bool) -> None:
     columns = table.columns
@@ -262,11 +265,13 @@ def _function_table(s: _Sheet, table: spec.FunctionTable, rows: Sequence, name: 
     if all(not code for code, _, _ in rows):
         s.put("说明：本表无数据（有数据时在合计行下逐行填列类、款、项）")
     if formulas and total_row:
-        # 合计 = the 类 rows below it (codes of 3 digits), however many the clerk adds.
+        # 合计 = the 类 rows below it (codes of 3 digits), however many the clerk adds. The rows
+        # are reached from the 合计 row's own label cell, not by a range that starts below it: rows
+        # inserted right under 合计 (as the guide says: above the 注 row) would push such a
+        # range's start down past them in Excel, WPS and LibreOffice alike.
         for i in range(len(columns)):
-            c = get_column_letter(3 + i)
-            s.formula(total_row, 3 + i, f"=SUMPRODUCT(--(LEN($A${total_row + 1}:$A$3000)=3),"
-                                        f"{c}{total_row + 1}:{c}3000)")
+            s.formula(total_row, 3 + i, f"=SUMPRODUCT(--(LEN(OFFSET($A{total_row},1,0,{_BODY_ROWS},1))=3),"
+                                        f"OFFSET($A{total_row},1,{2 + i},{_BODY_ROWS},1))")
 
 
 def _economic_table(s: _Sheet, table: spec.EconomicTable, data: Source, name: str, year: str,

@@ -81,14 +81,22 @@ def numbers(text: str) -> set[Decimal]:
     return {Decimal(m.replace(",", "")) for m in NUMBER.findall(text) if m.replace(",", "").strip(".")}
 
 
+class Merged(str):
+    """A change that merges a range (e.g. "B10:B11") over the cell, as Excel does: only the
+    range's first cell keeps its content."""
+
+
 def set_cells(path: Path, changes: dict[str, object]) -> None:
-    """Write values into sheet!cell references of a workbook copy."""
+    """Write values into sheet!cell references of a workbook copy (or merge: :class:`Merged`)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(path)
     for ref, value in changes.items():
         sheet, cell = ref.split("!")
-        wb[sheet][cell].value = value
+        if isinstance(value, Merged):
+            wb[sheet].merge_cells(value)
+        else:
+            wb[sheet][cell].value = value
     wb.save(path)
 
 

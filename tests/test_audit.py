@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from docx import Document
 from openxml_audit import OpenXmlValidator
 
-from conftest import JINCHENG, XINZHOU, set_cells
+from conftest import Merged, JINCHENG, XINZHOU, set_cells
 from generator.audit import audit, rules
 from generator.cli import main
 from generator.findings import ERROR
@@ -69,7 +69,10 @@ CASES = [
                                      wb["07"].groups["决算数"][0].ref: bump(wb["07"].groups["决算数"][0])}, "07决算与06对应科目", True),
     ("10采购合计", JINCHENG, lambda wb: {wb["10"].cells[1][0].ref: 1}, "10采购合计", True),
     ("10车辆合计", JINCHENG, lambda wb: {wb["10"].cells[7][0].ref: 8}, "10车辆合计", True),
-    ("10机关运行经费", JINCHENG, lambda wb: {wb["10"].cells[5][0].ref: 1}, "10机关运行经费=06公用经费基本", True),
+    ("10机关运行经费", JINCHENG, lambda wb: {wb["10"].cells[5][0].ref: bump(wb["10"].cells[5][0])},
+     "10机关运行经费=06公用经费基本", True),
+    ("上年数量级", JINCHENG, lambda wb: {wb.inputs["上年收入总计"].ref: 11890.65}, "上年数量级", True),
+    ("可选项已填", JINCHENG, lambda wb: {wb.inputs["整体自评得分"].ref: None}, "可选项已填", True),
     ("小微≤中小", JINCHENG, lambda wb: {wb.inputs["授予小微企业合同金额"].ref: 70000}, "小微企业≤中小企业", True),
     ("中小≤采购", XINZHOU, lambda wb: {wb.inputs["授予中小企业合同金额"].ref: 3000000}, "中小企业≤采购合计", True),
     ("金额不为负", JINCHENG, lambda wb: {wb.inputs["上年机关运行经费"].ref: -1}, "金额不为负", True),
@@ -97,6 +100,8 @@ CASES = [
      "涉及资金=各预算之和", True),
     ("附件指标得分≤分值", JINCHENG, lambda wb: {wb.projects[0].indicators[0].score.ref: 25},
      "附件指标得分≤分值", False),
+    ("科目名称已填", XINZHOU, lambda wb: {wb["03"].rows[-1].name_ref: None}, "科目名称已填", True),
+    ("合并单元格", JINCHENG, lambda wb: {row(wb["02"], "2080101").name_ref: Merged("B10:B11")}, "合并单元格", True),
 ]
 
 

@@ -166,10 +166,10 @@ def _hide(sheet, state):
 
 # (id, how the bad workbook is made, exit code, text the one-line message must contain)
 CASES = [
-    ("text file", _bytes("这不是 Excel 文件".encode()), 2, "不是可读取的 Excel 工作簿"),
+    ("text file", _bytes("这不是 Excel 文件".encode()), 2, "这是文本文件（例如 CSV），不是 Excel 工作簿"),
     ("empty file", _bytes(b""), 2, "不是可读取的 Excel 工作簿"),
-    ("truncated", _bytes(lambda p: JINCHENG.read_bytes()[: JINCHENG.stat().st_size // 2]), 2, "已损坏或不完整"),
-    ("zip, not xlsx", _bytes(_zip_only({"readme.txt": "hello"})), 2, "没有 xl/workbook.xml"),
+    ("truncated", _bytes(lambda p: JINCHENG.read_bytes()[: JINCHENG.stat().st_size // 2]), 2, "已损坏或没有下载完整"),
+    ("zip, not xlsx", _bytes(_zip_only({"readme.txt": "hello"})), 2, "不是 Excel 工作簿，而是别的文件改了扩展名"),
     ("password", _bytes(OLE + b"\x00" * 504 + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64), 2,
      "设置了打开密码"),
     ("broken .xls", _bytes(OLE + b"\x00" * 1024), 2, "OLE 结构无效"),

@@ -190,7 +190,7 @@ def test_pdf_with_progress(server, page, shots, tmp_path):
 @pytest.mark.parametrize("name, make, says", [
     ("zip bomb", "bomb", "为安全起见拒绝读取"),
     ("50 MB", "huge", "文件超过 20 MB"),
-    ("not a workbook", "text", "不是可读取的 Excel 工作簿"),
+    ("not a workbook", "text", "不是 Excel 工作簿"),
 ])
 def test_bad_files_are_one_chinese_message(server, page, tmp_path, name, make, says):
     path = tmp_path / f"{name}.xlsx"

@@ -54,7 +54,7 @@ def test_not_an_xlsx_is_one_line_exit_2(runner, tmp_path):
     result = runner.invoke(main, ["build", str(bad), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert result.output.startswith("错误：") and result.output.count("\n") == 1
-    assert "不是可读取的 Excel 工作簿" in result.output
+    assert "不是 Excel 工作簿" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
 

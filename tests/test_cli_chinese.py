@@ -58,7 +58,8 @@ def test_version_is_the_bare_number(runner):
     (["check", str(JINCHENG), "--bogus"], "错误：没有选项 --bogus；可用的选项见 disclose check --help"),
     (["--bogus"], "错误：没有选项 --bogus；可用的选项见 disclose --help"),
     (["chek"], "错误：没有命令“chek”；可用的命令：build（审核并生成报告）、check（只审核）、init（生成工作簿）"),
-    (["check", str(JINCHENG), "extra"], "错误：多余的参数：extra；一个命令只给一个工作簿（要一次生成整个文件夹，用 disclose build 文件夹）"),
+    (["check", str(JINCHENG), "extra"], "错误：多余的参数：extra；一个命令只给一个工作簿（要一次生成整个文件夹，用 disclose build 文件夹）；"
+     "文件名里有空格时，要用英文双引号把整个文件名括起来，例如 disclose check \"本单位 2023.xlsx\""),
     (["check", "--format", "xml", str(JINCHENG)], "错误：选项 --format 的值不对：只能是 text、json；用法见 disclose check --help"),
     (["build", "-j", "0", str(JINCHENG)], "错误：选项 --jobs 应为不小于 1 的整数，实际为“0”"),
     (["build", str(JINCHENG), "-o"], "错误：选项 -o 后面缺少取值；用法见 disclose build --help"),
@@ -104,7 +105,7 @@ def test_check_json_is_json_even_when_the_workbook_cannot_be_read(runner, workbo
     text = tmp_path / "报表.xlsx"
     text.write_text("不是工作簿", encoding="utf-8")
     unreadable = runner.invoke(main, ["check", str(text), "--format", "json"])
-    assert unreadable.exit_code == 2 and "不是可读取的 Excel 工作簿" in _json(unreadable)["error"]
+    assert unreadable.exit_code == 2 and "不是 Excel 工作簿" in _json(unreadable)["error"]
 
     good = runner.invoke(main, ["check", str(JINCHENG), "--format", "json"])
     assert good.exit_code == 0 and _json(good)["errors"] == 0

@@ -122,6 +122,9 @@ CHANGES = {
     "编码不对.xlsx": lambda wb: setattr(wb["公开06表"].cell(_row_of(wb["公开06表"], "30101"), 1), "value", "30150"),
     "缺表.xlsx": lambda wb: wb.remove(wb["公开06表"]),
     "隐藏.xlsx": lambda wb: setattr(wb["情况说明"], "sheet_state", "hidden"),
+    "万元.xlsx": lambda wb: setattr(_label_cell(wb["情况说明"], "上年收入总计"), "value", 11890.65),
+    "合并.xlsx": lambda wb: wb["公开02表"].merge_cells("B10:B11"),
+    "无整体得分.xlsx": lambda wb: setattr(_label_cell(wb["情况说明"], "整体自评得分"), "value", None),
 }
 
 
@@ -177,6 +180,7 @@ def printed(tmp_path_factory) -> set[str]:
         run("build", "晋城2022.xlsx", "-o", "报告")
         run("build", "合计填错.xlsx", "-o", "报告")
         run("build", "合计填错.xlsx", "-o", "报告", "--force")
+        run("build", "晋城2022.xlsx", "-o", "报告", "--strict")
         run("build", "合计填错.xlsx", "-o", "报告", "--review")
         run("build", "晋城2022.xlsx", "-o", "报告", "--review")
         shutil.copy("晋城2022.xlsx", "原样.xlsx")

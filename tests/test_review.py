@@ -228,7 +228,8 @@ def test_a_total_typed_wrong_is_a_comment_on_its_printed_figure_in_its_table(run
     [comment] = [c for c in found if finding.message in c["says"]]
     table = next(t for t in SHANXI.tables if t.name == sheet)
     assert comment["under"] == table.title
-    recomputed = Decimal(re.search(r"按明细重算 ([\d,.-]+)", finding.message).group(1).replace(",", ""))
+    # The recomputed figure: 按明细重算 …, or the other table's (公开02表 合计“上级补助收入”为 …).
+    recomputed = Decimal(re.search(r"(?:按明细重算|为) ([\d,.-]+)，前者比后者", finding.message).group(1).replace(",", ""))
     printed = fmt_count(recomputed) if _is_count(table, ref) else fmt_table(recomputed)
     if printed:
         assert comment["on"] == printed

@@ -129,7 +129,7 @@ def test_without_javascript_a_bad_file_comes_back_on_the_page(client):
     response = client.post("/api/units/1/uploads", files={"workbook": ("报表.xlsx", io.BytesIO(b"not a workbook"))},
                            headers={"Accept": "text/html"})
     assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
-    assert "报表.xlsx：不是可读取的 Excel 工作簿" in response.text and "把工作簿拖到这里" in response.text
+    assert "报表.xlsx：这是文本文件（例如 CSV），不是 Excel 工作簿" in response.text and "把工作簿拖到这里" in response.text
 
 
 # ---- building ---------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_a_build_cut_off_by_a_stop_is_shown_as_not_done(tmp_path):
 
 def test_unreadable_upload_is_one_chinese_line_naming_the_file(client):
     response = upload_bytes(client, "这不是 Excel 文件".encode(), "报表.xlsx")
-    refuses_then_serves(client, response, 400, "报表.xlsx：不是可读取的 Excel 工作簿")
+    refuses_then_serves(client, response, 400, "报表.xlsx：这是文本文件（例如 CSV），不是 Excel 工作簿")
     assert str(client.app.state.store.root) not in response.json()["error"]
 
 

@@ -109,20 +109,21 @@ def _s5_3(f: Facts) -> dict:
     g = fig["05"].total[0]
     actual = fig["05"].class_totals(0)
     names = dict(EXPENSE_CLASSES)
-    initial_total = sum((row.initial.amount for row in wb.class_budget), ZERO)
+    typed = [row.initial.value for row in wb.class_budget if row.initial.value is not None]
+    initial_total = sum(typed, ZERO) if typed else None  # none typed: no 年初预算 to state
     items = []
     for row in wb.class_budget:
         spent = actual.get(row.code, ZERO)
         items.append({
             "name": row.name or names.get(row.code, row.code),
-            "initial": row.initial.amount, "actual": spent,
-            "completion": share(spent, row.initial.amount),
+            "initial": row.initial.value, "actual": spent,
+            "completion": share(spent, row.initial.value) if row.initial.value is not None else None,
             "purpose": clause(row.purpose), "reason": clause(row.reason),
             "change": Change(spent, row.prior.value) if row.prior.value is not None else None,
         })
     return {
         "initial": initial_total, "actual": g,
-        "completion": share(g, initial_total),
+        "completion": share(g, initial_total) if initial_total is not None else None,
         "items": items, "replacement": inp.paragraphs("五(三)替换文字"),
     }
 
@@ -162,11 +163,11 @@ def _s9(f: Facts) -> dict:
         "budget": budget["合计"], "actual": actual["合计"], "completion": share(actual["合计"], budget["合计"]),
         "change": Change(actual["合计"], inp.value("上年“三公”经费合计")),
         "reason": inp.text("“三公”经费变动原因"), "items": items,
-        "abroad": actual["因公出国（境）费"], "groups": inp.amount("出国团组数"), "travellers": inp.amount("出国人次"),
+        "abroad": actual["因公出国（境）费"], "groups": inp.value("出国团组数"), "travellers": inp.value("出国人次"),
         "abroad_use": inp.text("因公出国（境）费主要用途"),
-        "purchase": actual["公务用车购置费"], "purchased": inp.amount("购置公务用车数"),
+        "purchase": actual["公务用车购置费"], "purchased": inp.value("购置公务用车数"),
         "purchase_use": inp.text("公务用车购置主要用途"),
-        "running": actual["公务用车运行维护费"], "fleet": inp.amount("公务用车保有量"),
+        "running": actual["公务用车运行维护费"], "fleet": inp.value("公务用车保有量"),
         "running_use": inp.text("公务用车运行维护费主要用途"),
         "reception": actual["公务接待费"],
         "batches": inp.amount("国内接待批次") + inp.amount("国（境）外接待批次"),
@@ -214,6 +215,11 @@ def _typed_or(inp: Inputs, label: str, computed: Decimal) -> Decimal:
     return computed if value is None else value
 
 
+# 十(四)'s 整体支出绩效自评: its figures and texts; all blank means it was not done.
+OVERALL_FIGURES = ("整体自评涉及资金", "整体自评得分", "整体全年预算数", "整体执行数")
+OVERALL_TEXTS = ("整体年度绩效目标完成情况", "整体主要问题及原因", "整体下一步改进措施")
+
+
 def _s10_4(f: Facts) -> dict:
     wb, inp, projects = f.wb, f.inp, f.projects
     summaries = {s.name: s for s in wb.summaries}
@@ -235,14 +241,16 @@ def _s10_4(f: Facts) -> dict:
     # What the 自评表 sheets give stands in for a figure left blank.
     sheets_amount = sum((p["budget"] for p in per_project), ZERO)
     funds = ("一般公共预算", "政府性基金预算", "国有资本经营预算", "社会保险基金预算")
-    overall_budget, overall_spent = inp.amount("整体全年预算数"), inp.amount("整体执行数")
+    overall_budget, overall_spent = inp.value("整体全年预算数"), inp.value("整体执行数")
+    overall = [inp.value(label) for label in OVERALL_FIGURES]
     return {
         "level1_projects": inp.amount("一级项目自评个数"),
         "level2_projects": _typed_or(inp, "二级项目自评个数", Decimal(len(projects))),
         "amount": _typed_or(inp, "项目自评涉及资金", sheets_amount),
-        "share": inp.amount("项目自评占项目支出总额比例"),
+        "share": inp.value("项目自评占项目支出总额比例"),
         "funds": [inp.amount(f"项目自评{f}项目支出") for f in funds],
-        "overall_amount": inp.amount("整体自评涉及资金"),
+        "overall_amount": inp.value("整体自评涉及资金"),
+        "overall_done": any(v is not None for v in overall) or any(inp.text(label) for label in OVERALL_TEXTS),
         "overall_funds": [inp.amount(f"整体自评{f}支出") for f in funds],
         "review_names": inp.text("部门评价项目名称"), "review_count": inp.amount("部门评价项目个数"),
         "review_level": inp.text("部门评价项目级次").rstrip("级"),
@@ -251,8 +259,9 @@ def _s10_4(f: Facts) -> dict:
         "review_result": inp.text("部门评价结果"),
         "level1": _level(f, "一级", None), "level2": _level(f, "二级", projects, sheets_amount),
         "projects": per_project, "replacement": inp.paragraphs("项目自评结果替换文字"),
-        "overall_score": inp.amount("整体自评得分"), "overall_budget": overall_budget,
-        "overall_spent": overall_spent, "overall_rate": share(overall_spent, overall_budget),
+        "overall_score": inp.value("整体自评得分"), "overall_budget": overall_budget,
+        "overall_spent": overall_spent,
+        "overall_rate": share(overall_spent, overall_budget) if None not in (overall_spent, overall_budget) else None,
         "overall_achieved": inp.text("整体年度绩效目标完成情况"),
         "overall_problems": inp.text("整体主要问题及原因"),
         "overall_measures": inp.text("整体下一步改进措施"),

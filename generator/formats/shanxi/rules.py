@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from generator.audit import Context, equal
 from generator.findings import ERROR, WARNING, Finding, mismatch
-from generator.model import MISSING
-from generator.money import ZERO, wan_to_yuan
+from generator.model import MISSING, Text
+from generator.money import ZERO, fmt_money, wan_to_yuan
 from generator.projects import ProjectFigures
 from generator.spec import Rule
-from .narrative import grades
+from .narrative import OVERALL_FIGURES, OVERALL_TEXTS, grades
 from .tables import T01, T04, T05, T06, T07, T10
 
 # The identities of tables.py, by the rule names they declare.
@@ -155,6 +155,94 @@ def prior_present(needed):
     return check
 
 
+# How far a figure may plausibly move in a year, either way: beyond it, one of the two was typed
+# in 万元 (10000 times smaller) or with digits missing.
+PLAUSIBLE_CHANGE = Decimal(100)
+
+
+def _this_year(c: Context) -> list[tuple[str, str, Decimal]]:
+    """(last year's input, what this year's figure is, this year's figure) for every figure the
+    情况说明 compares with last year."""
+    fig = c.fig
+    actual = dict(zip(T07.columns, fig["07"]["决算数"]))
+    pairs = [("上年收入总计", "公开01表 收入总计", fig["01"]["收入总计"]),
+             ("上年支出总计", "公开01表 支出总计", fig["01"]["支出总计"]),
+             ("上年财政拨款收入总计", "公开04表 收入总计", fig["04"]["收入总计"]),
+             ("上年财政拨款支出总计", "公开04表 支出总计", fig["04"]["支出总计"]),
+             ("上年一般公共预算财政拨款支出", "公开05表 合计", fig["05"].total[0]),
+             ("上年“三公”经费合计", "公开07表 决算合计", actual["合计"]),
+             ("上年机关运行经费", "公开10表 机关运行经费", sum((fig["10"][n] for n in _RUNNING_COSTS), ZERO))]
+    pairs += [(f"上年{label}", f"公开07表 决算“{label}”", actual[label])
+              for label in ("因公出国（境）费", "公务用车购置费", "公务用车运行维护费", "公务接待费")]
+    return pairs
+
+
+def _implausible(stated: Decimal, current: Decimal) -> bool:
+    return stated > 0 and current > 0 and not current / PLAUSIBLE_CHANGE <= stated <= current * PLAUSIBLE_CHANGE
+
+
+def _plausible_prior(c: Context):
+    for label, what, current in _this_year(c):
+        stated = c.wb.figure(label)
+        if stated.value is not None and _implausible(stated.value, current):
+            yield Finding(WARNING, "上年数量级", f"“{label}”填 {fmt_money(stated.value)}，而本年{what}为 {fmt_money(current)}，"
+                          f"相差 {PLAUSIBLE_CHANGE:,} 倍以上：请核对是否按万元填写了或少输了位数（金额一律按元填写）",
+                          (stated.ref,))
+    classes = c.fig["05"].class_totals(0)
+    for budget in c.wb.class_budget:
+        for stated, what in ((budget.initial, "年初预算"), (budget.prior, "上年决算")):
+            current = classes.get(budget.code, ZERO)
+            if stated.value is not None and _implausible(stated.value, current):
+                yield Finding(WARNING, "上年数量级", f"分类预算 {budget.code}{budget.name}“{what}”填 {fmt_money(stated.value)}，"
+                              f"而本年公开05表 {budget.code} 为 {fmt_money(current)}，相差 {PLAUSIBLE_CHANGE:,} 倍以上："
+                              "请核对是否按万元填写了或少输了位数（金额一律按元填写）", (stated.ref,))
+
+
+# What the report leaves out for each blank part of 十(四)'s 整体支出绩效自评.
+_OVERALL_LEFT_OUT = {"整体自评涉及资金": "十(四)（1）不写整体自评涉及的资金",
+                     "整体自评得分": "十(四)（3）不写整体绩效自评得分",
+                     "整体全年预算数": "十(四)（3）不写全年预算数和执行率",
+                     "整体执行数": "十(四)（3）不写执行数和执行率"}
+
+
+# The 情况说明 counts of 九（二） and the 公开07表 决算 figure that, spent, makes them worth saying.
+_COUNTS_OF = (("出国团组数", "因公出国（境）费"), ("出国人次", "因公出国（境）费"), ("购置公务用车数", "公务用车购置费"),
+              ("公务用车保有量", "公务用车运行维护费"))
+
+
+def _blank_optional(c: Context):
+    """Optional inputs a published report normally carries, left blank: one warning each, saying
+    what the report then leaves out."""
+    wb = c.wb
+    if not wb.class_budget and not wb.inputs.get("五(三)替换文字", MISSING).value:
+        yield Finding(WARNING, "可选项已填", "“分类预算”表没有填写：五（三）只写财政拨款支出决算数，不与年初预算比较，"
+                      "也不逐类说明（可以不填；公开的报告通常有这一段，要写请填分类预算表）", ("分类预算",))
+    for row in wb.class_budget:
+        if row.initial.value is None:
+            yield Finding(WARNING, "可选项已填", f"分类预算 {row.code}{row.name}的“年初预算”未填写：五（三）这一类"
+                          "不写年初预算和完成比例", (row.initial.ref,))
+    actual = dict(zip(T07.columns, c.fig["07"]["决算数"]))
+    for label, spent in _COUNTS_OF:
+        stated = wb.figure(label)
+        if stated.value is None and actual[spent]:
+            yield Finding(WARNING, "可选项已填", f"“{label}”未填写：九（二）不写这个数（{spent}支出 "
+                          f"{fmt_money(actual[spent])} 元）", (stated.ref or "情况说明",))
+    share = wb.figure("项目自评占项目支出总额比例")
+    if share.value is None and wb.figure("项目自评涉及资金").value:
+        yield Finding(WARNING, "可选项已填", "“项目自评占项目支出总额比例”未填写：十(四)（1）不写项目自评资金占项目支出总额的比例",
+                      (share.ref or "情况说明",))
+    overall = {label: wb.figure(label) for label in OVERALL_FIGURES}
+    if not any(v.value is not None for v in overall.values()) and not any(
+            isinstance(wb.inputs.get(label), Text) and wb.inputs[label].value for label in OVERALL_TEXTS):
+        cell = overall["整体自评得分"].ref or "情况说明"
+        yield Finding(WARNING, "可选项已填", "十(四) 部门（单位）整体支出绩效自评没有填写（涉及资金、得分、全年预算数、执行数都是空白）："
+                      "报告写“本年度未开展部门（单位）整体支出绩效自评。”；开展了的请填写", (cell,))
+        return
+    for label, stated in overall.items():
+        if stated.value is None:
+            yield Finding(WARNING, "可选项已填", f"“{label}”未填写：{_OVERALL_LEFT_OUT[label]}", (stated.ref or "情况说明",))
+
+
 def _performance_vs_sheets(c: Context):
     count = c.wb.figure("二级项目个数")
     if count.value is None or count.value != len(c.projects):
@@ -254,6 +342,11 @@ CHECKS = (
     Rule("中小企业≤采购合计", "中小企业合同金额超过政府采购总额", "授予中小企业合同金额 ≤ 公开10表 政府采购合计",
          _sme_within_procurement, reads=("10",)),
     Rule("上年数已填", "上年数未填写", "情况说明引用的上年数都已填写", prior_present(_PRIOR_NEEDED), WARNING),
+    Rule("可选项已填", "可不填的内容没有填写", "分类预算、十(四) 整体支出绩效自评等报告通常写明的内容已填写", _blank_optional,
+         WARNING, reads=("07",)),
+    Rule("上年数量级", "上年数与本年相差过大（是否按万元填写）",
+         f"情况说明的上年数、分类预算的年初预算和上年决算与本年对应的数相差不超过 {PLAUSIBLE_CHANGE:,} 倍",
+         _plausible_prior, WARNING, reads=("01", "04", "05", "07", "10")),
     Rule("个数已填", "个数未填写", "“三公”经费的团组、人次、车辆、批次数都已填写", _counts_present, WARNING),
     Rule("自评个数=自评表张数", "自评项目个数或涉及资金与自评表不一致",
          "十(四) 二级项目个数与项目绩效自评表的张数一致（只公开部分自评表时可不同）", _performance_counts, WARNING),
