@@ -11,6 +11,10 @@ after one warm-up, all in one run so that the ratios hold while the machine's sp
 - ``disclose --version`` against ``python -c "import click"``;
 - synthetic workbooks with 10, 200 and 1,000 project sheets and 500-row 公开02/03/05 tables,
   made here, to show how the time grows;
+- with LibreOffice: ``build --pdf`` of the 晋城 sample against its .docx build plus one cold
+  ``soffice --convert-to pdf`` of the same .docx (fresh profile), run in turn so that the ratio
+  holds while the machine drifts; and a batch of 8 workbooks ``--pdf -j 2``, its wall time per
+  report against that one cold conversion;
 and each command's peak memory (Linux/macOS). Prints a table and writes bench/results.md.
 Byte-code is written and used, as in an installed tool (PYTHONDONTWRITEBYTECODE is unset).
 """
@@ -41,7 +45,7 @@ from generator.template_workbook import write_workbook  # noqa: E402
 SAMPLE = ROOT / "sample_inputs" / "jincheng-2022.xlsx"
 SOURCE = ROOT / "sample_inputs" / "source" / "xinzhou-2022.json"
 DISCLOSE = [sys.executable, "-c", "from generator.cli import main; main()"]
-TARGETS = {"sample": 0.35, "ratio": 1.0, "version": 3.0, "1000": 10.0, "memory": 300.0}
+TARGETS = {"sample": 0.35, "ratio": 1.0, "version": 3.0, "1000": 10.0, "memory": 300.0, "pdf": 1.2, "batch": 0.6}
 WEB_SECTION = "## Web page (disclose serve)"  # written by bench/serve.py, kept here
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
@@ -90,6 +94,51 @@ def saved_as(fmt: str, workdir: Path) -> Path | None:
                     "--convert-to", fmt, "--outdir", str(workdir), str(SAMPLE)], capture_output=True, check=False)
     made = workdir / f"{SAMPLE.stem}.{fmt}"
     return made if made.exists() else None
+
+
+def _wall(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=ENV)
+    return time.perf_counter() - start
+
+
+def pdf_figures(workdir: Path, runs: int) -> dict | None:
+    """Medians of: ``build --pdf`` of the sample, its .docx build, one cold conversion of that
+    .docx, and a batch of 8 workbooks with --pdf -j 2 (None without LibreOffice)."""
+    import shutil
+
+    from generator.pdf import find_soffice
+
+    soffice = find_soffice()
+    if soffice is None:
+        return None
+    docx_out, pdf_out = workdir / "docx", workdir / "pdf"
+    build_docx = [*DISCLOSE, "build", str(SAMPLE), "-o", str(docx_out)]
+    build_pdf = [*DISCLOSE, "build", str(SAMPLE), "-o", str(pdf_out), "--pdf"]
+    subprocess.run(build_docx, stdout=subprocess.DEVNULL, check=True, env=ENV)
+    [report] = docx_out.glob("*.docx")
+
+    def cold() -> float:
+        with tempfile.TemporaryDirectory(prefix="disclose-bench-lo-") as profile:
+            return _wall([soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+                          "--convert-to", "pdf", "--outdir", str(workdir / "cold"), str(report)])
+
+    folder = workdir / "batch"
+    folder.mkdir()
+    for i in range(4):
+        shutil.copy(SAMPLE, folder / f"jincheng-{i}.xlsx")
+        shutil.copy(SAMPLE.with_name("xinzhou-2022.xlsx"), folder / f"xinzhou-{i}.xlsx")
+    batch = [*DISCLOSE, "build", str(folder), "-o", str(workdir / "batch-out"), "--pdf", "-j", "2"]
+    _wall(build_pdf), cold(), _wall(batch)  # warm-up
+    figures = {"pdf": [], "docx": [], "cold": [], "batch": []}
+    for _ in range(runs):  # in turn: each run's figures are taken at the same speed of the machine
+        figures["pdf"].append(_wall(build_pdf))
+        figures["docx"].append(_wall(build_docx))
+        figures["cold"].append(cold())
+    for _ in range(max(3, runs // 2)):
+        figures["batch"].append(_wall(batch))
+        figures["cold"].append(cold())
+    return {key: statistics.median(values) for key, values in figures.items()}
 
 
 def _amount(i: int) -> Decimal:
@@ -180,6 +229,7 @@ def main() -> None:
             wall, peak = timed(cmd, runs if projects < 1000 else 3)
             sizes[projects] = (wall, peak)
             rows.append((f"synthetic: {projects} projects, 500-row 02/03/05", wall, peak, wall / floor_wall))
+        pdf = pdf_figures(workdir, runs)
 
     sample_wall = walls[".xlsx"]
     ratio = sample_wall / floor_wall
@@ -213,6 +263,28 @@ def main() -> None:
         f"{(big_wall - sizes[200][0]) / 800 * 1000:.1f} ms from 200 to 1,000).",
         "",
     ]
+    if pdf is None:
+        lines += ["PDF: not measured (no LibreOffice).", ""]
+    else:
+        floor = pdf["docx"] + pdf["cold"]
+        per_report = pdf["batch"] / 8
+        lines[lines.index("## Targets") - 1:lines.index("## Targets") - 1] = [
+            "", "PDF (LibreOffice, measured in turn in this run, medians):", "",
+            "| what | median wall (s) |", "|---|---:|",
+            f"| `build --pdf`, 晋城 sample | {pdf['pdf']:.3f} |",
+            f"| its .docx build | {pdf['docx']:.3f} |",
+            f"| one cold `soffice --convert-to pdf` of that .docx | {pdf['cold']:.3f} |",
+            f"| batch of 8 workbooks, `--pdf -j 2` | {pdf['batch']:.3f} ({per_report:.3f} per report) |",
+        ]
+        lines += [
+            f"- `build --pdf` ≤ {TARGETS['pdf']:g}× (.docx build + one cold conversion): "
+            f"**{pdf['pdf'] / floor:.2f}×** ({pdf['pdf']:.2f} s against {floor:.2f} s) — "
+            f"{verdict(pdf['pdf'] / floor <= TARGETS['pdf'])}.",
+            f"- Batch of 8 with `--pdf -j 2`: wall time per report ≤ {TARGETS['batch']:g}× one cold conversion: "
+            f"**{per_report / pdf['cold']:.2f}×** ({per_report:.2f} s against {pdf['cold']:.2f} s) — "
+            f"{verdict(per_report / pdf['cold'] <= TARGETS['batch'])}.",
+            "",
+        ]
     text = "\n".join(lines)
     results = ROOT / "bench" / "results.md"
     previous = results.read_text(encoding="utf-8") if results.exists() else ""

@@ -7,6 +7,7 @@ workbook's file stem appended, so nothing is overwritten silently. Ctrl+C stops 
 
 from __future__ import annotations
 
+import multiprocessing.util
 import os
 import signal
 from collections import Counter
@@ -78,20 +79,31 @@ class Interrupted(Exception):
 
 _busy = False  # in a worker: building now (an interruption must let the build clean up)
 _stopping = False  # in a worker: the batch was interrupted, start nothing more
+_office = None  # in a worker of a --pdf batch: its LibreOffice, kept running across its reports
 
 
-def _worker_started() -> None:
+def _worker_started(soffice: str | None = None) -> None:
     # Ctrl+C is the main process's to handle: it stops the workers with SIGTERM, which ends a
     # build as an exception does (its temporary files and LibreOffice go) and starts no other.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_terminate)
+    if soffice is not None:
+        # One LibreOffice per worker, started at its first report and stopped when the worker
+        # ends, however it ends (if it is killed, the helper driving LibreOffice stops it).
+        from .pdf import Office
+
+        global _office
+        _office = Office(soffice)
+        multiprocessing.util.Finalize(_office, _office.close, exitpriority=10)
 
 
 def _on_terminate(signum, frame) -> None:
     global _stopping
     _stopping = True
     if not _busy:
+        if _office is not None:
+            _office.close()
         os._exit(130)
     raise KeyboardInterrupt
 
@@ -112,13 +124,14 @@ class _Workers:
     killing it) breaks a process pool and every pending task with it: those tasks are run again,
     each in a process of its own, so that only the workbook that kills its process fails."""
 
-    def __init__(self, jobs: int):
+    def __init__(self, jobs: int, soffice: str | None = None):
         self.jobs = jobs
+        self.soffice = soffice  # the LibreOffice each worker keeps running (--pdf), or None
         self.pools: list[ProcessPoolExecutor] = []
         self.shared = self._pool(jobs)
 
     def _pool(self, workers: int) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started)
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_started, initargs=(self.soffice,))
         self.pools.append(pool)
         return pool
 
@@ -202,7 +215,7 @@ def _unique(names: dict[Path, str | Outcome]) -> dict[Path, str | Outcome]:
 
 def _build_one(workbook: Path, outdir: Path, name: str, options: dict) -> Outcome:
     try:
-        built = build(str(workbook), outdir, name=name, **options)
+        built = build(str(workbook), outdir, name=name, office=_office, **options)
     except AuditFailed as exc:
         errors = sum(1 for f in exc.findings if f.severity == ERROR)
         label = f"错误 {errors}" if errors else f"警告 {len(exc.findings)}"
@@ -231,10 +244,12 @@ def run(workbooks: list[Path], outdir: Path, jobs: int, options: dict,
         progress: Callable[[], None] = lambda: None) -> list[Outcome]:
     """Build every workbook with up to ``jobs`` worker processes (never more than there are
     workbooks, nor than :data:`MAX_JOBS`); outcomes in the workbooks' order. Ctrl+C stops the
-    batch at once: :class:`Interrupted` carries what was built and what was not."""
+    batch at once: :class:`Interrupted` carries what was built and what was not. With
+    ``options["pdf"]``, each worker keeps ``options["soffice"]`` running for its reports."""
     outcomes: dict[Path, Outcome] = {}
     names: dict[Path, str | Outcome] = {}
-    workers = _Workers(max(1, min(jobs, len(workbooks), MAX_JOBS)))
+    soffice = options.get("soffice") if options.get("pdf") else None
+    workers = _Workers(max(1, min(jobs, len(workbooks), MAX_JOBS)), soffice)
 
     def named(workbook: Path, name: str | Outcome) -> None:
         names[workbook] = name

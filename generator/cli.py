@@ -58,6 +58,8 @@ SPEC = click.option("--spec", default=DEFAULT, metavar="格式",
 @click.option("--force", is_flag=True, help="有错误也生成报告：每页标“草稿”，文末列出问题。")
 @click.option("--strict", is_flag=True, help="警告也视为错误。")
 @click.option("--pdf", is_flag=True, help="同时用 LibreOffice 生成 PDF（目录带页码）。")
+@click.option("--soffice", type=click.Path(path_type=Path), metavar="路径",
+              help="与 --pdf 一起用：LibreOffice 的 soffice 程序（默认自动查找；也可设环境变量 DISCLOSE_SOFFICE）。")
 @click.option("--overwrite", is_flag=True, help="报告生成后被手工修改过时也覆盖（原文件备份在旁边）。")
 @click.option("--review", is_flag=True,
               help="另外生成审阅稿“…（审阅稿）.docx”：报告原样排版，每个错误作为批注标在所涉及的数字、行或句子旁，"
@@ -66,8 +68,8 @@ SPEC = click.option("--spec", default=DEFAULT, metavar="格式",
               help="批量生成时同时运行的进程数（默认为 CPU 核数）。")
 @SPEC
 @debug_option
-def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, overwrite: bool,
-          review: bool, jobs: int, spec: str) -> None:
+def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, pdf: bool, soffice: Path | None,
+          overwrite: bool, review: bool, jobs: int, spec: str) -> None:
     """审核并生成决算公开报告。可给一个或多个工作簿，或一个文件夹（批量生成其中所有工作簿）。
 
     \b
@@ -77,7 +79,12 @@ def build(workbooks: tuple[Path, ...], outdir: Path, force: bool, strict: bool, 
     """
 
     load_format(spec)  # a wrong --spec is said once, before any workbook
-    options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite, "spec": spec, "review": review}
+    if pdf:  # a wrong --soffice too; the batch's workers are given the one found
+        from .pdf import find_soffice
+
+        soffice = find_soffice(soffice)
+    options = {"force": force, "strict": strict, "pdf": pdf, "overwrite": overwrite, "spec": spec, "review": review,
+               "soffice": soffice and str(soffice)}
     if len(workbooks) == 1 and not workbooks[0].is_dir():
         _build_single(workbooks[0], outdir, options)
         return

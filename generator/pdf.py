@@ -8,20 +8,26 @@ replacement table maps them to CJK fonts that are installed, so no glyph goes mi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import queue
 import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+import zlib
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
-from .errors import OutputError
-from .files import STALE_SECONDS, WORK_PREFIX, os_problem, work_folder, write_atomically
+from .errors import DiscloseError, OutputError
+from .files import STALE_SECONDS, WORK_PREFIX, make_work_folder, os_problem, work_folder, write_atomically
 
 # Template font → installed fonts to try, best first (Windows names, then Linux families). Each
 # face keeps its own look (黑体 a sans, 楷体 a brush face), and only Simplified Chinese faces are
@@ -37,18 +43,66 @@ FONT_CANDIDATES = {
     # Figures are set in Times New Roman; Liberation Serif has the same widths.
     "Times New Roman": ("Liberation Serif", "Tinos", "DejaVu Serif"),
 }
-_WINDOWS_SOFFICE = (r"C:\Program Files\LibreOffice\program\soffice.exe",
-                    r"C:\Program Files (x86)\LibreOffice\program\soffice.exe")
 _FOOTER = re.compile(r"-\s*(\d+)\s*-")
+ENVIRONMENT = "DISCLOSE_SOFFICE"  # names the soffice to use, like --soffice
 
 
-def find_soffice() -> str | None:
-    """LibreOffice's ``soffice``, or None when it is not installed."""
+def find_soffice(explicit: str | os.PathLike | None = None) -> str | None:
+    """LibreOffice's ``soffice``: ``explicit`` (``--soffice``), else ``$DISCLOSE_SOFFICE``, else
+    the one on PATH, else where its installers put it (on Windows: the registry's App Paths, then
+    Program Files on every drive; on macOS: /Applications). None when it is not installed; a path
+    named explicitly that is not a program is a :class:`DiscloseError`."""
+    for named, source in ((explicit, "--soffice"), (os.environ.get(ENVIRONMENT), ENVIRONMENT)):
+        if named:
+            return _named_soffice(Path(named), source)
     for name in ("soffice", "libreoffice"):
         found = shutil.which(name)
         if found:
             return found
-    return next((p for p in _WINDOWS_SOFFICE if os.path.exists(p)), None)
+    return next((str(p) for p in _installed_places() if p.is_file()), None)
+
+
+def _named_soffice(path: Path, source: str) -> str:
+    if path.is_dir():  # the installation folder or its program folder
+        path = next((p for p in (path / "program" / "soffice.exe", path / "program" / "soffice",
+                                 path / "soffice.exe", path / "soffice") if p.is_file()), path)
+    if not path.is_file():
+        raise DiscloseError(f"{source} 指定的 LibreOffice 程序不存在：{path}；"
+                            "请写 soffice 的完整路径（Windows 上如 C:\\Program Files\\LibreOffice\\program\\soffice.exe）")
+    return str(path)
+
+
+def _installed_places() -> list[Path]:
+    if sys.platform == "darwin":
+        return [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
+    if os.name != "nt":
+        return []
+    drives = [f"{letter}:" for letter in "CDEFGHIJKLMNOPQRSTUVWXYZ" if os.path.exists(f"{letter}:\\")]
+    return [Path(p) for p in windows_places(drives, _registered_soffice())]
+
+
+def windows_places(drives: list[str], registered: list[str]) -> list[str]:
+    """Where soffice.exe may be on Windows, in the order looked at: where the registry says the
+    installer put it, then LibreOffice's default folders in Program Files on each drive."""
+    places = list(registered)
+    for drive in drives:
+        for folder in ("Program Files", "Program Files (x86)"):
+            places.append(str(PureWindowsPath(drive + "\\", folder, "LibreOffice", "program", "soffice.exe")))
+    return places
+
+
+def _registered_soffice() -> list[str]:
+    """Where Windows' registry says soffice.exe is (App Paths, written by LibreOffice's installer)."""
+    import winreg
+
+    found = []
+    for root in (winreg.HKEY_LOCAL_MACHINE, winreg.HKEY_CURRENT_USER):
+        try:
+            with winreg.OpenKey(root, r"SOFTWARE\Microsoft\Windows\CurrentVersion\App Paths\soffice.exe") as key:
+                found.append(winreg.QueryValue(key, None).strip('"'))
+        except OSError:
+            continue
+    return found
 
 
 def _installed_families() -> set[str]:
@@ -111,7 +165,7 @@ def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = Non
         command = [soffice, f"{_MARKER}{(work_dir / 'profile').as_uri()}", "--headless",
                    "--norestore", "--convert-to", "pdf", "--outdir", str(work_dir), str(source)]
         try:
-            _run(command)
+            _run(command, _private_temp(work_dir))
         except subprocess.TimeoutExpired:
             raise OutputError(f"{docx}：LibreOffice 转换 PDF 超过 {TIMEOUT} 秒仍未完成，已停止；"
                               "请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF") from None
@@ -125,7 +179,15 @@ def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = Non
     return target
 
 
-def _run(command: list[str]) -> None:
+def _private_temp(work: Path) -> dict[str, str]:
+    """soffice's environment with its temporary folder inside ``work``: LibreOffice's own
+    temporary files (lu*.tmp) go with the work folder, even when LibreOffice is killed."""
+    temp = work / "tmp"
+    temp.mkdir(exist_ok=True)
+    return dict(os.environ, TMPDIR=str(temp), TMP=str(temp), TEMP=str(temp))
+
+
+def _run(command: list[str], env: dict[str, str]) -> None:
     """LibreOffice in a process group of its own (``soffice`` starts ``soffice.bin`` and helpers),
     stopped as a whole when the conversion ends, times out, fails or is interrupted (Ctrl+C)."""
     if os.name == "nt":
@@ -133,7 +195,7 @@ def _run(command: list[str]) -> None:
     else:
         options = {"start_new_session": True}
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, **options)
+                               stderr=subprocess.DEVNULL, env=env, **options)
     try:
         process.wait(timeout=TIMEOUT)
     finally:
@@ -149,6 +211,185 @@ def _stop_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass  # the group has already ended
+
+
+_HELPER = Path(__file__).with_name("lo_uno.py")
+_UNO_PYTHONS: dict[str, str | None] = {}
+
+
+def uno_python(soffice: str) -> str | None:
+    """A Python that can ``import uno`` for this LibreOffice: the one it bundles (Windows, macOS),
+    else Debian's /usr/bin/python3 with python3-uno, else this one; None when there is none (the
+    PDF is then made through soffice's command line, more slowly)."""
+    if soffice not in _UNO_PYTHONS:
+        program = Path(os.path.realpath(soffice)).parent
+        candidates = [program / "python.exe", program / "python", program.parent / "Resources" / "python",
+                      Path("/usr/bin/python3"), Path(sys.executable)]
+        _UNO_PYTHONS[soffice] = next((str(c) for c in dict.fromkeys(candidates) if c.is_file() and _imports_uno(c)), None)
+    return _UNO_PYTHONS[soffice]
+
+
+def _imports_uno(python: Path) -> bool:
+    try:
+        return subprocess.run([str(python), "-c", "import uno"], stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+class Office:
+    """One LibreOffice kept running for the reports laid out through it: a worker of a batch
+    or of the web server holds one for its lifetime, a single build for its own.
+
+    ``with Office(soffice) as office: office.lay_out(...)`` — LibreOffice starts in the
+    background at :meth:`start` (or the first :meth:`lay_out`) and is stopped, with every process
+    it started and its temporary files, at :meth:`close`: at the end of the ``with``, on an
+    error and on Ctrl+C. Should the process holding it be killed, the helper that drives
+    LibreOffice sees its pipe close and stops LibreOffice itself.
+
+    LibreOffice is driven through its UNO API by :mod:`generator.lo_uno`, run in LibreOffice's own
+    Python (:func:`uno_python`); where there is none, each report is converted by soffice's
+    command line instead (cold, twice: once to learn the pages, once for the PDF).
+    """
+
+    def __init__(self, soffice: str):
+        self.soffice = soffice
+        self._work: Path | None = None
+        self._helper: subprocess.Popen | None = None
+        self._replies: queue.Queue | None = None
+        self._pid: int | None = None  # soffice's, as the helper reported it
+        self._busy = False  # a report is being laid out: close() stops LibreOffice at once
+        self._closed = threading.Event()
+
+    def __enter__(self) -> "Office":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start LibreOffice without waiting for it (nothing, if it runs or UNO is unavailable)."""
+        if self._helper is not None or (python := uno_python(self.soffice)) is None:
+            return
+        self._work = work = make_work_folder("lo-")
+        _profile(work / "profile", font_substitutions())
+        options = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
+                   else {"start_new_session": True})
+        self._helper = subprocess.Popen(
+            [python, str(_HELPER), self.soffice, f"{(work / 'profile').as_uri()}", f"disclose-{os.getpid()}-{id(self)}",
+             _private_temp(work)["TMPDIR"]],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8",
+            **options)
+        self._replies = queue.Queue()
+        self._reader = threading.Thread(target=_read_lines, args=(self._helper.stdout, self._replies), daemon=True)
+        self._reader.start()
+        self._closed = threading.Event()
+        threading.Thread(target=_keep_fresh, args=(work, self._closed), daemon=True).start()
+
+    def _reply(self) -> dict:
+        try:
+            line = self._replies.get(timeout=TIMEOUT)
+        except queue.Empty:
+            self.close()
+            raise OutputError(f"LibreOffice 排版 PDF 超过 {TIMEOUT} 秒仍未完成，已停止；"
+                              "请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF") from None
+        if line is None:
+            return {"error": "the helper ended"}
+        return json.loads(line)
+
+    def _ready(self) -> bool:
+        """Whether LibreOffice answers through UNO (it is started and waited for if need be)."""
+        self.start()
+        if self._helper is None:
+            return False
+        if self._pid is None:
+            reply = self._reply()
+            if "ready" not in reply:
+                self.close()
+                return False
+            self._pid = reply["ready"]
+        return True
+
+    def lay_out(self, docx: Path, target: Path, headings: list[str], dated: datetime | None = None,
+                refill: Callable[[list[int | None], list], None] | None = None) -> list[int | None]:
+        """Lay ``docx`` out once: its tables fitted to the pages (see :mod:`generator.lo_uno`),
+        the printed page of each of ``headings`` (its paragraphs' texts, in order; None where one
+        is not found) written into the document's 目录 (the entries of its table of contents, in
+        the same order), and the PDF ``target`` written (atomically; with ``dated``, byte-for-byte
+        the same for the same ``docx``). ``refill(pages, fixes)`` is then asked to rewrite
+        ``docx`` with those page numbers in its 目录 and those fixes of its tables (see
+        :func:`generator.render.fit_tables`), so that both files agree."""
+        if not self._ready():
+            return self._lay_out_by_command_line(docx, target, headings, dated, refill)
+        with work_folder() as work:
+            source, produced = work / "report.docx", work / "report.pdf"
+            shutil.copyfile(docx, source)  # LibreOffice's lock file goes there, not beside the report
+            request = {"docx": str(source), "pdf": str(produced), "headings": headings}
+            self._busy = True
+            try:
+                self._helper.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
+                self._helper.stdin.flush()
+                reply = self._reply()
+                if "pages" not in reply or not produced.exists():
+                    raise OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，"
+                                      "或在 Word/WPS 中另存为 PDF）")
+            except BaseException:
+                self.close()  # stopped at once; a LibreOffice that failed is not given the next report
+                raise
+            finally:
+                self._busy = False
+            data = produced.read_bytes()
+        write_atomically(target, data if dated is None else stable_pdf(data, dated), "PDF")
+        if refill is not None:
+            refill(reply["pages"], reply.get("fixes", []))
+        return reply["pages"]
+
+    def _lay_out_by_command_line(self, docx, target, headings, dated, refill):
+        with work_folder() as work:
+            draft = convert(self.soffice, docx, work / "layout.pdf")
+            pages = heading_pages(headings, page_texts(draft))
+        if refill is not None:
+            refill(pages, [])  # without UNO the tables are not fitted
+        convert(self.soffice, docx, target, dated)
+        return pages
+
+    def close(self) -> None:
+        """Stop LibreOffice and the helper, and remove their files (more than once is harmless)."""
+        helper, self._helper = self._helper, None
+        self._closed.set()
+        if helper is not None:
+            try:
+                helper.stdin.close()  # the helper then quits LibreOffice
+                if not self._busy:
+                    helper.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            for pid in (self._pid, helper.pid):
+                if pid is not None:
+                    _stop_group(pid)
+            helper.wait()
+            self._reader.join(timeout=10)  # the pipe has ended with the helper
+            helper.stdout.close()
+        self._pid = None
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None
+
+
+def _keep_fresh(work: Path, closed: threading.Event) -> None:
+    """Touch the work folder while its LibreOffice runs (a web server's, for days), so that no
+    other run takes it for a killed run's leftovers (see :func:`stop_orphans`, ``files.sweep``)."""
+    while not closed.wait(STALE_SECONDS / 4):
+        try:
+            os.utime(work)
+        except OSError:
+            return
+
+
+def _read_lines(stream, lines: queue.Queue) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
 
 
 def stop_orphans() -> None:
@@ -185,9 +426,10 @@ def stop_orphans() -> None:
 
 
 def stable_pdf(data: bytes, dated: datetime) -> bytes:
-    """The PDF with its dates set to ``dated`` and its file identifier (and LibreOffice's
-    /DocChecksum) derived from its content instead of the clock. Replacements keep every byte
-    offset, so the cross-reference table stays valid."""
+    """The PDF with its dates set to ``dated``, its fonts' /UniqueID numbered in order (a running
+    LibreOffice counts them across documents) and its file identifier (and LibreOffice's
+    /DocChecksum) derived from its content instead of the clock."""
+    data = _numbered_font_ids(data)
     stamp = dated.strftime("%Y%m%d%H%M%S").encode()
     data = _DATE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + stamp, data)
     digest = hashlib.md5(_IDENTITY.sub(b"", data), usedforsecurity=False).hexdigest().upper().encode()
@@ -201,6 +443,82 @@ def stable_pdf(data: bytes, dated: datetime) -> bytes:
         return text
 
     return _IDENTITY.sub(fixed, data)
+
+
+_TYPE1_FONT = re.compile(rb"\n(\d+) 0 obj\n<</Length (\d+) 0 R/Filter/FlateDecode/Length1 (\d+)/Length2 (\d+)[^>]*>>\nstream\n")
+_UNIQUE_ID = re.compile(rb"/UniqueID (\d+) def")
+_FIRST_UNIQUE_ID = 4100000  # LibreOffice numbers a process's Type 1 fonts from 4100001
+
+
+def _numbered_font_ids(data: bytes) -> bytes:
+    """LibreOffice writes CFF fonts as Type 1 fonts whose /UniqueID comes from a counter of the
+    whole process, so the same document exported by a LibreOffice that exported others before
+    differs: the k-th font program is numbered as a LibreOffice exporting its first document
+    numbers it (same digits, so its lengths hold); the font streams are compressed anew, alike,
+    and their /Length objects and the cross-reference table rewritten to match."""
+    fonts = list(_TYPE1_FONT.finditer(data))
+    lengths = {m.group(2): re.search(rb"\n%s 0 obj\n(\d+)\nendobj" % m.group(2), data) for m in fonts}
+    if not fonts or None in lengths.values() or b"\nxref\n" not in data:
+        return data
+    edits: list[tuple[int, int, bytes]] = []  # (start, end, new bytes), in file order
+    for k, font in enumerate(fonts, start=1):
+        length = lengths[font.group(2)]
+        start = font.end()
+        end = start + int(length.group(1))
+        try:
+            program = zlib.decompress(data[start:end])
+        except zlib.error:
+            return data
+        clear, secret = int(font.group(3)), int(font.group(4))
+        found = _UNIQUE_ID.search(program, 0, clear)
+        if found is None:
+            continue
+        renumbered = program
+        if int(found.group(1)) != _FIRST_UNIQUE_ID + k:  # not as in a LibreOffice's first document
+            number = b"/UniqueID %d def" % (_FIRST_UNIQUE_ID + k)
+            secret_part = _eexec(program[clear:clear + secret], decrypt=True)
+            renumbered = (_UNIQUE_ID.sub(number, program[:clear], count=1)
+                          + _eexec(_UNIQUE_ID.sub(number, secret_part, count=1)) + program[clear + secret:])
+            if len(renumbered) != len(program):
+                return data  # not LibreOffice's numbering: left as it is
+        packed = zlib.compress(renumbered)  # every one compressed alike, renumbered or not
+        edits += [(start, end, packed), (length.start(1), length.end(1), str(len(packed)).encode())]
+    return _patched(data, sorted(edits)) if edits else data
+
+
+def _eexec(data: bytes, decrypt: bool = False) -> bytes:
+    """Type 1 eexec encryption (Adobe Type 1 Font Format, 7.2), or its decryption."""
+    r, out = 55665, bytearray(data)
+    if decrypt:
+        for i, byte in enumerate(data):
+            out[i] = byte ^ (r >> 8)
+            r = ((byte + r) * 52845 + 22719) & 0xFFFF
+    else:
+        for i, byte in enumerate(data):
+            out[i] = cipher = byte ^ (r >> 8)
+            r = ((cipher + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out)
+
+
+def _patched(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """``data`` with ``edits`` made, its cross-reference table and startxref moved to match."""
+    def moved(offset: int) -> int:
+        return offset + sum(len(new) - (end - start) for start, end, new in edits if end <= offset)
+
+    pieces, last = [], 0
+    for start, end, new in edits:
+        pieces += [data[last:start], new]
+        last = end
+    out = b"".join(pieces) + data[last:]
+    table = out.rindex(b"\nxref\n") + 1
+    head = re.match(rb"xref\n(\d+) (\d+)\n", out[table:])
+    entries_at = table + head.end()
+    count = int(head.group(2))
+    entries = out[entries_at:entries_at + 20 * count]
+    fixed = b"".join(b"%010d" % moved(int(e[:10])) + e[10:] if e[17:18] == b"n" else e
+                     for e in (entries[i:i + 20] for i in range(0, len(entries), 20)))
+    out = out[:entries_at] + fixed + out[entries_at + 20 * count:]
+    return re.sub(rb"startxref\n(\d+)", lambda m: b"startxref\n%d" % moved(int(m.group(1))), out)
 
 
 def page_texts(pdf: Path) -> list[str]:

@@ -277,10 +277,11 @@ _CUSTOM_REL = ('<Relationship Id="rIdDiscloseCustom" Target="docProps/custom.xml
                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"/>')
 
 
-def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
+def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None) -> bytes:
     """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and a
     custom property holding the hash of its body, so a later build can tell a hand edit. The
-    body's children serialized apart (``body_parts``) go in place of their mark."""
+    body's children serialized apart (``body_parts``) go in place of their mark; ``fixes`` are
+    made to its tables (see :func:`fit_tables`)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         parts = {info.filename: [src.read(info.filename)] for info in src.infolist()}
@@ -288,6 +289,9 @@ def _stable_zip(data: bytes, body_parts: list[bytes]) -> bytes:
         if body_parts:
             before, after = document.split(_Template.BODY_MARK)
             parts["word/document.xml"] = [before, *body_parts, after]
+        if fixes:
+            parts["word/document.xml"] = [fit_tables(b"".join(parts["word/document.xml"]),
+                                                     parts["word/styles.xml"][0], fixes)]
         digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
         parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
         parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
@@ -383,10 +387,14 @@ def edited_since_built(report: Path) -> bool:
     return found is None or found.group(1) != digest.hexdigest()
 
 
-def write_docx(context: dict, target: Path, template: Path, title: str, finish=None) -> None:
+def write_docx(context: dict, target: Path, template: Path, title: str, finish=None, for_layout: bool = False,
+               fixes: list | None = None) -> None:
     """Render ``template`` with ``context`` into ``target``, atomically and reproducibly; ``title``
     is the document's (its properties), e.g. 某单位2022年度单位决算公开. ``finish(document)``, when
     given, edits the rendered python-docx document before it is saved (the review draft's comments).
+    A 目录 without page numbers asks Word/WPS to fill them on opening, unless ``for_layout`` (the
+    copy LibreOffice lays out, which must keep the 目录's entries as they are). ``fixes`` are made
+    to its tables (see :func:`fit_tables`).
 
     Strictly: a tag of the template that the context lacks raises :class:`TemplateMismatch`
     naming it (a restyled or edited template must never print a blank where a figure was)."""
@@ -399,7 +407,8 @@ def write_docx(context: dict, target: Path, template: Path, title: str, finish=N
     document = document_template.docx
     if finish is not None:
         finish(document)
-    _update_fields_on_open(document.settings.element, on=not any(e["page"] for e in context["toc"]))
+    _update_fields_on_open(document.settings.element,
+                           on=not for_layout and not any(e["page"] for e in context["toc"]))
     unit = context["unit"]
     props = document.core_properties
     # Core properties hold at most 255 characters (python-docx refuses more); the page says it all.
@@ -410,7 +419,84 @@ def write_docx(context: dict, target: Path, template: Path, title: str, finish=N
     props.revision = 1
     buffer = io.BytesIO()
     document_template.save(buffer)
-    write_atomically(target, _stable_zip(buffer.getvalue(), document_template.body_parts), "报告")
+    write_atomically(target, _stable_zip(buffer.getvalue(), document_template.body_parts, fixes), "报告")
+
+
+def fit_tables(document: bytes, styles: bytes, fixes: list) -> bytes:
+    """The body (word/document.xml) with the fixes LibreOffice made to its tables to fit them to
+    the pages (:func:`generator.lo_uno.fit_tables`), so that Word and WPS lay them out alike:
+    ``[index among the body's tables, "break", 1]`` puts a page break before the table (on the
+    blank paragraph just before it, if there is one); ``[index, "scale", factor]`` sets every
+    paragraph of the table at ``factor`` of its size and exact line height."""
+    from docx.oxml import parse_xml
+    from docx.shared import Pt
+
+    root = parse_xml(document)
+    tables: list[list] = []  # tables next to each other, with nothing between, are one table
+    for child in root.find(qn("w:body")):
+        if child.tag != qn("w:tbl"):
+            continue
+        if tables and child.getprevious() is tables[-1][-1]:
+            tables[-1].append(child)
+        else:
+            tables.append([child])
+    sizes = _StyleSizes(parse_xml(styles))
+    for index, kind, factor in fixes:
+        parts = tables[index]
+        if kind == "break":
+            before = parts[0].getprevious()
+            blank = before is not None and before.tag == qn("w:p") and not "".join(before.itertext()).strip()
+            (before if blank else parts[0].find(f".//{qn('w:p')}")).get_or_add_pPr().pageBreakBefore_val = True
+            continue
+        for paragraph in (p for table in parts for p in table.iter(qn("w:p"))):
+            style = paragraph.pPr.style if paragraph.pPr is not None else None
+            line = sizes.exact_line(paragraph, style)
+            if line is not None:
+                spacing = paragraph.get_or_add_pPr().get_or_add_spacing()
+                spacing.set(qn("w:line"), str(round(line * factor)))  # float-ok: twips
+                spacing.set(qn("w:lineRule"), "exact")
+            for run in paragraph.iter(qn("w:r")):
+                size = run.rPr.sz_val if run.rPr is not None and run.rPr.sz_val is not None else sizes.size(style)
+                run.get_or_add_rPr().sz_val = Pt(round(size.pt * 2 * factor) / 2)  # float-ok: half points
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+class _StyleSizes:
+    """A paragraph style's font size and exact line height, following its basedOn chain."""
+
+    def __init__(self, styles):
+        self.styles = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+        self.default = next((sid for sid, s in self.styles.items()
+                             if s.get(qn("w:type")) == "paragraph" and s.get(qn("w:default")) in ("1", "true")), None)
+        defaults = styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+        self.base = defaults.sz_val if defaults is not None and defaults.sz_val is not None else None
+
+    def _chain(self, style_id):
+        seen = set()
+        style_id = style_id or self.default
+        while style_id in self.styles and style_id not in seen:
+            seen.add(style_id)
+            yield self.styles[style_id]
+            based = self.styles[style_id].find(qn("w:basedOn"))
+            style_id = based.get(qn("w:val")) if based is not None else None
+
+    def size(self, style_id):
+        from docx.shared import Pt
+
+        for style in self._chain(style_id):
+            if style.rPr is not None and style.rPr.sz_val is not None:
+                return style.rPr.sz_val
+        return self.base or Pt(10)  # WordprocessingML's default: 10 pt
+
+    def exact_line(self, paragraph, style_id):
+        """The paragraph's exact line height in twips, or None when its lines are not exact."""
+        pPrs = [paragraph.pPr] + [style.pPr for style in self._chain(style_id)]
+        for pPr in pPrs:
+            spacing = pPr.find(qn("w:spacing")) if pPr is not None else None
+            if spacing is not None and spacing.get(qn("w:line")) is not None:
+                exact = spacing.get(qn("w:lineRule")) == "exact"
+                return int(spacing.get(qn("w:line"))) if exact else None
+        return None
 
 
 _UNDEFINED = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'|has no element (.+)$")

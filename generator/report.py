@@ -11,7 +11,7 @@ from .audit import AuditResult, audit
 from .auditlog import write_audit_report
 from .errors import AuditFailed, ReportEdited
 from .context import report_context
-from .files import Outputs, digest, refuse_unusual, safe_stem, sibling, sweep, work_folder
+from .files import Outputs, digest, refuse_unusual, safe_stem, sibling, sweep
 from .catalog import DEFAULT, load_format
 from .reader import read_workbook
 from .render import edited_since_built, headings, write_docx
@@ -58,7 +58,7 @@ def _protect_hand_edits(target: Path, overwrite: bool, outputs: Outputs, what: s
 
 def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = False,
           pdf: bool = False, name: str | None = None, overwrite: bool = False, spec: str = DEFAULT,
-          review: bool = False) -> BuildResult:
+          review: bool = False, soffice: str | None = None, office=None) -> BuildResult:
     """Build the report of ``workbook`` into ``outdir``.
 
     Raises :class:`AuditFailed` (nothing but the 审核报告 written) when the audit finds 错误,
@@ -70,11 +70,22 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
     A previous report that was edited by hand since it was built is kept: :class:`ReportEdited`
     unless ``overwrite``, and then it is first moved to a backup beside it.
     With ``pdf`` and LibreOffice installed, the PDF is written too and the 目录 of both carries
-    page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why. A PDF
+    page numbers; without LibreOffice only the .docx is written and ``pdf_note`` says why. The PDF
+    is laid out by ``office`` (a running :class:`generator.pdf.Office`, which a caller building
+    many reports keeps for all of them) or else by a LibreOffice started for this build: the one
+    ``soffice`` names, or the one :func:`generator.pdf.find_soffice` finds. A PDF
     of an earlier build left under the report's name is removed (``pdf_note`` says so).
     Every file of the build is put in place at the end, together (see :class:`Outputs`).
     ``spec`` is the report format, by name or folder (see :mod:`generator.catalog`).
     """
+    if pdf and office is None:
+        from . import pdf as libreoffice  # LibreOffice's helpers: only for --pdf
+
+        if (soffice := libreoffice.find_soffice(soffice)) is not None:
+            with libreoffice.Office(soffice) as own:
+                own.start()  # LibreOffice starts while the workbook is read and the .docx written
+                return build(workbook, outdir, force=force, strict=strict, pdf=pdf, name=name,
+                             overwrite=overwrite, spec=spec, review=review, office=own)
     fmt = load_format(spec)
     sweep(outdir)
     wb = read_workbook(workbook, fmt)
@@ -114,19 +125,21 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
                             review=review_path, review_comments=len(blocking) if review else 0,
                             review_backup=review_backup)
         docx = outputs.path(target, "报告")
-        write_docx(context, docx, fmt.template, title)
         pdf_path = target.with_suffix(".pdf")
         pdf_digest = None
-        if pdf:
-            from . import pdf as libreoffice  # LibreOffice's helpers: only for --pdf
-        if pdf and (soffice := libreoffice.find_soffice()) is not None:
+        if pdf and office is not None:
+            from . import pdf as libreoffice
+
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
-            _with_page_numbers(soffice, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title,
+            write_docx(context, docx, fmt.template, title)
+            _with_page_numbers(office, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title,
                                fmt.sheets.projects.title_suffix if fmt.sheets.projects else None)
             pdf_digest = digest(staged_pdf)
             built.pdf = pdf_path
-        elif pdf:
+        else:
+            write_docx(context, docx, fmt.template, title)
+        if pdf and built.pdf is None:
             built.pdf_note = ("未找到 LibreOffice，只生成了 .docx。安装 LibreOffice 后可加 --pdf 生成 PDF，"
                               "或在 Word/WPS 中“另存为 PDF”。")
         previous, built.record_note = changes.read(target)
@@ -154,16 +167,18 @@ def _set_aside_stale_pdf(pdf_path: Path, previous: dict | None, outputs: Outputs
     return f"本次没有生成 PDF，报告旁原有的 PDF 不是本工具生成的，已改名为：{aside}；需要 PDF 时请加 --pdf"
 
 
-def _with_page_numbers(soffice: str, context: dict, docx: Path, pdf_path: Path, dated: datetime,
+def _with_page_numbers(office, context: dict, docx: Path, pdf_path: Path, dated: datetime,
                        template: Path, document_title: str, annex: str | None) -> None:
-    """Lay the report out once to learn each heading's page, then write .docx and PDF with a
-    目录 that carries those page numbers (the 自评表, titled ``annex``, are not in it)."""
-    from . import pdf as libreoffice
-    with work_folder() as work:
-        draft_pdf = libreoffice.convert(soffice, docx, Path(work) / "layout.pdf")
-        entries = headings(docx, annex)
-        pages = libreoffice.heading_pages([title for _, title, _ in entries], libreoffice.page_texts(draft_pdf))
-    context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
-                      for (level, _, entry), page in zip(entries, pages)]
-    write_docx(context, docx, template, document_title)
-    libreoffice.convert(soffice, docx, pdf_path, dated)
+    """Lay the report out once (see :meth:`generator.pdf.Office.lay_out`): the 目录's entries are
+    the headings of ``docx`` as written (the 自评表, titled ``annex``, are not in it); the PDF
+    carries each heading's page in its 目录 and its tables as fitted to the pages, and the .docx
+    is rewritten with the same numbers and fits."""
+    entries = headings(docx, annex)
+
+    def write(pages: list[int | None], fixes: list | None = None, for_layout: bool = False) -> None:
+        context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
+                          for (level, _, entry), page in zip(entries, pages)]
+        write_docx(context, docx, template, document_title, for_layout=for_layout, fixes=fixes)
+
+    write([None] * len(entries), for_layout=True)  # the 目录 as it will be, its numbers still blank
+    office.lay_out(docx, pdf_path, [title for _, title, _ in entries], dated, write)

@@ -96,7 +96,7 @@ def test_rebuilding_overwrites_the_report(runner, tmp_path):
 
 
 def test_pdf_without_libreoffice_writes_the_docx_and_says_so(runner, tmp_path, monkeypatch):
-    monkeypatch.setattr("generator.pdf.find_soffice", lambda: None)
+    monkeypatch.setattr("generator.pdf.find_soffice", lambda *_: None)
     result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path), "--pdf"])
     assert result.exit_code == 0
     assert "未找到 LibreOffice，只生成了 .docx" in result.output

@@ -17,7 +17,7 @@ ALLOWED = {
     "jincheng", "xinzhou", "xlsx", "xls", "ods", "docx", "Word", "WPS", "LibreOffice", "Python", "nope",
     "extra", "bogus", "chek", "xml", "CPU", "spec", "shanxi", "serve", "data", "port", "browser", "Ctrl",
     "bureau", "host", "certfile", "keyfile", "HTTPS", "https", "PEM", "new", "admin", "password",
-    "review",
+    "review", "soffice", "DISCLOSE", "SOFFICE",
 }
 
 

@@ -195,11 +195,12 @@ def printed(tmp_path_factory) -> set[str]:
         run("build", "晋城2022.xlsx", "-o", "报告")
         run("build", "晋城2022.xlsx", "-o", "报告", "--overwrite")
         # --pdf without LibreOffice, and with a stand-in for it: the lines are the tool's own.
-        monkeypatch.setattr(libreoffice, "find_soffice", lambda: None)
+        monkeypatch.setattr(libreoffice, "find_soffice", lambda *_: None)
         run("build", "晋城2022.xlsx", "-o", "报告", "--pdf")
-        monkeypatch.setattr(libreoffice, "find_soffice", lambda: "soffice")
+        monkeypatch.setattr(libreoffice, "find_soffice", lambda *_: "soffice")
+        monkeypatch.setattr(libreoffice, "uno_python", lambda _: None)
         monkeypatch.setattr(report, "_with_page_numbers",
-                            lambda soffice, context, docx, pdf, *_: Path(pdf).write_bytes(b"%PDF-1.7\n"))
+                            lambda office, context, docx, pdf, *_: Path(pdf).write_bytes(b"%PDF-1.7\n"))
         run("build", "晋城2022.xlsx", "-o", "报告", "--pdf")
         monkeypatch.undo()
         run("build", "晋城2022.xlsx", "-o", "报告")

@@ -293,11 +293,17 @@ def _fake_soffice(tmp_path: Path, extra: str = "") -> Path:
     return script
 
 
+def _use_soffice(monkeypatch, soffice: str) -> None:
+    """The stand-in as the LibreOffice found, driven by its command line (it has no UNO)."""
+    monkeypatch.setattr("generator.pdf.find_soffice", lambda *_: soffice)
+    monkeypatch.setattr("generator.pdf.uno_python", lambda _: None)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in LibreOffice is a shell script")
 def test_a_build_without_pdf_removes_the_pdf_of_the_last_build(runner, tmp_path, monkeypatch):
     import generator.report as report
 
-    monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(_fake_soffice(tmp_path)))
+    _use_soffice(monkeypatch, str(_fake_soffice(tmp_path)))
     out = tmp_path / "out"
     with_pdf = runner.invoke(main, ["build", str(XINZHOU), "-o", str(out), "--pdf"])
     assert with_pdf.exit_code == 0, with_pdf.output
@@ -374,7 +380,7 @@ def test_libreoffice_and_its_children_are_stopped_with_the_build(runner, tmp_pat
 
     pidfile = tmp_path / "helper.pid"
     soffice = _fake_soffice(tmp_path, f"sleep 600 & echo $! > {pidfile}")
-    monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(soffice))
+    _use_soffice(monkeypatch, str(soffice))
     result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path / "out"), "--pdf"])
     assert result.exit_code == 0, result.output
     time.sleep(0.2)
@@ -387,7 +393,7 @@ def test_a_hanging_libreoffice_is_stopped_on_timeout(runner, tmp_path, monkeypat
 
     pidfile = tmp_path / "helper.pid"
     soffice = _fake_soffice(tmp_path, f"sleep 600 & echo $! > {pidfile}; wait")
-    monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(soffice))
+    _use_soffice(monkeypatch, str(soffice))
     monkeypatch.setattr(pdf, "TIMEOUT", 1)
     out = tmp_path / "out"
     result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(out), "--pdf"])
@@ -418,7 +424,7 @@ def test_libreoffice_left_by_a_killed_run_is_stopped_by_the_next(runner, tmp_pat
     live.mkdir(parents=True)
     neighbour = subprocess.Popen([*sleeper, f"-env:UserInstallation={live.as_uri()}"])
     try:
-        monkeypatch.setattr("generator.pdf.find_soffice", lambda: str(_fake_soffice(tmp_path)))
+        _use_soffice(monkeypatch, str(_fake_soffice(tmp_path)))
         result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path / "out"), "--pdf"])
         assert result.exit_code == 0, result.output
         assert orphan.wait(timeout=5) is not None

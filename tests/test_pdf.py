@@ -234,9 +234,7 @@ def test_no_body_page_holds_only_the_annex_notes(built):
         assert content and content not in notes, index + 1
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
-def test_no_page_ends_on_an_annex_column_header_row(built):
-    _, _, pages, pdf = built
+def _header_rows_head_rows(pdf, pages):
     annex = next(i for i, _ in _numbered_pages(pages) if "第五部分附件" in squeeze(pages[i]))
     for index, number in _numbered_pages(pages):
         if index >= annex and "总分" in squeeze(pages[index]):  # a continued indicator table repeats its header
@@ -247,3 +245,61 @@ def test_no_page_ends_on_an_annex_column_header_row(built):
         for head in (line for line in lines if line[0] == "三级指标"):
             below = [line for line in lines if line[2] > head[4] + 30 and squeeze(line[0]) != f"-{number}-"]
             assert below, index + 1  # the header row heads at least one indicator on its page
+
+
+def _no_lone_tails(pdf, pages):
+    """A page that begins with table rows or notes (no title above them) holds at least a fifth
+    of a page: a table's last rows and its 注 are not left alone on a page."""
+    for index, number in _numbered_pages(pages):
+        lines, _ = _lines(pdf, index + 1)
+        lines.sort(key=lambda line: line[2])
+        foot = next(line for line in lines if squeeze(line[0]) == f"-{number}-")
+        content = [line for line in lines[1:] if line is not foot]  # below the header
+        body = foot[2] - lines[0][4]
+        first = content[0]
+        titled = first[4] - first[2] >= 12  # a heading or a table's title, not 9 pt rows or 10.5 pt notes
+        used = max(line[4] for line in content) - first[2]
+        assert titled or used >= body / 5, (index + 1, first[0])
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_no_page_ends_on_an_annex_column_header_row(built):
+    _, _, pages, pdf = built
+    _header_rows_head_rows(pdf, pages)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_no_page_holds_only_the_tail_of_a_table(built):
+    _, _, pages, pdf = built
+    _no_lone_tails(pdf, pages)
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler's pdftotext is not installed")
+def test_many_projects_with_long_texts_are_laid_out_as_well(tmp_path):
+    # 25 自评表 whose analysis texts are one to three times as long as the sample's, so that
+    # their tables end at every height of a page.
+    import copy
+    import json
+
+    from click.testing import CliRunner
+
+    from generator.template_workbook import write_workbook
+
+    source = json.loads((XINZHOU.parent / "source" / "xinzhou-2022.json").read_text(encoding="utf-8"))
+    projects = []
+    for i in range(25):
+        project = copy.deepcopy(source["projects"][i % len(source["projects"])])
+        project["项目名称"] = f"{project['项目名称']}（{i + 1}）"
+        project["analysis"] = {k: v * (1 + i % 3) if v else v for k, v in project["analysis"].items()}
+        projects.append(project)
+    source["projects"] = projects
+    workbook = tmp_path / "25个项目.xlsx"
+    write_workbook(source, str(workbook), load_format())
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(workbook), "-o", str(out), "--pdf", "--force"])
+    assert result.exit_code == 0, result.output
+    [pdf] = out.glob("*.pdf")
+    pages = [page.extract_text() for page in PdfReader(str(pdf)).pages]
+    assert len(pages) > 60
+    _no_lone_tails(pdf, pages)
+    _header_rows_head_rows(pdf, pages)

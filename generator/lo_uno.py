@@ -1,0 +1,322 @@
+"""Runs in LibreOffice's own Python (the one that can ``import uno``), not in the tool's: it
+starts one ``soffice``, holds it for as long as its parent (:class:`generator.pdf.Office`) keeps
+its stdin open, and lays reports out on request. Self-contained (the tool's package is not
+importable from that Python) and Python 3.8-compatible (LibreOffice's bundled Python on Windows).
+
+Protocol, one JSON object per line. It first answers ``{"ready": pid}`` (the soffice process,
+a process group of its own) or ``{"error": text}``. Then for each request ``{"docx": path,
+"pdf": path, "headings": [text, ...]}`` it loads the document once, finds the printed page of
+each heading in LibreOffice's layout, writes those numbers into the document's 目录 (the
+paragraphs of its table of contents that end in a tab), exports the PDF, and answers
+``{"pages": [n or null, ...]}`` or ``{"error": text}``. When stdin closes (the parent ended,
+however it ended) it stops soffice and exits.
+
+Usage: python lo_uno.py SOFFICE PROFILE_URL PIPE_NAME TEMP_DIR
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+START_SECONDS = 120  # soffice must accept connections within this
+
+
+def _property(name, value):
+    prop = PropertyValue()
+    prop.Name, prop.Value = name, value
+    return prop
+
+
+def _answer(obj):
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _start(soffice, profile, pipe, temp):
+    # LibreOffice's own temporary files (lu*.tmp) go to the parent's work folder, removed with it.
+    env = dict(os.environ, TMPDIR=temp, TMP=temp, TEMP=temp)
+    options = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
+               else {"start_new_session": True})
+    return subprocess.Popen(
+        [soffice, "-env:UserInstallation=" + profile, "--headless", "--invisible", "--nologo",
+         "--norestore", "--nodefault", "--nolockcheck", "--accept=pipe,name=%s;urp;" % pipe],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, **options)
+
+
+def _connect(process, pipe):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            context = resolver.resolve("uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe)
+            return context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
+        except Exception:  # NoConnectException until soffice listens
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _stop(process, desktop):
+    if desktop is not None:
+        try:
+            desktop.terminate()
+        except Exception:  # the bridge closes as soffice quits
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+    if os.name == "nt":
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
+    else:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass  # already ended
+    process.wait()
+
+
+def _squeezed(text):
+    return "".join(text.split())
+
+
+def _printed_pages(document, headings):
+    """The printed page number of each heading (None where not found), from a table of contents
+    LibreOffice makes of the laid-out document at its end and removes again: it numbers the
+    pages as the footers do, whatever page styles restart the numbering."""
+    text = document.getText()
+    scratch = document.createInstance("com.sun.star.text.ContentIndex")
+    scratch.CreateFromOutline = True
+    scratch.Level = 10
+    text.insertTextContent(text.getEnd(), scratch, False)
+    try:
+        scratch.update()
+        lines = [line.rsplit("\t", 1) for line in scratch.getAnchor().getString().splitlines() if "\t" in line]
+    finally:
+        scratch.dispose()
+    pages, found = [], 0
+    for heading in map(_squeezed, headings):
+        at = next((i for i in range(found, len(lines)) if _squeezed(lines[i][0]) == heading), None)
+        if at is None or not lines[at][1].strip().isdigit():
+            pages.append(None)
+            continue
+        pages.append(int(lines[at][1]))
+        found = at + 1
+    return pages
+
+
+def _entries(document):
+    """The paragraphs of the document's own 目录 (its first table of contents) that end in a
+    page number: an entry, a tab, the number (still blank)."""
+    indexes = document.getDocumentIndexes()
+    if indexes.getCount() == 0:
+        return []
+    anchor = indexes.getByIndex(0).getAnchor()
+    paragraphs = anchor.getText().createTextCursorByRange(anchor).createEnumeration()
+    found = []
+    while paragraphs.hasMoreElements():
+        paragraph = paragraphs.nextElement()
+        if "\t" in paragraph.getString():
+            found.append(paragraph)
+    return found
+
+
+def _fill(document, entries, pages):
+    text = document.getText()
+    for paragraph, page in zip(entries, pages):
+        tail = paragraph.getString().rsplit("\t", 1)[1]
+        cursor = text.createTextCursorByRange(paragraph.getEnd())
+        cursor.goLeft(len(tail), True)
+        cursor.setString("" if page is None else str(page))
+
+
+# ---- tables fitted to the pages ----------------------------------------------------------------
+
+TAIL = 0.2  # a page holding only a table's tail (its last rows and notes) holds at least this share
+SMALLER = (0.9, 0.8)  # the scales of a table's text tried, to take in a short tail
+
+
+def _blocks(document):
+    """Each body table, in document order (as a .docx lists its tables), with the paragraphs
+    that follow it up to the next table, heading or page break (its notes), whether it
+    continues a table before it (nothing but blank paragraphs between), and the blank
+    paragraph just before it, if any (where a page break before it goes)."""
+    blocks, current, after_table, blank = [], None, False, None
+    elements = document.getText().createEnumeration()
+    while elements.hasMoreElements():
+        element = elements.nextElement()
+        if element.supportsService("com.sun.star.text.TextTable"):
+            current = (element, [], after_table, blank)
+            blocks.append(current)
+            after_table, blank = True, None
+            continue
+        if not after_table and current is None:
+            blank = None
+            continue
+        text = element.getString().strip()
+        blank = None if text else element
+        after_table = after_table and not text
+        if current is not None:
+            level, kind, page_style = element.getPropertyValues(("OutlineLevel", "BreakType", "PageDescName"))
+            if level or page_style or kind.value != "NONE":
+                current = None
+            elif text:
+                current[1].append(element)
+    return blocks
+
+
+def _rows(table):
+    """The name of the first cell of each row (A1, B1, A2 …: merged cells leave gaps)."""
+    first = {}
+    for name in table.getCellNames():
+        first.setdefault(int("".join(ch for ch in name if ch.isdigit())), name)
+    return [first[row] for row in sorted(first)]
+
+
+class _Pages:
+    """Where things fall in the layout: the page, and the share of its body above a point."""
+
+    def __init__(self, document):
+        self.cursor = document.getCurrentController().getViewCursor()
+        self.styles = document.getStyleFamilies().getByName("PageStyles")
+        self.tops = {}
+
+    def at(self, text_range):
+        self.cursor.gotoRange(text_range, False)
+        page, y = self.cursor.getPage(), self.cursor.getPosition().Y
+        if page not in self.tops:
+            self.cursor.jumpToPage(page)
+            self.cursor.jumpToStartOfPage()
+            style = self.styles.getByName(self.cursor.PageStyleName)
+            body = style.Height - style.TopMargin - style.BottomMargin
+            body -= (style.HeaderHeight if style.HeaderIsOn else 0) + (style.FooterHeight if style.FooterIsOn else 0)
+            self.tops[page] = (self.cursor.getPosition().Y, body)
+        top, body = self.tops[page]
+        return page, (y - top) / body
+
+
+def _span(pages, table, notes, rows):
+    """(first page, share of it above the table, last page, share of it above the block's end)."""
+    first, start = pages.at(table.getCellByName(rows[0]).getStart())
+    last, end = pages.at((notes[-1] if notes else table.getCellByName(rows[-1]).getText()).getEnd())
+    return first, start, last, end
+
+
+_SIZES = ("CharHeight", "CharHeightAsian", "ParaLineSpacing")
+
+
+def _scaled(table, factor, original):
+    """Every paragraph of ``table`` at ``factor`` of its ``original`` size (rounded to half points,
+    as a .docx holds it) and exact line height; ``original`` is filled on the first call. The
+    whole table at once where all its cells are alike (one call), else paragraph by paragraph."""
+    if not original:
+        whole = table.createCursorByCellName(table.getCellNames()[0])
+        whole.gotoEnd(True)
+        values = tuple(whole.getPropertyValue(name) for name in _SIZES)
+        if None not in values:
+            original.append((whole, values))
+        else:
+            for name in table.getCellNames():
+                paragraphs = table.getCellByName(name).getText().createEnumeration()
+                while paragraphs.hasMoreElements():
+                    paragraph = paragraphs.nextElement()
+                    original.append((paragraph, paragraph.getPropertyValues(_SIZES)))
+    for target, (size, asian, spacing) in original:
+        target.setPropertyValue("CharHeight", round(size * factor * 2) / 2)  # float-ok: points
+        target.setPropertyValue("CharHeightAsian", round(asian * factor * 2) / 2)  # float-ok: points
+        if spacing.Mode == 3:  # FIX: an exact height, in 1/100 mm
+            target.setPropertyValue("ParaLineSpacing", type(spacing)(3, round(spacing.Height * factor)))  # float-ok
+
+
+def fit_tables(document):
+    """Move or fit the tables whose layout a clerk would not publish; returns what was done,
+    ``[[index of the table among the body's tables, "break" | "scale", factor], …]``:
+    a table whose first page holds only its header and one row starts on the next page
+    ("break"); a table whose last page holds only its tail (its last rows and notes, under a
+    fifth of the page) starts on that page if it continues a table before it (the last part of
+    a form, as a 自评表's 偏差原因 rows: "break"), else its text is made smaller until the
+    tail is taken in ("scale")."""
+    from com.sun.star.style.BreakType import PAGE_BEFORE
+
+    pages = _Pages(document)
+    done = []
+    for index, (table, notes, continued, blank) in enumerate(_blocks(document)):
+        breaking = blank if blank is not None else table  # .docx: a page break before that paragraph
+        rows = _rows(table)
+        first, start, last, end = _span(pages, table, notes, rows)
+        if first == last:
+            continue
+        header = table.HeaderRowCount if table.RepeatHeadline else 0
+        second = table.getCellByName(rows[min(header + 1, len(rows) - 1)]).getStart()
+        if len(rows) > header + 2 and start > 0.05 and pages.at(second)[0] > first:
+            breaking.BreakType = PAGE_BEFORE
+            done.append([index, "break", 1])
+            first, start, last, end = _span(pages, table, notes, rows)
+        if first == last or end >= TAIL:
+            continue
+        if continued and start > 0.05:  # the rest of a form: on a page of its own with its notes
+            breaking.BreakType = PAGE_BEFORE
+            done.append([index, "break", 1])
+            continue
+        original = []
+        for factor in SMALLER:
+            _scaled(table, factor, original)
+            first, start, last, end = _span(pages, table, notes, rows)
+            if first == last or end >= TAIL:
+                break
+        done.append([index, "scale", factor])
+    return done
+
+
+def lay_out(desktop, request):
+    url = uno.systemPathToFileUrl(os.path.abspath(request["docx"]))
+    document = desktop.loadComponentFromURL(url, "_blank", 0, (_property("Hidden", True),))
+    if document is None:
+        raise RuntimeError("LibreOffice could not open the document")
+    try:
+        fixes = fit_tables(document)
+        entries = _entries(document)
+        pages = _printed_pages(document, request["headings"])
+        for _ in range(3):  # numbers in the 目录 could make it longer and move what follows
+            _fill(document, entries, pages)
+            again = _printed_pages(document, request["headings"])
+            if again == pages:
+                break
+            pages = again
+        document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(request["pdf"])),
+                            (_property("FilterName", "writer_pdf_Export"),))
+        return {"pages": pages, "fixes": fixes}
+    finally:
+        document.close(True)
+
+
+def main(soffice, profile, pipe, temp):
+    process = _start(soffice, profile, pipe, temp)
+    desktop = None
+    try:
+        try:
+            desktop = _connect(process, pipe)
+        except Exception as exc:
+            _answer({"error": "LibreOffice did not start: %s" % exc})
+            return
+        _answer({"ready": process.pid})
+        for line in sys.stdin:
+            try:
+                _answer(lay_out(desktop, json.loads(line)))
+            except Exception as exc:  # one report's failure is answered; the next may succeed
+                _answer({"error": "%s: %s" % (type(exc).__name__, exc)})
+    finally:
+        _stop(process, desktop)
+
+
+if __name__ == "__main__":
+    if os.name != "nt":
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; its stdin closing ends this
+    main(*sys.argv[1:5])

@@ -1,0 +1,192 @@
+"""LibreOffice as the tool runs it: found where a clerk installed it, kept running across a
+batch, one layout per report, and never left behind (at the end, on an error, on Ctrl+C)."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import JINCHENG, XINZHOU
+from generator import pdf
+from generator.cli import main
+
+needs_uno = pytest.mark.skipif(pdf.find_soffice() is None or pdf.uno_python(pdf.find_soffice()) is None,
+                               reason="LibreOffice with its Python UNO bridge is not installed")
+needs_proc = pytest.mark.skipif(not Path("/proc").is_dir(), reason="processes are looked up in /proc")
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def _stand_in(folder: Path) -> Path:
+    """A soffice that writes a one-page PDF, as LibreOffice's command line does."""
+    from pypdf import PdfWriter
+
+    page = folder / "page.pdf"
+    (folder / "program").mkdir(parents=True)
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    with open(page, "wb") as fh:
+        writer.write(fh)
+    script = folder / "program" / "soffice"
+    script.write_text(f'#!/bin/sh\nfor last; do :; done\ncp {page} "$(dirname "$last")/report.pdf"\n')
+    script.chmod(0o755)
+    return script
+
+
+def test_a_missing_soffice_named_by_option_or_variable_is_one_chinese_line(runner, tmp_path, monkeypatch):
+    missing = tmp_path / "LibreOffice" / "program" / "soffice.exe"
+    result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path / "out"), "--pdf", "--soffice", str(missing)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"错误：--soffice 指定的 LibreOffice 程序不存在：{missing}；请写 soffice 的完整路径"
+                                     "（Windows 上如 C:\\Program Files\\LibreOffice\\program\\soffice.exe）")
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setenv("DISCLOSE_SOFFICE", str(missing))
+    result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path / "out"), "--pdf"])
+    assert result.exit_code == 2
+    assert f"DISCLOSE_SOFFICE 指定的 LibreOffice 程序不存在：{missing}" in result.output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in LibreOffice is a shell script")
+@pytest.mark.parametrize("how", ["option", "variable", "folder"])
+def test_the_soffice_named_is_the_one_used(runner, tmp_path, monkeypatch, how):
+    soffice = _stand_in(tmp_path / "LibreOffice")
+    monkeypatch.setattr(pdf, "uno_python", lambda _: None)  # the stand-in has no UNO
+    args = ["build", str(XINZHOU), "-o", str(tmp_path / "out"), "--pdf"]
+    if how == "option":
+        args += ["--soffice", str(soffice)]
+    elif how == "variable":
+        monkeypatch.setenv("DISCLOSE_SOFFICE", str(soffice))
+    else:
+        args += ["--soffice", str(tmp_path / "LibreOffice")]  # the installation folder
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    [made] = (tmp_path / "out").glob("*.pdf")
+    assert made.read_bytes() == (tmp_path / "LibreOffice" / "page.pdf").read_bytes()
+
+
+def test_windows_places_are_the_registry_then_program_files_on_every_drive():
+    places = pdf.windows_places(["C:", "D:"], ["E:\\Apps\\LibreOffice\\program\\soffice.exe"])
+    assert places == ["E:\\Apps\\LibreOffice\\program\\soffice.exe",
+                      "C:\\Program Files\\LibreOffice\\program\\soffice.exe",
+                      "C:\\Program Files (x86)\\LibreOffice\\program\\soffice.exe",
+                      "D:\\Program Files\\LibreOffice\\program\\soffice.exe",
+                      "D:\\Program Files (x86)\\LibreOffice\\program\\soffice.exe"]
+
+
+def test_without_uno_the_command_line_still_numbers_the_toc(runner, tmp_path, monkeypatch):
+    soffice = pdf.find_soffice()
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    from docx import Document
+
+    from generator.catalog import load_format
+    from generator.render import headings
+
+    monkeypatch.setattr(pdf, "uno_python", lambda _: None)
+    result = runner.invoke(main, ["build", str(XINZHOU), "-o", str(tmp_path), "--pdf"])
+    assert result.exit_code == 0, result.output
+    [docx] = tmp_path.glob("*.docx")
+    entries = [p.text.split("\t") for p in Document(str(docx)).paragraphs if "\t" in p.text and p.style.name.startswith("toc")]
+    annex = load_format().sheets.projects.title_suffix
+    printed = pdf.heading_pages([title for _, title, _ in headings(docx, annex)], pdf.page_texts(docx.with_suffix(".pdf")))
+    assert len(entries) == len(printed) == 27
+    assert [int(page) for _, page in entries] == printed
+
+
+def _ours(marker: str) -> list[tuple[int, str]]:
+    """(pid, command line) of the live processes whose command line mentions ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
+                state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+            except OSError:
+                continue
+            if marker in command and state != "Z":
+                found.append((int(entry.name), command))
+    return found
+
+
+def _leftovers(temp: Path) -> list[str]:
+    """What LibreOffice or the tool left in the temporary folder: lu*.tmp, work folders."""
+    return sorted(p.name for p in temp.iterdir() if p.name.startswith(("lu", "disclose-")))
+
+
+def _disclose(args: list[str], temp: Path) -> subprocess.Popen:
+    """The CLI as a clerk runs it, in a session of its own (a terminal's Ctrl+C reaches the
+    whole group) and with a temporary folder of its own."""
+    env = dict(os.environ, TMPDIR=str(temp), TMP=str(temp), TEMP=str(temp))
+    return subprocess.Popen([sys.executable, "-m", "generator", *args], env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+@needs_uno
+@needs_proc
+def test_a_pdf_batch_keeps_one_libreoffice_per_worker_and_leaves_none(tmp_path):
+    folder = tmp_path / "各单位"
+    folder.mkdir()
+    for name, source in (("甲.xlsx", XINZHOU), ("乙.xlsx", XINZHOU), ("丙.xlsx", JINCHENG)):
+        shutil.copy(source, folder / name)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    run = _disclose(["build", str(folder), "-o", str(tmp_path / "out"), "--pdf", "-j", "2"], temp)
+    profiles = set()
+    while run.poll() is None:
+        profiles |= {cmd.split("-env:UserInstallation=")[1].split()[0] for _, cmd in _ours(str(temp))
+                     if "soffice.bin" in cmd}
+        time.sleep(0.1)
+    output = run.communicate()[0]
+    assert run.returncode == 0, output
+    assert 1 <= len(profiles) <= 2, profiles  # three reports, at most one LibreOffice per worker
+    assert not _ours(str(temp)), output
+    assert _leftovers(temp) == []
+    made = {p.name: p.read_bytes() for p in (tmp_path / "out").glob("*.pdf")}
+    assert len(made) == 3
+    twins = [data for name, data in made.items() if name.startswith("忻州")]
+    assert twins[0] == twins[1]  # a LibreOffice that laid out another report first lays out the same
+
+
+@needs_uno
+@needs_proc
+@pytest.mark.parametrize("batch", [False, True], ids=["single", "batch"])
+def test_ctrl_c_stops_libreoffice_and_removes_its_files(tmp_path, batch):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    if batch:
+        folder = tmp_path / "各单位"
+        folder.mkdir()
+        for i in range(4):
+            shutil.copy(JINCHENG, folder / f"{i}.xlsx")
+        args = ["build", str(folder), "-o", str(tmp_path / "out"), "--pdf", "-j", "2"]
+    else:
+        args = ["build", str(JINCHENG), "-o", str(tmp_path / "out"), "--pdf"]
+    run = _disclose(args, temp)
+    deadline = time.monotonic() + 120
+    while not any("soffice.bin" in cmd for _, cmd in _ours(str(temp))):
+        assert run.poll() is None and time.monotonic() < deadline, run.stdout.read()
+        time.sleep(0.05)
+    time.sleep(0.5)  # LibreOffice is at work
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl+C in the terminal does
+    try:
+        run.wait(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    output = run.communicate()[0]
+    assert run.returncode != 0, output
+    assert "Traceback" not in output
+    deadline = time.monotonic() + 10
+    while _ours(str(temp)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _ours(str(temp)), output
+    assert _leftovers(temp) == []
