@@ -280,8 +280,9 @@ _CUSTOM_REL = ('<Relationship Id="rIdDiscloseCustom" Target="docProps/custom.xml
 def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None) -> bytes:
     """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and a
     custom property holding the hash of its body, so a later build can tell a hand edit. The
-    body's children serialized apart (``body_parts``) go in place of their mark; ``fixes`` are
-    made to its tables (see :func:`fit_tables`)."""
+    body's children serialized apart (``body_parts``) go in place of their mark; its tables'
+    columns are fitted to their texts (:func:`fit_columns`) and ``fixes`` made to them (see
+    :func:`fit_tables`)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         parts = {info.filename: [src.read(info.filename)] for info in src.infolist()}
@@ -289,9 +290,9 @@ def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None)
         if body_parts:
             before, after = document.split(_Template.BODY_MARK)
             parts["word/document.xml"] = [before, *body_parts, after]
+        parts["word/document.xml"] = [fit_columns(b"".join(parts["word/document.xml"]), parts["word/styles.xml"][0])]
         if fixes:
-            parts["word/document.xml"] = [fit_tables(b"".join(parts["word/document.xml"]),
-                                                     parts["word/styles.xml"][0], fixes)]
+            parts["word/document.xml"] = [fit_tables(parts["word/document.xml"][0], parts["word/styles.xml"][0], fixes)]
         digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
         parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
         parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
@@ -462,28 +463,42 @@ def fit_tables(document: bytes, styles: bytes, fixes: list) -> bytes:
 
 
 class _StyleSizes:
-    """A paragraph style's font size and exact line height, following its basedOn chain."""
+    """What a paragraph's or run's styles give it (font size, exact line height, indents, a
+    table's cell margins), following each style's basedOn chain to the document's defaults."""
 
     def __init__(self, styles):
         self.styles = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
         self.default = next((sid for sid, s in self.styles.items()
                              if s.get(qn("w:type")) == "paragraph" and s.get(qn("w:default")) in ("1", "true")), None)
+        self.table_default = next((sid for sid, s in self.styles.items()
+                                   if s.get(qn("w:type")) == "table" and s.get(qn("w:default")) in ("1", "true")), None)
         defaults = styles.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
         self.base = defaults.sz_val if defaults is not None and defaults.sz_val is not None else None
+        self.known: dict[tuple, object] = {}  # sizes and indents by the styles they come from
 
-    def _chain(self, style_id):
+    def _chain(self, style_id, default=None):
         seen = set()
-        style_id = style_id or self.default
+        style_id = style_id or (self.default if default is None else default)
         while style_id in self.styles and style_id not in seen:
             seen.add(style_id)
             yield self.styles[style_id]
             based = self.styles[style_id].find(qn("w:basedOn"))
             style_id = based.get(qn("w:val")) if based is not None else None
 
-    def size(self, style_id):
+    def size(self, style_id, *more):
+        """The font size a paragraph of style ``style_id`` gives its text; ``more``: styles whose
+        size comes first (a run's character style) or after (its table's style), as (id, kind)."""
+        key = ("size", style_id, more)
+        if key not in self.known:
+            self.known[key] = self._size(style_id, more)
+        return self.known[key]
+
+    def _size(self, style_id, more):
         from docx.shared import Pt
 
-        for style in self._chain(style_id):
+        before = [s for sid, kind in more if kind == "character" for s in self._chain(sid, "")]
+        after = [s for sid, kind in more if kind == "table" for s in self._chain(sid, self.table_default)]
+        for style in [*before, *self._chain(style_id), *after]:
             if style.rPr is not None and style.rPr.sz_val is not None:
                 return style.rPr.sz_val
         return self.base or Pt(10)  # WordprocessingML's default: 10 pt
@@ -497,6 +512,197 @@ class _StyleSizes:
                 exact = spacing.get(qn("w:lineRule")) == "exact"
                 return int(spacing.get(qn("w:line"))) if exact else None
         return None
+
+    def indents(self, paragraph, style_id, size: int) -> tuple[int, int]:
+        """(left + right indent, first-line indent, negative when hanging) of a paragraph in twips,
+        its text ``size`` half points (an indent in characters is counted in its ems)."""
+        own = paragraph.pPr is not None and paragraph.pPr.find(qn("w:ind")) is not None
+        key = ("indents", style_id, size)
+        if own or key not in self.known:
+            found = self._indents([paragraph.pPr] + [style.pPr for style in self._chain(style_id)], size)
+            if own:
+                return found
+            self.known[key] = found
+        return self.known[key]
+
+    @staticmethod
+    def _indents(pPrs, size: int) -> tuple[int, int]:
+        found: dict[str, int] = {}
+        for pPr in pPrs:
+            ind = pPr.find(qn("w:ind")) if pPr is not None else None
+            if ind is None:
+                continue
+            for side, names in (("left", ("leftChars", "startChars", "left", "start")),
+                                ("right", ("rightChars", "endChars", "right", "end")),
+                                ("first", ("firstLineChars", "hangingChars", "firstLine", "hanging"))):
+                for name in names:
+                    value = ind.get(qn(f"w:{name}"))
+                    if side in found or value is None or not value.lstrip("-").isdigit():
+                        continue
+                    twips = int(value) * size * 10 // 100 if name.endswith("Chars") else int(value)
+                    found[side] = -twips if name.startswith("hanging") else twips
+        return found.get("left", 0) + found.get("right", 0), found.get("first", 0)
+
+    def cell_margins(self, table) -> int:
+        """The left and right margins of ``table``'s cells, and a border's width, in twips."""
+        style = table.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
+        tblPrs = [table.find(qn("w:tblPr"))] + [s.find(qn("w:tblPr")) for s in self._chain(
+            style.get(qn("w:val")) if style is not None else None, self.table_default)]
+        margins, border = {}, None
+        for tblPr in tblPrs:
+            if tblPr is None:
+                continue
+            for side, names in (("left", ("left", "start")), ("right", ("right", "end"))):
+                for name in names:
+                    mar = tblPr.find(f"{qn('w:tblCellMar')}/{qn('w:' + name)}")
+                    if side not in margins and mar is not None and mar.get(qn("w:type"), "dxa") == "dxa":
+                        margins[side] = int(mar.get(qn("w:w"), "0"))
+            for edge in tblPr.findall(f"{qn('w:tblBorders')}/*") if border is None else ():
+                sz = edge.get(qn("w:sz"))
+                if sz is not None and sz.isdigit() and edge.get(qn("w:val")) not in ("nil", "none"):
+                    border = max(border or 0, int(sz) * 5 // 2)  # eighths of a point → twips
+        # Word's own default margins are 0.08 inch (115 twips) each side.
+        return margins.get("left", 115) + margins.get("right", 115) + (border or 0)
+
+
+# A table in WordprocessingML as lxml and Word write it: <w:tbl> … </w:tbl>, tables nested in cells.
+_TABLE_TAG = re.compile(rb"<w:tbl>|</w:tbl>")
+_GRID_COL = re.compile(rb"<w:gridCol\b[^>]*>")
+_CELL_WIDTH = re.compile(rb"<w:tcW\b[^>]*/>")
+
+
+def _table_runs(document: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of top-level tables in ``document`` with nothing between them
+    but empty paragraphs (the parts of a form, as a 自评表's, kept apart to break pages)."""
+    depth, start, end = 0, None, None
+    for tag in _TABLE_TAG.finditer(document):
+        if tag.group() == b"<w:tbl>":
+            if depth == 0 and (end is None or not _blank(document[end:tag.start()])):
+                if start is not None:
+                    yield start, end
+                start = tag.start()
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0:
+                end = tag.end()
+    if start is not None and end is not None:
+        yield start, end
+
+
+_BLANK = re.compile(rb"(?:<w:p/>|<w:p>(?:(?!</w:p>|<w:r[ >]).)*</w:p>)*", re.DOTALL)
+
+
+def _blank(xml: bytes) -> bool:
+    """Whether ``xml`` is only paragraphs without text (no run)."""
+    return len(xml) < 4096 and _BLANK.fullmatch(xml) is not None
+
+
+def fit_columns(document: bytes, styles: bytes) -> bytes:
+    """The body (word/document.xml) with each table's column widths made to suit the texts it
+    holds (:func:`generator.columns.refit`): no cell ending on a line of one character. Tables
+    next to each other with the same columns (the parts of a 自评表) keep the same columns. Only
+    the widths change: the grid's ``w:gridCol`` and the cells' ``w:tcW``, in place."""
+    from docx.oxml import parse_xml
+
+    root = re.search(rb"<w:document\b[^>]*>", document)
+    if root is None:
+        return document
+    sizes = _StyleSizes(parse_xml(styles))
+    pieces, done = [], 0
+    for start, end in _table_runs(document):
+        tables = parse_xml(root.group() + document[start:end] + b"</w:document>")
+        new = _refit_tables(list(tables), sizes)
+        if new is None:
+            continue
+        run = document[start:end]
+        if len(_GRID_COL.findall(run)) != len(new[0]) or len(_CELL_WIDTH.findall(run)) != len(new[1]):
+            continue  # rows or cells inside other elements (content controls): left as they are
+        grids, cells = iter(new[0]), iter(new[1])
+        run = _GRID_COL.sub(lambda m: b'<w:gridCol w:w="%d"/>' % next(grids), run)
+        run = _CELL_WIDTH.sub(lambda m: b'<w:tcW w:w="%d" w:type="dxa"/>' % next(cells), run)
+        pieces += [document[done:start], run]
+        done = end
+    return b"".join(pieces + [document[done:]]) if pieces else document
+
+
+def _refit_tables(tables: list, sizes: _StyleSizes) -> tuple[list[int], list[int]] | None:
+    """The new widths of the ``w:gridCol`` and ``w:tcW`` elements of ``tables`` (adjacent tables),
+    in document order; None when none changes (or a table nests another, left as it is)."""
+    from .columns import refit
+
+    if any(table.find(f".//{qn('w:tbl')}") is not None for table in tables):
+        return None
+    tables = [table for table in tables if table.tag == qn("w:tbl")]
+    grids = [[int(col.get(qn("w:w"), "0")) for col in table.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}")]
+             for table in tables]
+    results, changed = [], False
+    for grid, members in itertools.groupby(zip(grids, tables), key=lambda pair: pair[0]):
+        members = [table for _, table in members]
+        cells = [cell for index, table in enumerate(members) for cell in _cells(table, index, sizes)]
+        widths = refit(grid, cells) if grid else grid
+        changed = changed or widths != grid
+        results += [(widths, table) for table in members]
+    if not changed:
+        return None
+    columns, cell_widths = [], []
+    for widths, table in results:
+        columns += widths
+        for row in table.iterfind(qn("w:tr")):
+            column = _grid_before(row)
+            for tc in row.iterfind(qn("w:tc")):
+                span = _span(tc)
+                if tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}") is not None:
+                    cell_widths.append(sum(widths[column:column + span]))
+                column += span
+    return columns, cell_widths
+
+
+def _grid_before(row) -> int:
+    before = row.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
+    return int(before.get(qn("w:val"), "0")) if before is not None else 0
+
+
+def _span(tc) -> int:
+    span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+    return int(span.get(qn("w:val"), "1")) if span is not None else 1
+
+
+def _cells(table, index: int, sizes: _StyleSizes):
+    """The cells of ``table`` (the ``index``-th of a run) as :class:`generator.columns.Cell`."""
+    from .columns import Cell, Paragraph
+
+    style = table.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
+    table_style = (style.get(qn("w:val")) if style is not None else None, "table")
+    margins = sizes.cell_margins(table)
+    for number, row in enumerate(table.iterfind(qn("w:tr"))):
+        column = _grid_before(row)
+        for tc in row.iterfind(qn("w:tc")):
+            span = _span(tc)
+            merged = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+            if merged is None or merged.get(qn("w:val")) == "restart":
+                paragraphs = []
+                for p in tc.iterfind(qn("w:p")):
+                    style_id = p.pPr.style if p.pPr is not None else None
+                    runs = tuple(_run_text(r, style_id, table_style, sizes) for r in p.iter(qn("w:r")))
+                    indent, first = sizes.indents(p, style_id, int(sizes.size(style_id, table_style).pt * 2))
+                    paragraphs.append(Paragraph(tuple(run for run in runs if run[0]), indent, first))
+                yield Cell((index, number), column, span, tuple(paragraphs), margins)
+            column += span
+
+
+_RUN_TEXT = {qn("w:tab"): "\t", qn("w:br"): "\n", qn("w:cr"): "\n", qn("w:noBreakHyphen"): "-"}
+
+
+def _run_text(run, style_id, table_style, sizes: _StyleSizes) -> tuple[str, int]:
+    """(text, size in half points) of a run; a hidden run has no text."""
+    rPr = run.rPr
+    if rPr is not None and rPr.find(qn("w:vanish")) is not None:
+        return "", 0
+    size = rPr.sz_val if rPr is not None and rPr.sz_val is not None else sizes.size(
+        style_id, (rPr.style if rPr is not None else None, "character"), table_style)
+    text = "".join(child.text or "" if child.tag == qn("w:t") else _RUN_TEXT.get(child.tag, "") for child in run)
+    return text, int(size.pt * 2)
 
 
 _UNDEFINED = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'|has no element (.+)$")

@@ -1,0 +1,494 @@
+"""Column widths from the texts a table holds: no cell ends on a line of one character.
+
+A template fixes its tables' column widths when it is designed, for the texts its designer had in
+mind; a workbook's own texts (a 科目名称, a 项目名称, a 自评表's analysis) then wrap where they
+wrap, and a cell whose last line holds one character (…上缴收/入) looks like a mistake in a
+published report. :func:`refit` moves width between a table's columns so that no cell does, taking
+it where it costs least (usually a column of figures with room to spare) and keeping the table's
+total width; a figure never wraps because of it.
+
+Pure: cells, widths and sizes in, widths out (in twips, 1/20 pt). Reading them from and writing
+them to WordprocessingML is :mod:`generator.render`'s. Lines are laid out here as Word and
+LibreOffice lay them out — greedy, CJK characters breakable anywhere, Latin words and figures
+whole, closing punctuation never starting a line nor opening punctuation ending one — and a cell
+is judged under several slightly different measures (a little more or less room, punctuation
+hanging in the margin or not), so that a width judged good is good in both programs.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+# Advance widths (1/1000 em) of Times New Roman's printable ASCII (Liberation Serif's, the same
+# metrics), the larger of regular and bold; other characters are set full width by the CJK font.
+_LATIN = dict(zip(
+    " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
+    (250, 333, 555, 500, 500, 1000, 833, 278, 333, 333, 500, 570, 250, 333, 250, 278, 500, 500, 500, 500,
+     500, 500, 500, 500, 500, 500, 333, 333, 570, 570, 570, 500, 930, 722, 667, 722, 722, 667, 611, 778,
+     778, 389, 500, 778, 667, 944, 722, 778, 611, 778, 722, 556, 667, 722, 722, 1000, 722, 722, 667, 333,
+     278, 333, 581, 500, 333, 500, 556, 444, 556, 444, 333, 500, 556, 278, 333, 556, 278, 833, 556, 500,
+     556, 556, 444, 389, 333, 556, 500, 722, 500, 500, 444, 480, 220, 480, 541)))
+
+# Never at the start of a line (they stay with the character before) / never at its end.
+_CLOSING = set("，。、；：？！）》」』】〕〉”’…%‰,.;:?!)]}·～—")
+_OPENING = set("（《「『【〔〈“‘([{")
+_FIGURE = re.compile(r"[-+−]?[\d,，]*\d(?:\.\d+)?%?")
+
+# The measures a cell is judged under: its room less or more by this share and these twips
+# (LibreOffice breaks within 10 twips of the room worked out here, Word has a border's more).
+_ROOM_SHARE = 0.005  # float-ok: layout tolerance, not money
+_ROOM_TWIPS = 15
+STEP_EMS = 4  # widths are tried in steps of a quarter of the smallest text size of the table
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph of a cell: its text (``\\n`` a line break) as runs of (text, size in half
+    points), and the room its indents take: ``indent`` on every line, ``first`` more on the first
+    (negative: a hanging indent)."""
+
+    runs: tuple[tuple[str, int], ...]
+    indent: int = 0
+    first: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.runs)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell spanning grid columns ``column`` … ``column + span - 1`` of row ``row``; ``margins``
+    is the room its left and right margins and borders take (twips)."""
+
+    row: Hashable
+    column: int
+    span: int
+    paragraphs: tuple[Paragraph, ...]
+    margins: int = 0
+
+    @functools.cached_property
+    def figure(self) -> bool:
+        """A figure (an amount, a count, a rate): it must never wrap."""
+        text = "".join(p.text for p in self.paragraphs).strip()
+        return bool(text) and _FIGURE.fullmatch(text) is not None
+
+
+def _width(char: str, size: int) -> int:
+    """``char``'s advance at ``size`` half points, in twips (1 em = size × 10 twips), rounded up."""
+    em = size * 10
+    latin = _LATIN.get(char)
+    if latin is not None:
+        return -(-em * latin // 1000)
+    if char in "\t":
+        return em
+    return 0 if unicodedata.combining(char) or unicodedata.category(char) == "Cf" else em
+
+
+def _units(runs: tuple[tuple[str, int], ...]) -> list[list[tuple[int, int, int]]]:
+    """The paragraph's forced lines, each a list of unbreakable units (width, characters counted,
+    width at its end that may hang past the line's end): a CJK character, or a Latin word or
+    figure with the spaces after it, each with the opening punctuation before it and the closing
+    punctuation after it."""
+    chars = [(c, size) for text, size in runs for c in text]
+    lines: list[list[tuple[int, int, int]]] = [[]]
+    units = lines[0]
+    opening = 0  # the width of opening punctuation waiting for the unit it belongs to
+    i = 0
+    while i < len(chars):
+        char, size = chars[i]
+        i += 1
+        if char == "\n":
+            lines.append([])
+            units, opening = lines[-1], 0
+        elif char in _OPENING:
+            opening += _width(char, size)
+        elif char in _CLOSING and units:
+            width, count, hang = units[-1]
+            units[-1] = (width + _width(char, size), count, hang + _width(char, size))
+        elif char in _LATIN:
+            start = i - 1
+            while char != " " and i < len(chars) and chars[i][0] in _LATIN and chars[i][0] != " " and chars[i][0] not in _OPENING:
+                i += 1
+            word = i - start if char != " " else 0
+            while i < len(chars) and chars[i][0] == " ":
+                i += 1
+            widths = [_width(c, s) for c, s in chars[start:i]]
+            units.append((opening + sum(widths), word, sum(widths[word:])))
+            opening = 0
+        else:
+            units.append((opening + _width(char, size), 1, 0))
+            opening = 0
+    if opening:
+        units.append((opening, 0, 0))
+    return lines
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _laid(runs: tuple[tuple[str, int], ...]) -> tuple[int, tuple[tuple[tuple[int, int, int], ...], ...], int, bool]:
+    """The paragraph's whole width, its units (see :func:`_units`), the width of each when every
+    unit is one character of the same width (else 0), and whether any may hang: worked out once."""
+    lines = tuple(tuple(units) for units in _units(runs))
+    widths = {unit for units in lines for unit in units}
+    plain = next(iter(widths))[0] if len(widths) == 1 and next(iter(widths))[1:] == (1, 0) else 0
+    return (sum(_width(c, size) for text, size in runs for c in text if c != "\n"), lines, plain,
+            any(hang for units in lines for _, _, hang in units))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _lines(runs: tuple[tuple[str, int], ...], first: int, rest: int, hanging: bool) -> tuple[int, bool]:
+    """(lines, whether a line the paragraph wraps onto holds one character only) of a paragraph
+    set greedily in lines of ``first`` twips, then ``rest``; closing punctuation may hang past
+    the end when ``hanging``."""
+    _, forced, plain, _ = _laid(runs)
+    total, lone = 0, False
+    if plain and len(forced) == 1 and first >= plain:  # characters of one width only: counted
+        count, head, per = len(forced[0]), first // plain, max(1, rest // plain)
+        if count <= head:
+            return 1, False
+        more = -(-(count - head) // per)
+        return 1 + more, count - head - (more - 1) * per == 1
+    for units in forced:
+        room, used, count, start = (first if total == 0 else rest), 0, 0, total
+        total += 1
+        for width, chars, hang in units:
+            if chars > 1 and width - hang > room:  # a word longer than a line breaks anywhere
+                each = (width - hang) // chars
+                for _ in range(chars - 1):
+                    if used and used + each > room:
+                        total, used, count, room = total + 1, 0, 0, rest
+                    used += each
+                    count += 1
+                width, chars = width - each * (chars - 1), 1
+            if used and used + width - (hang if hanging else 0) > room:
+                total, used, count, room = total + 1, 0, 0, rest
+            used += width
+            count += chars
+        lone = lone or (total - start > 1 and count == 1)
+    return total, lone
+
+
+def _measures(room: int) -> tuple[int, ...]:
+    slack = _ROOM_TWIPS + int(room * _ROOM_SHARE)  # float-ok: layout tolerance
+    return (room - slack, room, room + slack)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a cell sits at a width: ``lines`` (as laid out at that width), ``lone`` (some paragraph
+    ends on a line of one character, under some measure), ``wraps`` (a figure takes more than one
+    line, under some measure)."""
+
+    lines: int
+    lone: bool
+    wraps: bool
+
+
+def fit(cell: Cell, width: int, scale: float = 1) -> Fit:  # float-ok: a text size factor
+    """How ``cell`` sits in ``width`` twips, its text at ``scale`` of its size."""
+    return _fit(cell.paragraphs, cell.margins, cell.figure, width, scale)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _fit(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: int,
+         scale: float) -> Fit:  # float-ok: a text size factor
+    lines, lone, wraps = 0, False, False
+    for paragraph in paragraphs:
+        runs = paragraph.runs if scale == 1 else tuple(
+            (text, max(1, round(size * scale))) for text, size in paragraph.runs)  # float-ok: half points
+        room = width - margins - paragraph.indent
+        measures = _measures(room)
+        whole, forced, _, hangs = _laid(runs)
+        first = max(paragraph.first, 0)
+        if len(forced) == 1 and whole <= measures[0] - first:
+            lines += 1  # on one line however measured
+            continue
+        for measure in measures:
+            for hanging in (True, False) if hangs else (True,):
+                count, alone = _lines(runs, measure - first, measure, hanging)
+                lone = lone or alone
+                wraps = wraps or (figure and count > 1)
+        lines += _lines(runs, room - first, room, True)[0]
+    return Fit(lines, lone, wraps)
+
+
+# The scales a table's text may later be set at to fit a page (see generator.lo_uno.SMALLER):
+# a width good at these too is preferred.
+SCALES = (0.9, 0.8)  # float-ok: text size factors
+
+
+class _Shape:
+    """What a cell's fit depends on (its paragraphs, margins, whether a figure), with its fits at
+    the widths asked about so far: cells alike (the labels of every 自评表) are judged once."""
+
+    def __init__(self, paragraphs: tuple[Paragraph, ...], margins: int, figure: bool):
+        self.paragraphs, self.margins, self.figure = paragraphs, margins, figure
+        self.known: dict[int, tuple[int, int, int, int]] = {}
+        # From this width on, every paragraph is on one line however measured, at any scale.
+        self.wide = margins + max((p.indent + (_laid(p.runs)[0] + max(p.first, 0) + _ROOM_TWIPS + 1) * 200 // 199 + 1
+                                   if len(_laid(p.runs)[1]) == 1 else 1 << 30 for p in paragraphs), default=0)
+
+    def judge(self, width: int) -> tuple[int, int, int, int]:
+        """(figure wrapped, ends on one character, does so at a smaller scale, lines) at ``width``."""
+        if width >= self.wide:
+            return 0, 0, 0, len(self.paragraphs)
+        found = self.known.get(width)
+        if found is None:
+            at = _fit(self.paragraphs, self.margins, self.figure, width, 1)
+            # smaller text on one line at full size is on one line too
+            scaled = not at.lone and at.lines > len(self.paragraphs) and any(
+                _fit(self.paragraphs, self.margins, self.figure, width, scale).lone for scale in SCALES)
+            found = self.known[width] = (int(at.wraps), int(at.lone), int(scaled), at.lines)
+        return found
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _shape(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool) -> _Shape:
+    return _Shape(paragraphs, margins, figure)
+
+
+class _Table:
+    """The cells of a table, their fits at widths, and the score of a set of widths, worked out
+    again only for the cells whose width changes."""
+
+    def __init__(self, cells: list[Cell], columns: int):
+        self.cells = cells
+        self.shapes = [_shape(cell.paragraphs, cell.margins, cell.figure) for cell in cells]
+        self.crossing = [[i for i, c in enumerate(cells) if c.column <= k < c.column + c.span]
+                         for k in range(columns)]
+        self.rows: dict[Hashable, list[int]] = {}
+        for index, cell in enumerate(cells):
+            self.rows.setdefault(cell.row, []).append(index)
+
+    def judge(self, index: int, width: int) -> tuple[int, int, int, int]:
+        """(figure wrapped, ends on one character, does so at a smaller scale, lines) of a cell."""
+        return self.shapes[index].judge(width)
+
+    def width(self, index: int, widths: list[int]) -> int:
+        cell = self.cells[index]
+        return sum(widths[cell.column:cell.column + cell.span])
+
+    def score(self, widths: list[int], original: list[int], base: list[int] | None = None,
+              known: tuple | None = None) -> tuple[int, int, int, int, int]:
+        """Lower is better: figures wrapped, cells ending on one character, the same at the smaller
+        scales, the rows' height in lines, how far the widths moved. Given the score ``known`` of
+        widths ``base``, only the cells whose width changed are judged again."""
+        moved = sum(abs(a - b) for a, b in zip(widths, original))
+        if base is None:
+            cells, rows = range(len(self.cells)), self.rows
+            totals = [0, 0, 0, 0]
+        else:
+            changed = [k for k, (a, b) in enumerate(zip(widths, base)) if a != b]
+            cells = sorted({i for k in changed for i in self.crossing[k]})
+            rows = {self.cells[i].row: self.rows[self.cells[i].row] for i in cells}
+            totals = list(known[:4])
+            for i in cells:
+                old = self.judge(i, self.width(i, base))
+                for n in range(3):
+                    totals[n] -= old[n]
+            for members in rows.values():
+                totals[3] -= max(1, *(self.judge(i, self.width(i, base))[3] for i in members))
+        for i in cells:
+            new = self.judge(i, self.width(i, widths))
+            for n in range(3):
+                totals[n] += new[n]
+        for members in rows.values():
+            totals[3] += max(1, *(self.judge(i, self.width(i, widths))[3] for i in members))
+        return (*totals, moved)
+
+
+FLOOR = 200  # twips: no column is made narrower (a column under spanning cells only has no floor of its own)
+
+# How far a column's width is moved, in steps: a cell ending on one character mends within an
+# em or two.
+REACH = 8 * STEP_EMS
+PLANS = 3  # plans made, each from the one before (see _plan)
+ROUNDS = 2  # moves tried after the plan, for what it could not see (cells spanning columns)
+_WEIGHT = 10 ** 6  # of each term of a score over the next (see _plan)
+_NEVER = _WEIGHT ** 6  # a cost above any (see _plan)
+_CODES = 1 << 10  # above 3 * REACH (see _plan)
+
+
+def refit(widths: list[int], cells: list[Cell], step: int | None = None) -> list[int]:
+    """Column widths (twips) summing to ``sum(widths)``, as close to ``widths`` as serves, at
+    which no cell of ``cells`` ends on a line of one character where that can be had, no figure
+    wraps that did not, and rows grow as little as may be; ``widths`` itself when no cell does.
+
+    Widths move in steps of ``step`` twips (default: a quarter of the table's smallest text
+    size), at most :data:`REACH` steps a column: first as planned for the cells within one
+    column each (:func:`_plan`), then by single moves between columns for the cells spanning
+    several."""
+    return list(_refit(tuple(widths), tuple(cells), step))
+
+
+@functools.lru_cache(maxsize=256)  # a report is written two or three times with the same tables
+def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None) -> tuple[int, ...]:
+    table = _Table(list(cells), len(widths))
+    original = list(widths)
+    best = table.score(original, original)
+    if best[1] == 0 and best[2] == 0:
+        return tuple(original)
+    if step is None:
+        sizes = [size for cell in cells for p in cell.paragraphs for _, size in p.runs] or [20]
+        step = max(1, min(sizes) * 10 // STEP_EMS)
+    floors = [0] * len(widths)
+    for cell in cells:
+        if cell.span == 1 and cell.paragraphs:
+            em = max((size for p in cell.paragraphs for _, size in p.runs), default=0) * 10
+            floors[cell.column] = max(floors[cell.column], cell.margins + em)
+    floors = [max(floor, min(width, FLOOR)) for floor, width in zip(floors, widths)]
+    current = original
+    for _ in range(PLANS):
+        planned = [width + moved * step for width, moved in zip(original, _plan(table, original, current, floors, step))]
+        score = table.score(planned, original)
+        if not score < best:
+            break
+        current, best = planned, score
+    for _ in range(ROUNDS):
+        if best[1] == 0 and best[2] == 0:
+            break
+        found = _best_move(table, current, original, floors, step, best)
+        if found is None:
+            break
+        current, best = found
+    return tuple(current)
+
+
+def _plan(table: _Table, widths: list[int], current: list[int], floors: list[int], step: int) -> list[int]:
+    """The steps each column moves from ``widths`` (at most :data:`REACH` of them, in all none)
+    in the plan of least cost, found by dynamic programming over the columns and the steps
+    moved so far. A column's cost is, in this order: its figures wrapped, its cells ending on
+    one character, the same at the smaller scales, its lines, and the steps it moved. A cell
+    spanning columns counts in the widest of them, the others of its span taken as they are in
+    ``current``: planning again from the plan mends what that missed."""
+    owners = {i: max(range(cell.column, cell.column + cell.span), key=lambda k: (widths[k], -k))
+              for i, cell in enumerate(table.cells)}
+    options = []
+    for column, width in enumerate(widths):
+        mine = [(i, table.width(i, current) - current[column])
+                for i in table.crossing[column] if owners[i] == column]
+        choices = []
+        for moved in range(-REACH, REACH + 1):
+            if moved < 0 and width + moved * step < floors[column]:
+                continue
+            totals = [0, 0, 0, 0]
+            for index, others in mine:
+                for n, value in enumerate(table.judge(index, others + width + moved * step)):
+                    totals[n] += value
+            cost = 0
+            for total in totals:
+                cost = cost * _WEIGHT + total
+            choices.append((moved, cost * _WEIGHT + abs(moved)))
+        options.append(choices)
+    # The columns so far may have moved ``limit`` steps either way in all. An entry of ``best``
+    # is the least cost of having moved ``total - limit`` steps, times _CODES, plus the steps
+    # the last column moved (+ 2 * REACH): min() picks both at once.
+    limit = 2 * REACH
+    size = 2 * limit + 1
+    costs = [0 if total == limit else _NEVER for total in range(size)]
+    trail = []
+    for choices in options:
+        shifted = []
+        for moved, cost in choices:
+            code = moved + 2 * REACH
+            if moved >= 0:
+                shifted.append([_NEVER * _CODES] * moved
+                               + [(before + cost) * _CODES + code for before in costs[:size - moved]])
+            else:
+                shifted.append([(before + cost) * _CODES + code for before in costs[-moved:]]
+                               + [_NEVER * _CODES] * -moved)
+        best = list(map(min, zip(*shifted)))
+        trail.append(best)
+        costs = [value // _CODES for value in best]
+    if costs[limit] >= _NEVER:
+        return [0] * len(widths)
+    plan, total = [], limit
+    for best in reversed(trail):
+        moved = best[total] % _CODES - 2 * REACH
+        plan.append(moved)
+        total -= moved
+    return plan[::-1]
+
+
+def _best_move(table: _Table, widths: list[int], original: list[int], floors: list[int], step: int,
+               best: tuple) -> tuple[list[int], tuple] | None:
+    """The best move of width into or out of a column holding a cell that ends on one character
+    (or a figure that wraps): for each such column the change of its width best for its own
+    cells, each way, is tried with the width taken from (or given to) each other column or all
+    of them in proportion; None when no move scores better than ``best``."""
+    known = best
+    columns = sorted({column for index, cell in enumerate(table.cells)
+                      for column in range(cell.column, cell.column + cell.span)
+                      if _needs_room(table, index, widths)})
+    chosen = None
+    for column in columns:
+        for delta in _local_moves(table, widths, column, floors, step):
+            for donor in [*range(len(widths)), None]:
+                if donor == column:
+                    continue
+                moved = _moved(widths, column, donor, delta, floors)
+                if moved is None:
+                    continue
+                score = table.score(moved, original, widths, known)
+                if score < best:
+                    best, chosen = score, moved
+    return None if chosen is None else (chosen, best)
+
+
+def _local_moves(table: _Table, widths: list[int], column: int, floors: list[int], step: int) -> list[int]:
+    """The changes of ``column``'s width, one narrower and one wider, best for the cells crossing
+    it alone (the nearest of the best), within :data:`REACH` steps; none that is no better."""
+    def local(delta: int) -> tuple[int, int, int, int]:
+        moved = list(widths)
+        moved[column] += delta
+        totals = [0, 0, 0, 0]
+        for index in table.crossing[column]:
+            for n, value in enumerate(table.judge(index, table.width(index, moved))):
+                totals[n] += value
+        return totals[0], totals[1], totals[2], totals[3]
+
+    here = local(0)
+    found = []
+    for direction in (-1, 1):
+        best = None
+        for k in range(1, REACH + 1):
+            delta = direction * k * step
+            if widths[column] + delta < floors[column]:
+                break
+            score = local(delta)
+            if score < here and (best is None or score < best[0]):
+                best = (score, delta)
+        if best is not None:
+            found.append(best[1])
+    return found
+def _needs_room(table: _Table, index: int, widths: list[int]) -> bool:
+    wraps, lone, scaled, _ = table.judge(index, table.width(index, widths))
+    return bool(wraps or lone or scaled)
+
+
+def _moved(widths: list[int], column: int, donor: int | None, delta: int, floors: list[int]) -> list[int] | None:
+    """``widths`` with ``delta`` twips more in ``column``, taken from ``donor`` (or, None, from
+    every other column in proportion to its room above its floor); None when a floor would break."""
+    moved = list(widths)
+    moved[column] += delta
+    if moved[column] < floors[column] and delta < 0:
+        return None
+    if donor is not None:
+        moved[donor] -= delta
+        return moved if moved[donor] >= floors[donor] or delta < 0 else None
+    others = [k for k in range(len(widths)) if k != column]
+    rooms = [max(widths[k] - floors[k], 0) if delta > 0 else max(widths[k], 1) for k in others]
+    total = sum(rooms)
+    if total <= 0:
+        return None
+    shares = [delta * room // total for room in rooms]
+    shares[max(range(len(others)), key=lambda i: rooms[i])] += delta - sum(shares)
+    for k, share in zip(others, shares):
+        moved[k] -= share
+        if moved[k] < floors[k] and share > 0:
+            return None
+    return moved
