@@ -23,15 +23,24 @@ import unicodedata
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-# Advance widths (1/1000 em) of Times New Roman's printable ASCII (Liberation Serif's, the same
-# metrics), the larger of regular and bold; other characters are set full width by the CJK font.
-_LATIN = dict(zip(
-    " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~",
-    (250, 333, 555, 500, 500, 1000, 833, 278, 333, 333, 500, 570, 250, 333, 250, 278, 500, 500, 500, 500,
-     500, 500, 500, 500, 500, 500, 333, 333, 570, 570, 570, 500, 930, 722, 667, 722, 722, 667, 611, 778,
-     778, 389, 500, 778, 667, 944, 722, 778, 611, 778, 722, 556, 667, 722, 722, 1000, 722, 722, 667, 333,
-     278, 333, 581, 500, 333, 500, 556, 444, 556, 444, 333, 500, 556, 278, 333, 556, 278, 833, 556, 500,
-     556, 556, 444, 389, 333, 556, 500, 722, 500, 500, 444, 480, 220, 480, 541)))
+_ASCII = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~"
+# Advance widths (1/1000 em) of printable ASCII in Times New Roman (Liberation Serif's, the same
+# metrics), the larger of regular and bold. Other characters are set full width by the CJK font.
+_LATIN = dict(zip(_ASCII, (
+    250, 333, 555, 500, 500, 1000, 833, 278, 333, 333, 500, 570, 250, 333, 250, 278, 500, 500, 500, 500,
+    500, 500, 500, 500, 500, 500, 333, 333, 570, 570, 570, 500, 930, 722, 667, 722, 722, 667, 611, 778,
+    778, 389, 500, 778, 667, 944, 722, 778, 611, 778, 722, 556, 667, 722, 722, 1000, 722, 722, 667, 333,
+    278, 333, 581, 500, 333, 500, 556, 444, 556, 444, 333, 500, 556, 278, 333, 556, 278, 833, 556, 500,
+    556, 556, 444, 389, 333, 556, 500, 722, 500, 500, 444, 480, 220, 480, 541)))
+# Next to Chinese, LibreOffice sets digits and symbols (characters of no script of their own) in
+# the Chinese font (Noto Serif CJK's proportional forms, wider), Word in Times New Roman: the
+# larger of the two.
+_BESIDE_CJK = dict(zip(_ASCII, (
+    256, 355, 555, 615, 589, 1000, 833, 278, 400, 400, 500, 603, 335, 370, 335, 400, 593, 500, 594, 593,
+    593, 594, 594, 588, 594, 596, 335, 335, 603, 603, 603, 500, 970, 746, 708, 722, 789, 667, 648, 778,
+    864, 426, 500, 778, 667, 1001, 815, 785, 673, 785, 751, 597, 695, 818, 734, 1091, 726, 722, 667, 372,
+    400, 372, 603, 593, 447, 585, 672, 565, 658, 572, 402, 596, 687, 349, 335, 651, 355, 1008, 685, 623,
+    671, 640, 500, 499, 393, 678, 578, 874, 599, 582, 517, 480, 338, 480, 603)))
 
 # Never at the start of a line (they stay with the character before) / never at its end.
 _CLOSING = set("，。、；：？！）》」』】〕〉”’…%‰,.;:?!)]}·～—")
@@ -78,10 +87,11 @@ class Cell:
         return bool(text) and _FIGURE.fullmatch(text) is not None
 
 
-def _width(char: str, size: int) -> int:
-    """``char``'s advance at ``size`` half points, in twips (1 em = size × 10 twips), rounded up."""
+def _width(char: str, size: int, beside_cjk: bool = False) -> int:
+    """``char``'s advance at ``size`` half points, in twips (1 em = size × 10 twips), rounded up;
+    ``beside_cjk``: in a paragraph with Chinese in it."""
     em = size * 10
-    latin = _LATIN.get(char)
+    latin = (_BESIDE_CJK if beside_cjk and not char.isalpha() else _LATIN).get(char)
     if latin is not None:
         return -(-em * latin // 1000)
     if char in "\t":
@@ -89,12 +99,17 @@ def _width(char: str, size: int) -> int:
     return 0 if unicodedata.combining(char) or unicodedata.category(char) == "Cf" else em
 
 
-def _units(runs: tuple[tuple[str, int], ...]) -> list[list[tuple[int, int, int]]]:
+def _units(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> list[list[tuple[int, int, int]]]:
     """The paragraph's forced lines, each a list of unbreakable units (width, characters counted,
     width at its end that may hang past the line's end): a CJK character, or a Latin word or
     figure with the spaces after it, each with the opening punctuation before it and the closing
-    punctuation after it."""
+    punctuation after it; every character ``spacing`` twips wider (narrower)."""
     chars = [(c, size) for text, size in runs for c in text]
+    chinese = any(c not in _LATIN and not c.isspace() for c, _ in chars)
+
+    def width_of(char: str, size: int) -> int:
+        return _width(char, size, chinese) + spacing
+
     lines: list[list[tuple[int, int, int]]] = [[]]
     units = lines[0]
     opening = 0  # the width of opening punctuation waiting for the unit it belongs to
@@ -106,10 +121,10 @@ def _units(runs: tuple[tuple[str, int], ...]) -> list[list[tuple[int, int, int]]
             lines.append([])
             units, opening = lines[-1], 0
         elif char in _OPENING:
-            opening += _width(char, size)
+            opening += width_of(char, size)
         elif char in _CLOSING and units:
             width, count, hang = units[-1]
-            units[-1] = (width + _width(char, size), count, hang + _width(char, size))
+            units[-1] = (width + width_of(char, size), count, hang + width_of(char, size))
         elif char in _LATIN:
             start = i - 1
             while char != " " and i < len(chars) and chars[i][0] in _LATIN and chars[i][0] != " " and chars[i][0] not in _OPENING:
@@ -117,11 +132,11 @@ def _units(runs: tuple[tuple[str, int], ...]) -> list[list[tuple[int, int, int]]
             word = i - start if char != " " else 0
             while i < len(chars) and chars[i][0] == " ":
                 i += 1
-            widths = [_width(c, s) for c, s in chars[start:i]]
+            widths = [width_of(c, s) for c, s in chars[start:i]]
             units.append((opening + sum(widths), word, sum(widths[word:])))
             opening = 0
         else:
-            units.append((opening + _width(char, size), 1, 0))
+            units.append((opening + width_of(char, size), 1, 0))
             opening = 0
     if opening:
         units.append((opening, 0, 0))
@@ -129,22 +144,22 @@ def _units(runs: tuple[tuple[str, int], ...]) -> list[list[tuple[int, int, int]]
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _laid(runs: tuple[tuple[str, int], ...]) -> tuple[int, tuple[tuple[tuple[int, int, int], ...], ...], int, bool]:
+def _laid(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> tuple[int, tuple[tuple[tuple[int, int, int], ...], ...], int, bool]:
     """The paragraph's whole width, its units (see :func:`_units`), the width of each when every
     unit is one character of the same width (else 0), and whether any may hang: worked out once."""
-    lines = tuple(tuple(units) for units in _units(runs))
+    lines = tuple(tuple(units) for units in _units(runs, spacing))
     widths = {unit for units in lines for unit in units}
     plain = next(iter(widths))[0] if len(widths) == 1 and next(iter(widths))[1:] == (1, 0) else 0
-    return (sum(_width(c, size) for text, size in runs for c in text if c != "\n"), lines, plain,
+    return (sum(width for units in lines for width, _, _ in units), lines, plain,
             any(hang for units in lines for _, _, hang in units))
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _lines(runs: tuple[tuple[str, int], ...], first: int, rest: int, hanging: bool) -> tuple[int, bool]:
+def _lines(runs: tuple[tuple[str, int], ...], first: int, rest: int, hanging: bool, spacing: int = 0) -> tuple[int, bool]:
     """(lines, whether a line the paragraph wraps onto holds one character only) of a paragraph
     set greedily in lines of ``first`` twips, then ``rest``; closing punctuation may hang past
     the end when ``hanging``."""
-    _, forced, plain, _ = _laid(runs)
+    _, forced, plain, _ = _laid(runs, spacing)
     total, lone = 0, False
     if plain and len(forced) == 1 and first >= plain:  # characters of one width only: counted
         count, head, per = len(forced[0]), first // plain, max(1, rest // plain)
@@ -188,37 +203,57 @@ class Fit:
     wraps: bool
 
 
-def fit(cell: Cell, width: int, scale: float = 1) -> Fit:  # float-ok: a text size factor
-    """How ``cell`` sits in ``width`` twips, its text at ``scale`` of its size."""
-    return _fit(cell.paragraphs, cell.margins, cell.figure, width, scale)
+def fit(cell: Cell, width: int, scale: float = 1, spacing: int = 0) -> Fit:  # float-ok: a text size factor
+    """How ``cell`` sits in ``width`` twips, its text at ``scale`` of its size, its characters
+    ``spacing`` twips closer (negative) or further apart."""
+    return _fit(cell.paragraphs, cell.margins, cell.figure, width, scale, spacing)
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def _fit(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: int,
-         scale: float) -> Fit:  # float-ok: a text size factor
+         scale: float, spacing: int = 0) -> Fit:  # float-ok: a text size factor
     lines, lone, wraps = 0, False, False
     for paragraph in paragraphs:
         runs = paragraph.runs if scale == 1 else tuple(
             (text, max(1, round(size * scale))) for text, size in paragraph.runs)  # float-ok: half points
         room = width - margins - paragraph.indent
         measures = _measures(room)
-        whole, forced, _, hangs = _laid(runs)
+        whole, forced, _, hangs = _laid(runs, spacing)
         first = max(paragraph.first, 0)
         if len(forced) == 1 and whole <= measures[0] - first:
             lines += 1  # on one line however measured
             continue
         for measure in measures:
             for hanging in (True, False) if hangs else (True,):
-                count, alone = _lines(runs, measure - first, measure, hanging)
+                count, alone = _lines(runs, measure - first, measure, hanging, spacing)
                 lone = lone or alone
                 wraps = wraps or (figure and count > 1)
-        lines += _lines(runs, room - first, room, True)[0]
+        lines += _lines(runs, room - first, room, True, spacing)[0]
     return Fit(lines, lone, wraps)
+
+
+CLOSER = 10  # percent of its size a character may be set closer, to mend a cell that widths could not
+
+
+def closer(cell: Cell, width: int) -> int:
+    """The character spacing (twips, negative: closer) least apart from the normal at which
+    ``cell``, ``width`` twips wide, no longer ends on a line of one character, set no closer than
+    :data:`CLOSER` percent of its smallest text; 0 when it does not, or no such spacing mends it."""
+    if not fit(cell, width).lone:
+        return 0
+    sizes = [size for p in cell.paragraphs for _, size in p.runs]
+    for spacing in range(-1, -min(sizes, default=0) * 10 * CLOSER // 100 - 1, -1):
+        if not fit(cell, width, spacing=spacing).lone:
+            return spacing
+    return 0
 
 
 # The scales a table's text may later be set at to fit a page (see generator.lo_uno.SMALLER):
 # a width good at these too is preferred.
 SCALES = (0.9, 0.8)  # float-ok: text size factors
+
+
+_TERMS = 5  # in what a cell is judged by (see _Shape.judge)
 
 
 class _Shape:
@@ -227,22 +262,25 @@ class _Shape:
 
     def __init__(self, paragraphs: tuple[Paragraph, ...], margins: int, figure: bool):
         self.paragraphs, self.margins, self.figure = paragraphs, margins, figure
-        self.known: dict[int, tuple[int, int, int, int]] = {}
+        self.known: dict[int, tuple[int, int, int, int, int]] = {}
+        self.closest = -min((size for p in paragraphs for _, size in p.runs), default=0) * 10 * CLOSER // 100
         # From this width on, every paragraph is on one line however measured, at any scale.
         self.wide = margins + max((p.indent + (_laid(p.runs)[0] + max(p.first, 0) + _ROOM_TWIPS + 1) * 200 // 199 + 1
                                    if len(_laid(p.runs)[1]) == 1 else 1 << 30 for p in paragraphs), default=0)
 
-    def judge(self, width: int) -> tuple[int, int, int, int]:
-        """(figure wrapped, ends on one character, does so at a smaller scale, lines) at ``width``."""
+    def judge(self, width: int) -> tuple[int, int, int, int, int]:
+        """(figure wrapped, ends on one character even set closer, ends on one character unless
+        set closer, does so at a smaller scale, lines) at ``width``."""
         if width >= self.wide:
-            return 0, 0, 0, len(self.paragraphs)
+            return 0, 0, 0, 0, len(self.paragraphs)
         found = self.known.get(width)
         if found is None:
             at = _fit(self.paragraphs, self.margins, self.figure, width, 1)
+            hard = at.lone and _fit(self.paragraphs, self.margins, self.figure, width, 1, self.closest).lone
             # smaller text on one line at full size is on one line too
             scaled = not at.lone and at.lines > len(self.paragraphs) and any(
                 _fit(self.paragraphs, self.margins, self.figure, width, scale).lone for scale in SCALES)
-            found = self.known[width] = (int(at.wraps), int(at.lone), int(scaled), at.lines)
+            found = self.known[width] = (int(at.wraps), int(hard), int(at.lone and not hard), int(scaled), at.lines)
         return found
 
 
@@ -264,8 +302,8 @@ class _Table:
         for index, cell in enumerate(cells):
             self.rows.setdefault(cell.row, []).append(index)
 
-    def judge(self, index: int, width: int) -> tuple[int, int, int, int]:
-        """(figure wrapped, ends on one character, does so at a smaller scale, lines) of a cell."""
+    def judge(self, index: int, width: int) -> tuple[int, int, int, int, int]:
+        """What :meth:`_Shape.judge` says of a cell."""
         return self.shapes[index].judge(width)
 
     def width(self, index: int, widths: list[int]) -> int:
@@ -273,31 +311,33 @@ class _Table:
         return sum(widths[cell.column:cell.column + cell.span])
 
     def score(self, widths: list[int], original: list[int], base: list[int] | None = None,
-              known: tuple | None = None) -> tuple[int, int, int, int, int]:
-        """Lower is better: figures wrapped, cells ending on one character, the same at the smaller
-        scales, the rows' height in lines, how far the widths moved. Given the score ``known`` of
-        widths ``base``, only the cells whose width changed are judged again."""
+              known: tuple | None = None) -> tuple[int, ...]:
+        """Lower is better: figures wrapped, cells ending on one character even set closer, those
+        that would unless set closer, those that do at a smaller scale, the rows' height in lines,
+        how far the widths moved. Given the score ``known`` of widths ``base``, only the cells
+        whose width changed are judged again."""
         moved = sum(abs(a - b) for a, b in zip(widths, original))
+        last = _TERMS - 1
         if base is None:
             cells, rows = range(len(self.cells)), self.rows
-            totals = [0, 0, 0, 0]
+            totals = [0] * _TERMS
         else:
             changed = [k for k, (a, b) in enumerate(zip(widths, base)) if a != b]
             cells = sorted({i for k in changed for i in self.crossing[k]})
             rows = {self.cells[i].row: self.rows[self.cells[i].row] for i in cells}
-            totals = list(known[:4])
+            totals = list(known[:_TERMS])
             for i in cells:
                 old = self.judge(i, self.width(i, base))
-                for n in range(3):
+                for n in range(last):
                     totals[n] -= old[n]
             for members in rows.values():
-                totals[3] -= max(1, *(self.judge(i, self.width(i, base))[3] for i in members))
+                totals[last] -= max(1, *(self.judge(i, self.width(i, base))[last] for i in members))
         for i in cells:
             new = self.judge(i, self.width(i, widths))
-            for n in range(3):
+            for n in range(last):
                 totals[n] += new[n]
         for members in rows.values():
-            totals[3] += max(1, *(self.judge(i, self.width(i, widths))[3] for i in members))
+            totals[last] += max(1, *(self.judge(i, self.width(i, widths))[last] for i in members))
         return (*totals, moved)
 
 
@@ -330,7 +370,7 @@ def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None) -
     table = _Table(list(cells), len(widths))
     original = list(widths)
     best = table.score(original, original)
-    if best[1] == 0 and best[2] == 0:
+    if not any(best[1:_TERMS - 1]):
         return tuple(original)
     if step is None:
         sizes = [size for cell in cells for p in cell.paragraphs for _, size in p.runs] or [20]
@@ -349,7 +389,7 @@ def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None) -
             break
         current, best = planned, score
     for _ in range(ROUNDS):
-        if best[1] == 0 and best[2] == 0:
+        if not any(best[1:_TERMS - 1]):
             break
         found = _best_move(table, current, original, floors, step, best)
         if found is None:
@@ -375,7 +415,7 @@ def _plan(table: _Table, widths: list[int], current: list[int], floors: list[int
         for moved in range(-REACH, REACH + 1):
             if moved < 0 and width + moved * step < floors[column]:
                 continue
-            totals = [0, 0, 0, 0]
+            totals = [0] * _TERMS
             for index, others in mine:
                 for n, value in enumerate(table.judge(index, others + width + moved * step)):
                     totals[n] += value
@@ -445,11 +485,11 @@ def _local_moves(table: _Table, widths: list[int], column: int, floors: list[int
     def local(delta: int) -> tuple[int, int, int, int]:
         moved = list(widths)
         moved[column] += delta
-        totals = [0, 0, 0, 0]
+        totals = [0] * _TERMS
         for index in table.crossing[column]:
             for n, value in enumerate(table.judge(index, table.width(index, moved))):
                 totals[n] += value
-        return totals[0], totals[1], totals[2], totals[3]
+        return tuple(totals)
 
     here = local(0)
     found = []
@@ -466,8 +506,7 @@ def _local_moves(table: _Table, widths: list[int], column: int, floors: list[int
             found.append(best[1])
     return found
 def _needs_room(table: _Table, index: int, widths: list[int]) -> bool:
-    wraps, lone, scaled, _ = table.judge(index, table.width(index, widths))
-    return bool(wraps or lone or scaled)
+    return any(table.judge(index, table.width(index, widths))[:-1])
 
 
 def _moved(widths: list[int], column: int, donor: int | None, delta: int, floors: list[int]) -> list[int] | None:

@@ -567,8 +567,6 @@ class _StyleSizes:
 
 # A table in WordprocessingML as lxml and Word write it: <w:tbl> … </w:tbl>, tables nested in cells.
 _TABLE_TAG = re.compile(rb"<w:tbl>|</w:tbl>")
-_GRID_COL = re.compile(rb"<w:gridCol\b[^>]*>")
-_CELL_WIDTH = re.compile(rb"<w:tcW\b[^>]*/>")
 
 
 def _table_runs(document: bytes) -> Iterator[tuple[int, int]]:
@@ -600,62 +598,90 @@ def _blank(xml: bytes) -> bool:
 
 def fit_columns(document: bytes, styles: bytes) -> bytes:
     """The body (word/document.xml) with each table's column widths made to suit the texts it
-    holds (:func:`generator.columns.refit`): no cell ending on a line of one character. Tables
-    next to each other with the same columns (the parts of a 自评表) keep the same columns. Only
-    the widths change: the grid's ``w:gridCol`` and the cells' ``w:tcW``, in place."""
+    holds (:func:`generator.columns.refit`): no cell ending on a line of one character, and a
+    cell that widths could not mend set a little closer (:func:`generator.columns.closer`).
+    Tables with only empty paragraphs between them and the same columns (the parts of a 自评表)
+    keep the same columns. A table changed is written again; the rest of the body is kept as is."""
     from docx.oxml import parse_xml
 
     root = re.search(rb"<w:document\b[^>]*>", document)
     if root is None:
         return document
+    declared = {d.strip() for d in _Template._XMLNS_BYTES.findall(root.group())}
     sizes = _StyleSizes(parse_xml(styles))
     pieces, done = [], 0
     for start, end in _table_runs(document):
-        tables = parse_xml(root.group() + document[start:end] + b"</w:document>")
-        new = _refit_tables(list(tables), sizes)
-        if new is None:
+        children = list(parse_xml(root.group() + document[start:end] + b"</w:document>"))
+        if not _refit_tables(children, sizes):
             continue
-        run = document[start:end]
-        if len(_GRID_COL.findall(run)) != len(new[0]) or len(_CELL_WIDTH.findall(run)) != len(new[1]):
-            continue  # rows or cells inside other elements (content controls): left as they are
-        grids, cells = iter(new[0]), iter(new[1])
-        run = _GRID_COL.sub(lambda m: b'<w:gridCol w:w="%d"/>' % next(grids), run)
-        run = _CELL_WIDTH.sub(lambda m: b'<w:tcW w:w="%d" w:type="dxa"/>' % next(cells), run)
-        pieces += [document[done:start], run]
+        pieces += [document[done:start], *(_alone(etree.tostring(child, encoding="UTF-8"), declared)
+                                           for child in children)]
         done = end
     return b"".join(pieces + [document[done:]]) if pieces else document
 
 
-def _refit_tables(tables: list, sizes: _StyleSizes) -> tuple[list[int], list[int]] | None:
-    """The new widths of the ``w:gridCol`` and ``w:tcW`` elements of ``tables`` (adjacent tables),
-    in document order; None when none changes (or a table nests another, left as it is)."""
-    from .columns import refit
+def _alone(xml: bytes, declared: set[bytes]) -> bytes:
+    """An element serialized alone, without the namespace declarations the document's root makes."""
+    end = xml.index(b">")
+    return _Template._XMLNS_BYTES.sub(lambda m: b"" if m.group(0).strip() in declared else m.group(0),
+                                      xml[:end]) + xml[end:]
 
+
+def _refit_tables(children: list, sizes: _StyleSizes) -> bool:
+    """Fit the columns of the tables among ``children`` (tables with blank paragraphs between);
+    whether any changed. A table nesting another is left as it is."""
+    from .columns import closer, refit
+
+    tables = [child for child in children if child.tag == qn("w:tbl")]
     if any(table.find(f".//{qn('w:tbl')}") is not None for table in tables):
-        return None
-    tables = [table for table in tables if table.tag == qn("w:tbl")]
-    grids = [[int(col.get(qn("w:w"), "0")) for col in table.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}")]
-             for table in tables]
-    results, changed = [], False
-    for grid, members in itertools.groupby(zip(grids, tables), key=lambda pair: pair[0]):
-        members = [table for _, table in members]
-        cells = [cell for index, table in enumerate(members) for cell in _cells(table, index, sizes)]
-        widths = refit(grid, cells) if grid else grid
-        changed = changed or widths != grid
-        results += [(widths, table) for table in members]
-    if not changed:
-        return None
-    columns, cell_widths = [], []
-    for widths, table in results:
-        columns += widths
-        for row in table.iterfind(qn("w:tr")):
-            column = _grid_before(row)
-            for tc in row.iterfind(qn("w:tc")):
-                span = _span(tc)
-                if tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}") is not None:
-                    cell_widths.append(sum(widths[column:column + span]))
-                column += span
-    return columns, cell_widths
+        return False
+    grid_of = lambda table: [int(col.get(qn("w:w"), "0"))  # noqa: E731
+                             for col in table.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}")]
+    changed = False
+    for grid, members in itertools.groupby(tables, key=grid_of):
+        members = list(members)
+        placed = [(cell, tc) for index, table in enumerate(members) for cell, tc in _cells(table, index, sizes)]
+        widths = refit(grid, [cell for cell, _ in placed]) if grid else grid
+        for cell, tc in placed:
+            spacing = closer(cell, sum(widths[cell.column:cell.column + cell.span]))
+            if spacing:
+                _set_closer(tc, spacing)
+                changed = True
+        if widths == grid:
+            continue
+        changed = True
+        for table in members:
+            for col, width in zip(table.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}"), widths):
+                col.set(qn("w:w"), str(width))
+            for row in table.iterfind(qn("w:tr")):
+                column = _grid_before(row)
+                for tc in row.iterfind(qn("w:tc")):
+                    span = _span(tc)
+                    tcW = tc.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
+                    if tcW is not None:
+                        tcW.set(qn("w:w"), str(sum(widths[column:column + span])))
+                        tcW.set(qn("w:type"), "dxa")
+                    column += span
+    return changed
+
+
+# What follows w:spacing in a run's properties (CT_RPr is a sequence).
+_AFTER_SPACING = frozenset(qn(f"w:{name}") for name in (
+    "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
+    "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"))
+
+
+def _set_closer(tc, spacing: int) -> None:
+    """Every run of the cell ``tc`` set ``spacing`` twips closer or further apart than it was."""
+    for run in tc.iter(qn("w:r")):
+        rPr = run.get_or_add_rPr()
+        element = rPr.find(qn("w:spacing"))
+        if element is None:
+            element = OxmlElement("w:spacing")
+            later = next((child for child in rPr if child.tag in _AFTER_SPACING), None)
+            rPr.append(element) if later is None else later.addprevious(element)
+        before = element.get(qn("w:val"), "0")
+        element.set(qn("w:val"), str(spacing + (int(before) if before.lstrip("-").isdigit() else 0)))
 
 
 def _grid_before(row) -> int:
@@ -669,7 +695,8 @@ def _span(tc) -> int:
 
 
 def _cells(table, index: int, sizes: _StyleSizes):
-    """The cells of ``table`` (the ``index``-th of a run) as :class:`generator.columns.Cell`."""
+    """The cells of ``table`` (the ``index``-th of a run) as :class:`generator.columns.Cell`, each
+    with its ``w:tc``."""
     from .columns import Cell, Paragraph
 
     style = table.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
@@ -687,7 +714,7 @@ def _cells(table, index: int, sizes: _StyleSizes):
                     runs = tuple(_run_text(r, style_id, table_style, sizes) for r in p.iter(qn("w:r")))
                     indent, first = sizes.indents(p, style_id, int(sizes.size(style_id, table_style).pt * 2))
                     paragraphs.append(Paragraph(tuple(run for run in runs if run[0]), indent, first))
-                yield Cell((index, number), column, span, tuple(paragraphs), margins)
+                yield Cell((index, number), column, span, tuple(paragraphs), margins), tc
             column += span
 
 
