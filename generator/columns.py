@@ -236,16 +236,26 @@ CLOSER = 10  # percent of its size a character may be set closer, to mend a cell
 
 
 def closer(cell: Cell, width: int) -> int:
-    """The character spacing (twips, negative: closer) least apart from the normal at which
-    ``cell``, ``width`` twips wide, no longer ends on a line of one character, set no closer than
-    :data:`CLOSER` percent of its smallest text; 0 when it does not, or no such spacing mends it."""
-    if not fit(cell, width).lone:
+    """The character spacing (twips, negative: closer) at which ``cell``, ``width`` twips wide,
+    ends on a line of one character neither at its size nor at the smaller :data:`SCALES`
+    (those first), set the least closer, and no closer than :data:`CLOSER` percent of its
+    smallest text; 0 when it does at none, or no such spacing mends it."""
+    def lone(spacing: int) -> tuple[bool, int]:
+        return (fit(cell, width, spacing=spacing).lone,
+                sum(fit(cell, width, scale, spacing).lone for scale in SCALES))
+
+    normal = lone(0)
+    if normal == (False, 0):
         return 0
     sizes = [size for p in cell.paragraphs for _, size in p.runs]
+    best, chosen = normal, 0
     for spacing in range(-1, -min(sizes, default=0) * 10 * CLOSER // 100 - 1, -1):
-        if not fit(cell, width, spacing=spacing).lone:
-            return spacing
-    return 0
+        found = lone(spacing)
+        if found < best:
+            best, chosen = found, spacing
+            if found == (False, 0):
+                break
+    return chosen
 
 
 # The scales a table's text may later be set at to fit a page (see generator.lo_uno.SMALLER):
