@@ -89,13 +89,15 @@ def _worker_started(soffice: str | None = None) -> None:
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_terminate)
     if soffice is not None:
-        # One LibreOffice per worker, started at its first report and stopped when the worker
-        # ends, however it ends (if it is killed, the helper driving LibreOffice stops it).
+        # One LibreOffice per worker, starting now (while the worker reads its first workbook)
+        # and stopped when the worker ends, however it ends (if it is killed, the helper driving
+        # LibreOffice stops it).
         from .pdf import Office
 
         global _office
         _office = Office(soffice)
         multiprocessing.util.Finalize(_office, _office.close, exitpriority=10)
+        _office.start()
 
 
 def _on_terminate(signum, frame) -> None:

@@ -482,9 +482,8 @@ def _numbered_font_ids(data: bytes) -> bytes:
         renumbered = program
         if int(found.group(1)) != _FIRST_UNIQUE_ID + k:  # not as in a LibreOffice's first document
             number = b"/UniqueID %d def" % (_FIRST_UNIQUE_ID + k)
-            secret_part = _eexec(program[clear:clear + secret], decrypt=True)
             renumbered = (_UNIQUE_ID.sub(number, program[:clear], count=1)
-                          + _eexec(_UNIQUE_ID.sub(number, secret_part, count=1)) + program[clear + secret:])
+                          + _renumbered_secret(program[clear:clear + secret], number) + program[clear + secret:])
             if len(renumbered) != len(program):
                 return data  # not LibreOffice's numbering: left as it is
         packed = zlib.compress(renumbered)  # every one compressed alike, renumbered or not
@@ -492,17 +491,34 @@ def _numbered_font_ids(data: bytes) -> bytes:
     return _patched(data, sorted(edits)) if edits else data
 
 
-def _eexec(data: bytes, decrypt: bool = False) -> bytes:
-    """Type 1 eexec encryption (Adobe Type 1 Font Format, 7.2), or its decryption."""
-    r, out = 55665, bytearray(data)
-    if decrypt:
-        for i, byte in enumerate(data):
-            out[i] = byte ^ (r >> 8)
-            r = ((byte + r) * 52845 + 22719) & 0xFFFF
-    else:
-        for i, byte in enumerate(data):
-            out[i] = cipher = byte ^ (r >> 8)
-            r = ((cipher + r) * 52845 + 22719) & 0xFFFF
+_EEXEC_R, _EEXEC_C1, _EEXEC_C2 = 55665, 52845, 22719  # Adobe Type 1 Font Format, 7.2
+
+
+def _renumbered_secret(secret: bytes, number: bytes) -> bytes:
+    """The eexec-encrypted part of a Type 1 font with its first ``/UniqueID … def`` replaced by
+    ``number``: decrypted only as far as that (it is near the start, in the Private dict); from
+    there on every byte is encrypted anew, as each byte's key follows the bytes before it, the
+    rest decrypted and encrypted in one pass."""
+    r, plain, found = _EEXEC_R, bytearray(), None
+    for at in range(0, len(secret), 256):
+        for cipher in secret[at:at + 256]:
+            plain.append(cipher ^ (r >> 8))
+            r = ((cipher + r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+        if (found := _UNIQUE_ID.search(plain)) is not None:
+            break
+    if found is None:
+        return secret
+    old_r, new_r = r, _EEXEC_R  # the key after the bytes decrypted; the key before the change
+    for cipher in secret[:found.start()]:
+        new_r = ((cipher + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+    out = bytearray(secret[:found.start()])
+    for byte in number + plain[found.end():]:
+        out.append(code := byte ^ (new_r >> 8))
+        new_r = ((code + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+    for cipher in secret[len(plain):]:
+        out.append(code := cipher ^ (old_r >> 8) ^ (new_r >> 8))
+        old_r = ((cipher + old_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+        new_r = ((code + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
     return bytes(out)
 
 

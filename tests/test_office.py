@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from click.testing import CliRunner
 
 from conftest import JINCHENG, XINZHOU
@@ -209,3 +211,24 @@ def test_the_layout_inside_soffice_and_over_the_pipe_give_the_same_files(tmp_pat
     assert made[True] == made[False]
     pages = pdf.page_texts(tmp_path / "True" / built.pdf.name)
     assert len(pages) > 40 and pdf.printed_number(pages[-1]) is not None
+
+
+def _eexec(data: bytes, decrypt: bool) -> bytes:
+    """Type 1 eexec (Adobe Type 1 Font Format, 7.2), byte by byte, as the specification gives it."""
+    r, out = 55665, bytearray()
+    for byte in data:
+        code = byte ^ (r >> 8)
+        out.append(code)
+        r = (((byte if decrypt else code) + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out)
+
+
+@given(before=st.binary(max_size=700), after=st.binary(max_size=2000),
+       old=st.integers(4100000, 4199999), new=st.integers(4100000, 4199999))
+def test_a_font_s_unique_id_is_renumbered_inside_its_encrypted_part(before, after, old, new):
+    """A warm LibreOffice numbers the fonts of its later documents on; the PDF's fonts are
+    numbered as in a first document, inside the eexec-encrypted Private dict as well."""
+    plain = before.replace(b"/", b".") + b"/UniqueID %d def" % old + after
+    number = b"/UniqueID %d def" % new
+    renumbered = pdf._renumbered_secret(_eexec(plain, decrypt=False), number)
+    assert _eexec(renumbered, decrypt=True) == plain.replace(b"/UniqueID %d def" % old, number, 1)
