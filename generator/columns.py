@@ -232,7 +232,7 @@ def _fit(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: i
     return Fit(lines, lone, wraps)
 
 
-CLOSER = 10  # percent of its size a character may be set closer, to mend a cell that widths could not
+CLOSER = 15  # percent of its size a character may be set closer, to mend a cell that widths could not
 
 
 def closer(cell: Cell, width: int) -> int:
