@@ -266,6 +266,13 @@ SCALES = (0.9, 0.8)  # float-ok: text size factors
 _TERMS = 5  # in what a cell is judged by (see _Shape.judge)
 
 
+def _ranked(totals) -> tuple[int, ...]:
+    """:meth:`_Shape.judge`'s terms (or their sums) in the order they weigh: a row grown by a
+    line counts before a cell that would end on one character only at a smaller scale."""
+    wraps, hard, soft, scaled, lines = totals
+    return wraps, hard, lines, soft, scaled
+
+
 class _Shape:
     """What a cell's fit depends on (its paragraphs, margins, whether a figure), with its fits at
     the widths asked about so far: cells alike (the labels of every 自评表) are judged once."""
@@ -323,8 +330,8 @@ class _Table:
     def score(self, widths: list[int], original: list[int], base: list[int] | None = None,
               known: tuple | None = None) -> tuple[int, ...]:
         """Lower is better: figures wrapped, cells ending on one character even set closer, those
-        that would unless set closer, those that do at a smaller scale, the rows' height in lines,
-        how far the widths moved. Given the score ``known`` of widths ``base``, only the cells
+        that would unless set closer, the rows' height in lines, the cells that would at a smaller
+        scale, how far the widths moved. Given the score ``known`` of widths ``base``, only the cells
         whose width changed are judged again."""
         moved = sum(abs(a - b) for a, b in zip(widths, original))
         last = _TERMS - 1
@@ -335,7 +342,8 @@ class _Table:
             changed = [k for k, (a, b) in enumerate(zip(widths, base)) if a != b]
             cells = sorted({i for k in changed for i in self.crossing[k]})
             rows = {self.cells[i].row: self.rows[self.cells[i].row] for i in cells}
-            totals = list(known[:_TERMS])
+            wraps, hard, lines, soft, scaled = known[:_TERMS]
+            totals = [wraps, hard, soft, scaled, lines]
             for i in cells:
                 old = self.judge(i, self.width(i, base))
                 for n in range(last):
@@ -348,7 +356,7 @@ class _Table:
                 totals[n] += new[n]
         for members in rows.values():
             totals[last] += max(1, *(self.judge(i, self.width(i, widths))[last] for i in members))
-        return (*totals, moved)
+        return _ranked(totals) + (moved,)
 
 
 FLOOR = 200  # twips: no column is made narrower (a column under spanning cells only has no floor of its own)
@@ -380,7 +388,7 @@ def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None) -
     table = _Table(list(cells), len(widths))
     original = list(widths)
     best = table.score(original, original)
-    if not any(best[1:_TERMS - 1]):
+    if not best[1] and not any(best[3:5]):
         return tuple(original)
     if step is None:
         sizes = [size for cell in cells for p in cell.paragraphs for _, size in p.runs] or [20]
@@ -399,7 +407,7 @@ def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None) -
             break
         current, best = planned, score
     for _ in range(ROUNDS):
-        if not any(best[1:_TERMS - 1]):
+        if not best[1] and not any(best[3:5]):
             break
         found = _best_move(table, current, original, floors, step, best)
         if found is None:
@@ -412,7 +420,8 @@ def _plan(table: _Table, widths: list[int], current: list[int], floors: list[int
     """The steps each column moves from ``widths`` (at most :data:`REACH` of them, in all none)
     in the plan of least cost, found by dynamic programming over the columns and the steps
     moved so far. A column's cost is, in this order: its figures wrapped, its cells ending on
-    one character, the same at the smaller scales, its lines, and the steps it moved. A cell
+    one character (even set closer, unless), its lines, the same at the smaller scales, and the
+    steps it moved. A cell
     spanning columns counts in the widest of them, the others of its span taken as they are in
     ``current``: planning again from the plan mends what that missed."""
     owners = {i: max(range(cell.column, cell.column + cell.span), key=lambda k: (widths[k], -k))
@@ -430,7 +439,7 @@ def _plan(table: _Table, widths: list[int], current: list[int], floors: list[int
                 for n, value in enumerate(table.judge(index, others + width + moved * step)):
                     totals[n] += value
             cost = 0
-            for total in totals:
+            for total in _ranked(totals):
                 cost = cost * _WEIGHT + total
             choices.append((moved, cost * _WEIGHT + abs(moved)))
         options.append(choices)
@@ -499,7 +508,7 @@ def _local_moves(table: _Table, widths: list[int], column: int, floors: list[int
         for index in table.crossing[column]:
             for n, value in enumerate(table.judge(index, table.width(index, moved))):
                 totals[n] += value
-        return tuple(totals)
+        return _ranked(totals)
 
     here = local(0)
     found = []
