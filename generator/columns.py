@@ -17,6 +17,7 @@ hanging in the margin or not), so that a width judged good is good in both progr
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -144,14 +145,22 @@ def _units(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> list[list[tup
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _laid(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> tuple[int, tuple[tuple[tuple[int, int, int], ...], ...], int, bool]:
-    """The paragraph's whole width, its units (see :func:`_units`), the width of each when every
-    unit is one character of the same width (else 0), and whether any may hang: worked out once."""
-    lines = tuple(tuple(units) for units in _units(runs, spacing))
-    widths = {unit for units in lines for unit in units}
-    plain = next(iter(widths))[0] if len(widths) == 1 and next(iter(widths))[1:] == (1, 0) else 0
-    return (sum(width for units in lines for width, _, _ in units), lines, plain,
-            any(hang for units in lines for _, _, hang in units))
+def _laid(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> tuple[int, tuple, bool]:
+    """The paragraph's whole width; for each of its forced lines its units (see :func:`_units`),
+    their running widths, running widths to each unit's end less what may hang there, running
+    character counts, and its widest unit; and whether any unit may hang: worked out once."""
+    lines = []
+    for units in _units(runs, spacing):
+        ends, hung, counts, total, chars = [0], [], [0], 0, 0
+        for width, count, hang in units:
+            hung.append(total + width - hang)
+            total += width
+            chars += count
+            ends.append(total)
+            counts.append(chars)
+        lines.append((tuple(units), ends, hung, counts, max((w - h for w, _, h in units), default=0)))
+    return (sum(line[1][-1] for line in lines), tuple(lines),
+            any(hang for line in lines for _, _, hang in line[0]))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -159,32 +168,43 @@ def _lines(runs: tuple[tuple[str, int], ...], first: int, rest: int, hanging: bo
     """(lines, whether a line the paragraph wraps onto holds one character only) of a paragraph
     set greedily in lines of ``first`` twips, then ``rest``; closing punctuation may hang past
     the end when ``hanging``."""
-    _, forced, plain, _ = _laid(runs, spacing)
     total, lone = 0, False
-    if plain and len(forced) == 1 and first >= plain:  # characters of one width only: counted
-        count, head, per = len(forced[0]), first // plain, max(1, rest // plain)
-        if count <= head:
-            return 1, False
-        more = -(-(count - head) // per)
-        return 1 + more, count - head - (more - 1) * per == 1
-    for units in forced:
-        room, used, count, start = (first if total == 0 else rest), 0, 0, total
-        total += 1
-        for width, chars, hang in units:
-            if chars > 1 and width - hang > room:  # a word longer than a line breaks anywhere
-                each = (width - hang) // chars
-                for _ in range(chars - 1):
-                    if used and used + each > room:
-                        total, used, count, room = total + 1, 0, 0, rest
-                    used += each
-                    count += 1
-                width, chars = width - each * (chars - 1), 1
-            if used and used + width - (hang if hanging else 0) > room:
-                total, used, count, room = total + 1, 0, 0, rest
-            used += width
-            count += chars
-        lone = lone or (total - start > 1 and count == 1)
+    for units, ends, hung, counts, widest in _laid(runs, spacing)[1]:
+        if widest > min(first, rest):
+            more, alone = _broken(units, first if total == 0 else rest, rest, hanging)
+            total, lone = total + more, lone or alone
+            continue
+        # Where each line ends: the first unit that does not fit (a unit's end, less what may
+        # hang there, never comes before the end of the unit before it, so bisection finds it).
+        reach = hung if hanging else ends[1:]
+        start, at, room = total, 0, first if total == 0 else rest
+        while True:
+            total += 1
+            end = bisect.bisect_right(reach, ends[at] + room, at + 1)
+            if end >= len(units):
+                lone = lone or (total - start > 1 and counts[-1] - counts[at] == 1)
+                break
+            at, room = end, rest
     return total, lone
+
+
+def _broken(units, first: int, rest: int, hanging: bool) -> tuple[int, bool]:
+    """:func:`_lines` of one forced line with a word longer than a line, broken where it must be."""
+    room, used, count, total = first, 0, 0, 1
+    for width, chars, hang in units:
+        if chars > 1 and width - hang > room:
+            each = (width - hang) // chars
+            for _ in range(chars - 1):
+                if used and used + each > room:
+                    total, used, count, room = total + 1, 0, 0, rest
+                used += each
+                count += 1
+            width, chars = width - each * (chars - 1), 1
+        if used and used + width - (hang if hanging else 0) > room:
+            total, used, count, room = total + 1, 0, 0, rest
+        used += width
+        count += chars
+    return total, total > 1 and count == 1
 
 
 def _measures(room: int) -> tuple[int, ...]:
@@ -218,7 +238,7 @@ def _fit(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: i
             (text, max(1, round(size * scale))) for text, size in paragraph.runs)  # float-ok: half points
         room = width - margins - paragraph.indent
         measures = _measures(room)
-        whole, forced, _, hangs = _laid(runs, spacing)
+        whole, forced, hangs = _laid(runs, spacing)
         first = max(paragraph.first, 0)
         if len(forced) == 1 and whole <= measures[0] - first:
             lines += 1  # on one line however measured

@@ -27,9 +27,15 @@ def cell(row: int, column: int, text: str, size: int = NINE, span: int = 1) -> C
     return Cell(row, column, span, (Paragraph(((text, size),)),), MARGINS)
 
 
-def ends_alone(table: list[Cell], widths: list[int]) -> list[str]:
-    return ["".join(p.text for p in c.paragraphs) for c in table
-            if fit(c, sum(widths[c.column:c.column + c.span])).lone]
+def ends_alone(table: list[Cell], widths: list[int], mended: bool = True) -> list[str]:
+    """The cells ending on a line of one character, as printed: set closer where that mends them
+    (as render.fit_columns does), unless not ``mended``."""
+    found = []
+    for c in table:
+        width = sum(widths[c.column:c.column + c.span])
+        if fit(c, width, spacing=closer(c, width) if mended else 0).lone:
+            found.append("".join(p.text for p in c.paragraphs))
+    return found
 
 
 def figures_wrapped(table: list[Cell], widths: list[int]) -> list[str]:
@@ -50,7 +56,7 @@ def test_the_header_that_wrapped_its_last_character_is_mended_from_the_figures_r
     table = [cell(0, k, text) for k, text in enumerate(heads)]
     table += [cell(1, 0, "2080505"), cell(1, 1, "机关事业单位基本养老保险缴费支出")]
     table += [cell(1, k, "48,831,608.03") for k in range(2, 9)]
-    assert ends_alone(table, widths) == ["附属单位上缴收入"]
+    assert ends_alone(table, widths, mended=False) == ["附属单位上缴收入"]
     fitted = fresh(widths, table)
     assert sum(fitted) == sum(widths)
     assert ends_alone(table, fitted) == [] and figures_wrapped(table, fitted) == []
@@ -123,7 +129,7 @@ def test_no_cell_ends_alone_when_some_width_within_reach_avoids_it(drawn):
     candidates = [[widths[0] + k * step, total - widths[0] - k * step]
                   for k in range(-columns.REACH, columns.REACH + 1)
                   if min(widths[0] + k * step, total - widths[0] - k * step) >= floor]
-    possible = any(not ends_alone(table, c) and not figures_wrapped(table, c) for c in candidates)
+    possible = any(not ends_alone(table, c, mended=False) and not figures_wrapped(table, c) for c in candidates)
     fitted = fresh(widths, table)
     if possible:
         assert ends_alone(table, fitted) == [] and figures_wrapped(table, fitted) == []
