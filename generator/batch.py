@@ -7,7 +7,6 @@ workbook's file stem appended, so nothing is overwritten silently. Ctrl+C stops 
 
 from __future__ import annotations
 
-import multiprocessing.util
 import os
 import signal
 from collections import Counter
@@ -89,13 +88,10 @@ def _worker_started(soffice: str | None = None) -> None:
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_terminate)
     if soffice is not None:
-        # One LibreOffice per worker, started at its first report and stopped when the worker
-        # ends, however it ends (if it is killed, the helper driving LibreOffice stops it).
-        from .pdf import Office
+        from .pdf import kept_office
 
         global _office
-        _office = Office(soffice)
-        multiprocessing.util.Finalize(_office, _office.close, exitpriority=10)
+        _office = kept_office(soffice)  # one LibreOffice per worker, for all its reports
 
 
 def _on_terminate(signum, frame) -> None:

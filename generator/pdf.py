@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing.util
 import os
 import queue
 import re
@@ -374,6 +375,20 @@ class Office:
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
+
+
+_KEPT: dict[str, Office] = {}
+
+
+def kept_office(soffice: str) -> Office:
+    """This process's :class:`Office` for ``soffice``: the one a worker process (of a batch, of
+    the web server) keeps for all the reports it lays out, started at its first layout and closed
+    when the process ends (killed outright, its helper stops LibreOffice). One that failed has
+    stopped its LibreOffice, and the next layout starts a fresh one."""
+    if soffice not in _KEPT:
+        office = _KEPT[soffice] = Office(soffice)
+        multiprocessing.util.Finalize(office, office.close, exitpriority=10)
+    return _KEPT[soffice]
 
 
 def _keep_fresh(work: Path, closed: threading.Event) -> None:

@@ -2,6 +2,7 @@
 batch, one layout per report, and never left behind (at the end, on an error, on Ctrl+C)."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -122,12 +123,12 @@ def _leftovers(temp: Path) -> list[str]:
     return sorted(p.name for p in temp.iterdir() if p.name.startswith(("lu", "disclose-")))
 
 
-def _disclose(args: list[str], temp: Path) -> subprocess.Popen:
+def _disclose(args: list[str], temp: Path, out=subprocess.PIPE) -> subprocess.Popen:
     """The CLI as a clerk runs it, in a session of its own (a terminal's Ctrl+C reaches the
     whole group) and with a temporary folder of its own."""
-    env = dict(os.environ, TMPDIR=str(temp), TMP=str(temp), TEMP=str(temp))
+    env = dict(os.environ, TMPDIR=str(temp), TMP=str(temp), TEMP=str(temp), PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, "-m", "generator", *args], env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=out, stderr=subprocess.STDOUT, text=True)
 
 
 @needs_uno
@@ -190,3 +191,136 @@ def test_ctrl_c_stops_libreoffice_and_removes_its_files(tmp_path, batch):
         time.sleep(0.1)
     assert not _ours(str(temp)), output
     assert _leftovers(temp) == []
+
+
+# ---- the web server's workers ------------------------------------------------------------------
+
+class _Server:
+    """`disclose serve -j 1` in a session and temporary folder of its own, driven over HTTP."""
+
+    def __init__(self, tmp_path: Path, temp: Path):
+        self.log = tmp_path / "serve.log"
+        with open(self.log, "w", encoding="utf-8") as out:
+            self.process = _disclose(["serve", "--no-browser", "-j", "1", "--data", str(tmp_path / "data")], temp, out)
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"http://127\.0\.0\.1:\d+/", self.output())):
+            assert self.process.poll() is None and time.monotonic() < deadline, self.output()
+            time.sleep(0.1)
+        import httpx2
+
+        self.http = httpx2.Client(base_url=found.group(0), headers={"Accept": "application/json"}, timeout=60)
+        self.temp = temp
+        self.profiles: set[str] = set()  # of the LibreOffices seen running
+
+    def output(self) -> str:
+        return self.log.read_text("utf-8")
+
+    def upload(self, workbook: Path) -> dict:
+        with open(workbook, "rb") as fh:
+            response = self.http.post("/api/units/1/uploads", files={"workbook": (workbook.name, fh)})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def build_pdf(self, uploaded: dict) -> dict:
+        response = self.http.post(uploaded["builds"], json={"pdf": True})
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def wait(self, queued: dict) -> dict:
+        deadline = time.monotonic() + 300
+        while (state := self.http.get(queued["url"]).json())["status"] in ("queued", "running"):
+            self.look()
+            assert time.monotonic() < deadline, state
+            time.sleep(0.1)
+        return state
+
+    def look(self) -> list[tuple[int, str]]:
+        """The tool's LibreOffices running now (their profiles are remembered)."""
+        running = [(pid, cmd) for pid, cmd in _ours(str(self.temp)) if "soffice.bin" in cmd]
+        self.profiles |= {cmd.split("-env:UserInstallation=")[1].split()[0] for _, cmd in running}
+        return running
+
+    def stop(self, how: int) -> None:
+        """Ctrl+C in the server's terminal (SIGINT to its whole group) or kill -9 of the server."""
+        self.http.close()
+        if how == signal.SIGINT:
+            os.killpg(self.process.pid, signal.SIGINT)
+        else:
+            os.kill(self.process.pid, signal.SIGKILL)
+        try:
+            self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def none_left(self) -> bool:
+        deadline = time.monotonic() + 30
+        while _ours(str(self.temp)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return not _ours(str(self.temp))
+
+
+@pytest.fixture
+def temp(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    return temp
+
+
+@needs_uno
+@needs_proc
+def test_a_web_server_worker_keeps_one_libreoffice_and_ctrl_c_leaves_none(tmp_path, temp):
+    server = _Server(tmp_path, temp)
+    try:
+        uploaded = server.upload(XINZHOU)
+        first = server.wait(server.build_pdf(uploaded))
+        second = server.wait(server.build_pdf(uploaded))
+        assert first["status"] == second["status"] == "done", (first, second)
+        assert len(server.profiles) == 1, server.profiles  # the second build's LibreOffice is the first's
+        assert server.look(), "the worker's LibreOffice is kept running between builds"
+        pdfs = [server.http.get(done["files"]["pdf"]["url"]).content for done in (first, second)]
+        assert pdfs[0].startswith(b"%PDF") and pdfs[0] == pdfs[1]
+    finally:
+        server.stop(signal.SIGINT)
+    assert server.none_left(), server.output()
+    assert "Traceback" not in server.output()
+    assert _leftovers(temp) == []
+
+
+@needs_uno
+@needs_proc
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_a_web_server_stopped_during_a_pdf_build_leaves_no_libreoffice(tmp_path, temp, how):
+    server = _Server(tmp_path, temp)
+    try:
+        server.build_pdf(server.upload(JINCHENG))
+        deadline = time.monotonic() + 120
+        while not server.look():
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.05)
+        time.sleep(1)  # LibreOffice is at work
+    finally:
+        server.stop(how)
+    assert server.none_left(), server.output()
+    assert "Traceback" not in server.output()
+    if how == signal.SIGINT:
+        assert _leftovers(temp) == []
+
+
+@needs_uno
+@needs_proc
+def test_a_web_workers_libreoffice_that_died_is_not_given_the_next_report(tmp_path, temp):
+    server = _Server(tmp_path, temp)
+    try:
+        uploaded = server.upload(XINZHOU)
+        assert server.wait(server.build_pdf(uploaded))["status"] == "done"
+        [(pid, died)] = server.look()
+        os.kill(pid, signal.SIGKILL)  # LibreOffice crashes between two builds
+        after = [server.wait(server.build_pdf(uploaded)) for _ in range(2)]
+        assert after[-1]["status"] == "done", after
+        assert after[0]["status"] == "done" or "LibreOffice" in after[0]["message"], after[0]
+        [(_, fresh)] = server.look()
+        assert fresh != died and len(server.profiles) == 2
+    finally:
+        server.stop(signal.SIGINT)
+    assert server.none_left(), server.output()
