@@ -102,21 +102,15 @@ def set_cells(path: Path, changes: dict[str, object]) -> None:
 
 def save_as(workbooks: list[Path], fmt: str, outdir: Path) -> list[Path]:
     """Copies of ``workbooks`` saved by LibreOffice Calc as ``fmt`` (xls, ods, xlsx): what a clerk
-    gets from WPS, the 决算 software or a re-save. One LibreOffice run for all, with a private
-    profile so parallel runs do not collide. Skips the test where LibreOffice is absent."""
-    import subprocess
-    import tempfile
-
-    from generator.pdf import find_soffice
+    gets from WPS, the 决算 software or a re-save. One LibreOffice run for all, leaving nothing
+    behind (see :func:`generator.pdf.convert_files`). Skips the test where LibreOffice is absent."""
+    from generator.pdf import convert_files, find_soffice
 
     soffice = find_soffice()
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="disclose-calc-") as profile:
-        subprocess.run([soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-                        "--convert-to", fmt, "--outdir", str(outdir), *map(str, workbooks)],
-                       capture_output=True, timeout=600, check=False)
+    convert_files(soffice, workbooks, fmt, outdir)
     made = [outdir / f"{w.stem}.{fmt}" for w in workbooks]
     missing = [p.name for p in made if not p.exists()]
     assert not missing, f"LibreOffice did not write {missing}"
