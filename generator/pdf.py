@@ -177,15 +177,15 @@ def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = Non
     return target
 
 
-def convert_files(soffice: str, sources: list[Path], fmt: str, outdir: Path) -> None:
-    """``soffice --convert-to fmt`` of ``sources`` into ``outdir``, in one LibreOffice run with a
-    private profile (parallel runs do not collide) and temporary folder (its lu*.tmp files go
-    with it), stopped with every process it started at the end. Raises OSError when soffice
+def convert_files(soffice: str, sources: list[Path], to: str, outdir: Path) -> None:
+    """``soffice --convert-to {to}`` (pdf, xls, ods …) of ``sources`` into ``outdir``, in one
+    LibreOffice run with a private profile (parallel runs do not collide) and temporary folder
+    (its lu*.tmp files go with it), stopped with every process it started at the end. Raises OSError when soffice
     cannot be started, TimeoutExpired after :data:`TIMEOUT` seconds."""
     with work_folder("lo-") as work:
         _profile(work / "profile", font_substitutions())
         _run([soffice, f"{_MARKER}{(work / 'profile').as_uri()}", "--headless", "--norestore",
-              "--convert-to", fmt, "--outdir", str(outdir), *map(str, sources)], _private_temp(work))
+              "--convert-to", to, "--outdir", str(outdir), *map(str, sources)], _private_temp(work))
 
 
 def _private_temp(work: Path) -> dict[str, str]:

@@ -115,3 +115,51 @@ def save_as(workbooks: list[Path], fmt: str, outdir: Path) -> list[Path]:
     missing = [p.name for p in made if not p.exists()]
     assert not missing, f"LibreOffice did not write {missing}"
     return made
+
+
+# ---- pages in a real browser: Debian's chromium, headless, driven by playwright ----------------
+
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium (never a browser playwright downloads), one for a test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Opens a page in a fresh browser context (its own cookies: one person each) as a clerk's
+    screen shows it, in Chinese; any dialog (alert()) is recorded and fails the test: it would
+    be a workbook's script running. Options override the context's (java_script_enabled=False)."""
+    contexts, dialogs = [], []
+
+    def new(**options):
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN",
+                                         "accept_downloads": True, **options})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield new
+    for context in contexts:
+        context.close()
+    assert dialogs == []
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where screenshots go: $DISCLOSE_SCREENSHOTS when set (docs/images/ for the guide)."""
+    folder = Path(os.environ.get("DISCLOSE_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
