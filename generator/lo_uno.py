@@ -3,15 +3,24 @@ starts one ``soffice``, holds it for as long as its parent (:class:`generator.pd
 its stdin open, and lays reports out on request. Self-contained (the tool's package is not
 importable from that Python) and Python 3.8-compatible (LibreOffice's bundled Python on Windows).
 
-Protocol, one JSON object per line. It first answers ``{"ready": pid}`` (the soffice process,
-a process group of its own) or ``{"error": text}``. Then for each request ``{"docx": path,
-"pdf": path, "headings": [text, ...]}`` it loads the document once, finds the printed page of
-each heading in LibreOffice's layout, writes those numbers into the document's 目录 (the
-paragraphs of its table of contents that end in a tab), exports the PDF, and answers
-``{"pages": [n or null, ...]}`` or ``{"error": text}``. When stdin closes (the parent ended,
+The layout itself runs inside soffice: this file is copied into the private profile's
+``Scripts/python`` folder and :func:`lay_out_here` is called through LibreOffice's Python script
+provider, so that its thousands of calls on the document are in-process calls, not round trips
+over the pipe (a report's layout takes about half the time). Where the script provider is not
+installed (Debian's ``libreoffice-script-provider-python``) the same code drives the document
+over the pipe.
+
+Protocol, one JSON object per line. It first answers ``{"ready": pid, "inside": bool}`` (the soffice
+process, a process group of its own; whether the layout runs inside it) or ``{"error": text}``. Then for each request ``{"docx": path,
+"pdf": path, "headings": [text, ...]}`` it loads the document once, fits its tables, finds the
+printed page of each heading in LibreOffice's layout and writes those numbers into the
+document's 目录 (the paragraphs of its table of contents that end in a tab), and answers
+``{"pages": [n or null, ...], "fixes": [...]}``; then it exports the PDF and answers
+``{"exported": true}``. Either step may answer ``{"error": text}`` instead (after an error in the
+first, there is no second answer). When stdin closes (the parent ended,
 however it ended) it stops soffice and exits.
 
-Usage: python lo_uno.py SOFFICE PROFILE_URL PIPE_NAME TEMP_DIR
+Usage: python lo_uno.py SOFFICE PROFILE_URL PIPE_NAME TEMP_DIR [in-process|pipe]
 """
 
 import json
@@ -56,7 +65,7 @@ def _connect(process, pipe):
     while True:
         try:
             context = resolver.resolve("uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe)
-            return context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
+            return context, context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
         except Exception:  # NoConnectException until soffice listens
             if process.poll() is not None or time.monotonic() > deadline:
                 raise
@@ -242,7 +251,8 @@ def fit_tables(document):
     ("break"); a table whose last page holds only its tail (its last rows and notes, under a
     fifth of the page) starts on that page if it continues a table before it (the last part of
     a form, as a 自评表's 偏差原因 rows: "break"), else its text is made smaller until the
-    tail is taken in ("scale")."""
+    tail is taken in ("scale"); a table that would fit on its page with its text made smaller
+    (down to the smallest of ``SMALLER``) is kept on that page so ("scale")."""
     from com.sun.star.style.BreakType import PAGE_BEFORE
 
     pages = _Pages(document)
@@ -259,23 +269,41 @@ def fit_tables(document):
             breaking.BreakType = PAGE_BEFORE
             done.append([index, "break", 1])
             first, start, last, end = _span(pages, table, notes, rows)
-        if first == last or end >= TAIL:
+        if first == last:
             continue
-        if continued and start > 0.05:  # the rest of a form: on a page of its own with its notes
+        tail = end < TAIL
+        if tail and continued and start > 0.05:  # the rest of a form: on a page of its own with its notes
             breaking.BreakType = PAGE_BEFORE
             done.append([index, "break", 1])
             continue
+        # Its height in pages; made smaller by a factor it is a little taller than that factor of
+        # it (the cells' margins stay): the largest factor it could fit at is tried first.
+        height = (1 - start) + (last - first - 1) + end
+        fitting = [factor for factor in SMALLER if start + height * factor <= 1]
+        if not (tail or fitting):
+            continue
         original = []
-        for factor in SMALLER:
+        for factor in fitting or SMALLER:
             _scaled(table, factor, original)
             first, start, last, end = _span(pages, table, notes, rows)
-            if first == last or end >= TAIL:
+            if first == last or (tail and end >= TAIL):
                 break
+        else:
+            if not tail:  # it did not fit even so: left as it was
+                _scaled(table, 1, original)
+                continue
         done.append([index, "scale", factor])
     return done
 
 
+_LAID_OUT = []  # the document laid out by lay_out() and not yet exported by export()
+
+
 def lay_out(desktop, request):
+    """Load the report, fit its tables, find its headings' pages and write them into its 目录;
+    the document stays open for :func:`export`."""
+    while _LAID_OUT:  # one a previous request failed to export
+        _LAID_OUT.pop().close(True)
     url = uno.systemPathToFileUrl(os.path.abspath(request["docx"]))
     document = desktop.loadComponentFromURL(url, "_blank", 0, (_property("Hidden", True),))
     if document is None:
@@ -290,28 +318,74 @@ def lay_out(desktop, request):
             if again == pages:
                 break
             pages = again
+    except BaseException:
+        document.close(True)
+        raise
+    _LAID_OUT.append(document)
+    return {"pages": pages, "fixes": fixes}
+
+
+def export(request):
+    """Export the document :func:`lay_out` left open to the PDF the request names, and close it."""
+    document = _LAID_OUT.pop()
+    try:
         document.storeToURL(uno.systemPathToFileUrl(os.path.abspath(request["pdf"])),
                             (_property("FilterName", "writer_pdf_Export"),))
-        return {"pages": pages, "fixes": fixes}
     finally:
         document.close(True)
+    return {"exported": True}
 
 
-def main(soffice, profile, pipe, temp):
+def lay_out_here(request):
+    """:func:`lay_out` run inside soffice by its script provider: a JSON request in, a JSON answer out."""
+    return json.dumps(lay_out(XSCRIPTCONTEXT.getDesktop(), json.loads(request)))  # noqa: F821 (the provider's global)
+
+
+def export_here(request):
+    """:func:`export` run inside soffice."""
+    return json.dumps(export(json.loads(request)))
+
+
+_SCRIPT = "vnd.sun.star.script:%s$%s?language=Python&location=user"
+
+
+def _in_process(context, profile):
+    """The two steps run inside soffice (this file, copied into the profile), as functions of a
+    request line that answer a JSON text; None when LibreOffice has no Python script provider."""
+    folder = os.path.join(uno.fileUrlToSystemPath(profile), "user", "Scripts", "python")
+    name = os.path.basename(__file__)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(__file__, "rb") as source, open(os.path.join(folder, name), "wb") as copy:
+            copy.write(source.read())
+        factory = context.ServiceManager.createInstanceWithContext(
+            "com.sun.star.script.provider.MasterScriptProviderFactory", context)
+        provider = factory.createScriptProvider("")
+        scripts = [provider.getScript(_SCRIPT % (name, step)) for step in ("lay_out_here", "export_here")]
+    except Exception:  # no script provider (or no such script): the layout is driven over the pipe
+        return None
+    return [lambda line, script=script: json.loads(script.invoke((line,), (), ())[0]) for script in scripts]
+
+
+def main(soffice, profile, pipe, temp, where="in-process"):
     process = _start(soffice, profile, pipe, temp)
     desktop = None
     try:
         try:
-            desktop = _connect(process, pipe)
+            context, desktop = _connect(process, pipe)
         except Exception as exc:
             _answer({"error": "LibreOffice did not start: %s" % exc})
             return
-        _answer({"ready": process.pid})
+        inside = where == "in-process" and _in_process(context, profile)
+        steps = inside or [lambda line: lay_out(desktop, json.loads(line)), lambda line: export(json.loads(line))]
+        _answer({"ready": process.pid, "inside": bool(inside)})
         for line in sys.stdin:
-            try:
-                _answer(lay_out(desktop, json.loads(line)))
-            except Exception as exc:  # one report's failure is answered; the next may succeed
-                _answer({"error": "%s: %s" % (type(exc).__name__, exc)})
+            for step in steps:  # the parent rewrites the .docx while the PDF is exported
+                try:
+                    _answer(step(line))
+                except Exception as exc:  # one report's failure is answered; the next may succeed
+                    _answer({"error": "%s: %s" % (type(exc).__name__, exc)})
+                    break
     finally:
         _stop(process, desktop)
 
@@ -319,4 +393,4 @@ def main(soffice, profile, pipe, temp):
 if __name__ == "__main__":
     if os.name != "nt":
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; its stdin closing ends this
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -180,8 +180,8 @@ def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = Non
 def convert_files(soffice: str, sources: list[Path], to: str, outdir: Path) -> None:
     """``soffice --convert-to {to}`` (pdf, xls, ods …) of ``sources`` into ``outdir``, in one
     LibreOffice run with a private profile (parallel runs do not collide) and temporary folder
-    (its lu*.tmp files go with it), stopped with every process it started at the end. Raises OSError when soffice
-    cannot be started, TimeoutExpired after :data:`TIMEOUT` seconds."""
+    (its lu*.tmp files go with it), stopped with every process it started at the end. Raises
+    OSError when soffice cannot be started, TimeoutExpired after :data:`TIMEOUT` seconds."""
     with work_folder("lo-") as work:
         _profile(work / "profile", font_substitutions())
         _run([soffice, f"{_MARKER}{(work / 'profile').as_uri()}", "--headless", "--norestore",
@@ -257,12 +257,16 @@ class Office:
     LibreOffice sees its pipe close and stops LibreOffice itself.
 
     LibreOffice is driven through its UNO API by :mod:`generator.lo_uno`, run in LibreOffice's own
-    Python (:func:`uno_python`); where there is none, each report is converted by soffice's
-    command line instead (cold, twice: once to learn the pages, once for the PDF).
+    Python (:func:`uno_python`), the layout itself inside soffice where its Python script provider
+    is installed (``in_process``), else over the pipe; where there is no such Python, each report
+    is converted by soffice's command line instead (cold, twice: once to learn the pages, once for
+    the PDF).
     """
 
-    def __init__(self, soffice: str):
+    def __init__(self, soffice: str, in_process: bool = True):
         self.soffice = soffice
+        self.in_process = in_process  # False: the layout is driven over the pipe even where it could run inside soffice
+        self.inside: bool | None = None  # whether it does run inside soffice (known once LibreOffice answers)
         self._work: Path | None = None
         self._helper: subprocess.Popen | None = None
         self._replies: queue.Queue | None = None
@@ -286,7 +290,7 @@ class Office:
                    else {"start_new_session": True})
         self._helper = subprocess.Popen(
             [python, str(_HELPER), self.soffice, f"{(work / 'profile').as_uri()}", f"disclose-{os.getpid()}-{id(self)}",
-             _private_temp(work)["TMPDIR"]],
+             _private_temp(work)["TMPDIR"], "in-process" if self.in_process else "pipe"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8",
             **options)
         self._replies = queue.Queue()
@@ -316,7 +320,7 @@ class Office:
             if "ready" not in reply:
                 self.close()
                 return False
-            self._pid = reply["ready"]
+            self._pid, self.inside = reply["ready"], reply["inside"]
         return True
 
     def lay_out(self, docx: Path, target: Path, headings: list[str], dated: datetime | None = None,
@@ -330,6 +334,7 @@ class Office:
         :func:`generator.render.fit_tables`), so that both files agree."""
         if not self._ready():
             return self._lay_out_by_command_line(docx, target, headings, dated, refill)
+        failed = OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF）")
         with work_folder() as work:
             source, produced = work / "report.docx", work / "report.pdf"
             shutil.copyfile(docx, source)  # LibreOffice's lock file goes there, not beside the report
@@ -338,10 +343,13 @@ class Office:
             try:
                 self._helper.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
                 self._helper.stdin.flush()
-                reply = self._reply()
-                if "pages" not in reply or not produced.exists():
-                    raise OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，"
-                                      "或在 Word/WPS 中另存为 PDF）")
+                laid_out = self._reply()
+                if "pages" not in laid_out:
+                    raise failed
+                if refill is not None:  # while LibreOffice exports the PDF
+                    refill(laid_out["pages"], laid_out["fixes"])
+                if "exported" not in self._reply() or not produced.exists():
+                    raise failed
             except BaseException:
                 self.close()  # stopped at once; a LibreOffice that failed is not given the next report
                 raise
@@ -349,9 +357,7 @@ class Office:
                 self._busy = False
             data = produced.read_bytes()
         write_atomically(target, data if dated is None else stable_pdf(data, dated), "PDF")
-        if refill is not None:
-            refill(reply["pages"], reply.get("fixes", []))
-        return reply["pages"]
+        return laid_out["pages"]
 
     def _lay_out_by_command_line(self, docx, target, headings, dated, refill):
         with work_folder() as work:

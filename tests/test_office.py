@@ -193,6 +193,25 @@ def test_ctrl_c_stops_libreoffice_and_removes_its_files(tmp_path, batch):
     assert _leftovers(temp) == []
 
 
+@needs_uno
+def test_the_layout_inside_soffice_and_over_the_pipe_give_the_same_files(tmp_path):
+    """The layout runs inside soffice through its Python script provider (where installed: CI
+    installs Debian's libreoffice-script-provider-python) and, without it, the same code drives
+    the document over the pipe: both lay the report out alike, to the byte."""
+    from generator.report import build
+
+    made = {}
+    for in_process in (True, False):
+        with pdf.Office(pdf.find_soffice(), in_process=in_process) as office:
+            out = tmp_path / str(in_process)
+            built = build(JINCHENG, out, pdf=True, office=office)
+            assert office.inside is in_process
+        made[in_process] = (built.report.read_bytes(), built.pdf.read_bytes())
+    assert made[True] == made[False]
+    pages = pdf.page_texts(tmp_path / "True" / built.pdf.name)
+    assert len(pages) > 40 and pdf.printed_number(pages[-1]) is not None
+
+
 # ---- the web server's workers ------------------------------------------------------------------
 
 class _Server:
