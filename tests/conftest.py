@@ -2,7 +2,11 @@ import atexit
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -163,3 +167,41 @@ def shots(tmp_path_factory):
     folder = Path(os.environ.get("DISCLOSE_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# ---- `disclose serve`, over HTTP ------------------------------------------------------------------
+
+def start_serve(args: list[str], log: Path, env: dict | None = None, **popen) -> tuple[subprocess.Popen, str]:
+    """``disclose serve --no-browser ARGS`` started as a clerk starts it, its output in ``log``:
+    the process, and the address it printed once it listens."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--no-browser", *args],
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, **popen)
+    deadline = time.monotonic() + 60
+    while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text("utf-8"))):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"disclose serve did not start:\n{log.read_text('utf-8')}")
+        time.sleep(0.1)
+    return process, found.group(0)
+
+
+def upload(client, path: Path, name: str | None = None, unit: int = 1):
+    """POST the workbook at ``path`` to the unit's uploads, as the page's script does."""
+    with open(path, "rb") as fh:
+        return client.post(f"/api/units/{unit}/uploads", files={"workbook": (name or path.name, fh)},
+                           headers={"Accept": "application/json"})
+
+
+def finished(client, build: dict, between: Callable[[], object] = lambda: None) -> dict:
+    """``build`` (as the server answered for it) once the server has finished it: its state asked
+    for every 0.2 s, as the page follows a build (``between`` is called each time), for 5 minutes."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        state = client.get(build["url"], headers={"Accept": "application/json"}).json()
+        if state["status"] not in ("queued", "running"):
+            return state
+        between()
+        time.sleep(0.2)
+    raise AssertionError(f"build {build['id']} did not finish")

@@ -6,16 +6,13 @@ test's temporary folder.
 """
 
 import base64
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import JINCHENG, needs_chromium, set_cells
+from conftest import JINCHENG, needs_chromium, set_cells, start_serve
 
 pytestmark = needs_chromium
 REPORT = "晋城市人力资源和社会保障局2022年度单位决算公开.docx"
@@ -25,19 +22,9 @@ CHANGED_LINE = "公开05表 2080104 综合业务管理“项目支出”：18845
 @pytest.fixture
 def server(tmp_path):
     """`disclose serve` as the clerk runs it (without opening a browser of its own): its URL."""
-    import time
-
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "serve", "--no-browser", "--data", str(tmp_path / "决算公开数据")],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process, url = start_serve(["--data", str(tmp_path / "决算公开数据")], tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 60
-        while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text("utf-8"))):
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text("utf-8")
-            time.sleep(0.1)
-        yield found.group(0)
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=60)

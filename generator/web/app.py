@@ -32,12 +32,12 @@ from starlette.templating import Jinja2Templates
 
 from ..changes import described
 from ..errors import DiscloseError
-from ..files import safe_stem, work_folder
+from ..files import digest, safe_stem, work_folder
 from ..catalog import DEFAULT, load_format
 from ..loader import WORKBOOK_SUFFIXES
 from .guard import LOOPBACK, Guard, TooLarge
 from .store import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Build, Store, Unit, Upload
-from .work import Workers, audit_file, digest, shown, workers_default
+from .work import Workers, audit_file, shown, workers_default
 
 HERE = Path(__file__).resolve().parent
 MAX_UPLOAD = 20 * 2**20  # a 决算 workbook is well under 5 MB; the loader's own limits still apply

@@ -10,7 +10,6 @@ Both go through the same functions as the command line (``generator.report``).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import multiprocessing
@@ -54,14 +53,6 @@ def audit_file(path: Path, spec: str) -> Audited:
     wb = read_workbook(str(path), fmt)
     result = audit(wb, fmt)
     return Audited(wb.name, wb.year, len(result.errors), len(result.warnings), sections_json(result.findings, fmt))
-
-
-def digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def _build(workbook: str, name: str, folder: str, pdf: bool, draft: bool, review: bool, spec: str) -> dict:
