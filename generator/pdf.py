@@ -237,6 +237,10 @@ def _imports_uno(python: Path) -> bool:
         return False
 
 
+class _LayoutFailed(Exception):
+    """LibreOffice did not lay the report out (it failed, or it died)."""
+
+
 class Office:
     """One LibreOffice kept running for the reports laid out through it: a worker of a batch
     or of the web server holds one for its lifetime, a single build for its own.
@@ -263,6 +267,7 @@ class Office:
         self._replies: queue.Queue | None = None
         self._pid: int | None = None  # soffice's, as the helper reported it
         self._busy = False  # a report is being laid out: close() stops LibreOffice at once
+        self._laid_out = 0
         self._closed = threading.Event()
 
     def __enter__(self) -> "Office":
@@ -285,6 +290,7 @@ class Office:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8",
             **options)
         self._replies = queue.Queue()
+        self._laid_out = 0  # reports this LibreOffice has laid out
         self._reader = threading.Thread(target=_read_lines, args=(self._helper.stdout, self._replies), daemon=True)
         self._reader.start()
         self._closed = threading.Event()
@@ -323,9 +329,23 @@ class Office:
         the same for the same ``docx``). ``refill(pages, fixes)`` is then asked to rewrite
         ``docx`` with those page numbers in its 目录 and those fixes of its tables (see
         :func:`generator.render.fit_tables`), so that both files agree."""
-        if not self._ready():
-            return self._lay_out_by_command_line(docx, target, headings, dated, refill)
-        failed = OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF）")
+        for attempt in (1, 2):
+            if not self._ready():
+                return self._lay_out_by_command_line(docx, target, headings, dated, refill)
+            warm = self._laid_out > 0
+            try:
+                pages = self._lay_out_once(docx, target, headings, dated, refill)
+            except _LayoutFailed:
+                # A LibreOffice kept running since earlier reports may have died while it waited:
+                # this report is given to a fresh one, once.
+                if warm and attempt == 1:
+                    continue
+                raise OutputError("LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，"
+                                  "或在 Word/WPS 中另存为 PDF）") from None
+            self._laid_out += 1
+            return pages
+
+    def _lay_out_once(self, docx, target, headings, dated, refill) -> list[int | None]:
         with work_folder() as work:
             source, produced = work / "report.docx", work / "report.pdf"
             shutil.copyfile(docx, source)  # LibreOffice's lock file goes there, not beside the report
@@ -336,11 +356,11 @@ class Office:
                 self._helper.stdin.flush()
                 laid_out = self._reply()
                 if "pages" not in laid_out:
-                    raise failed
+                    raise _LayoutFailed
                 if refill is not None:  # while LibreOffice exports the PDF
                     refill(laid_out["pages"], laid_out["fixes"])
                 if "exported" not in self._reply() or not produced.exists():
-                    raise failed
+                    raise _LayoutFailed
             except BaseException:
                 self.close()  # stopped at once; a LibreOffice that failed is not given the next report
                 raise

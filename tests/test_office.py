@@ -232,3 +232,19 @@ def test_a_font_s_unique_id_is_renumbered_inside_its_encrypted_part(before, afte
     number = b"/UniqueID %d def" % new
     renumbered = pdf._renumbered_secret(_eexec(plain, decrypt=False), number)
     assert _eexec(renumbered, decrypt=True) == plain.replace(b"/UniqueID %d def" % old, number, 1)
+
+
+@needs_uno
+@needs_proc
+def test_a_kept_libreoffice_that_died_while_waiting_does_not_fail_the_next_report(tmp_path):
+    """A worker's LibreOffice may die between two reports (the system ends it, a clerk closes
+    it): the next report is laid out by a fresh one, with the same result."""
+    from generator.report import build
+
+    with pdf.Office(pdf.find_soffice()) as office:
+        first = build(XINZHOU, tmp_path / "1", pdf=True, office=office)
+        os.killpg(office._pid, signal.SIGKILL)
+        time.sleep(0.5)
+        second = build(XINZHOU, tmp_path / "2", pdf=True, office=office)
+    assert second.pdf.read_bytes() == first.pdf.read_bytes()
+    assert second.report.read_bytes() == first.report.read_bytes()
