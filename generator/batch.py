@@ -92,6 +92,7 @@ def _worker_started(soffice: str | None = None) -> None:
 
         global _office
         _office = kept_office(soffice)  # one LibreOffice per worker, for all its reports
+        _office.start()  # starting now, while the worker reads its first workbook
 
 
 def _on_terminate(signum, frame) -> None:

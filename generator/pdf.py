@@ -246,6 +246,10 @@ def _imports_uno(python: Path) -> bool:
         return False
 
 
+class _LayoutFailed(Exception):
+    """LibreOffice did not lay the report out (it failed, or it died)."""
+
+
 class Office:
     """One LibreOffice kept running for the reports laid out through it: a worker of a batch
     or of the web server holds one for its lifetime, a single build for its own.
@@ -272,6 +276,7 @@ class Office:
         self._replies: queue.Queue | None = None
         self._pid: int | None = None  # soffice's, as the helper reported it
         self._busy = False  # a report is being laid out: close() stops LibreOffice at once
+        self._laid_out = 0
         self._closed = threading.Event()
 
     def __enter__(self) -> "Office":
@@ -294,6 +299,7 @@ class Office:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8",
             **options)
         self._replies = queue.Queue()
+        self._laid_out = 0  # reports this LibreOffice has laid out
         self._reader = threading.Thread(target=_read_lines, args=(self._helper.stdout, self._replies), daemon=True)
         self._reader.start()
         self._closed = threading.Event()
@@ -332,9 +338,23 @@ class Office:
         the same for the same ``docx``). ``refill(pages, fixes)`` is then asked to rewrite
         ``docx`` with those page numbers in its 目录 and those fixes of its tables (see
         :func:`generator.render.fit_tables`), so that both files agree."""
-        if not self._ready():
-            return self._lay_out_by_command_line(docx, target, headings, dated, refill)
-        failed = OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF）")
+        for attempt in (1, 2):
+            if not self._ready():
+                return self._lay_out_by_command_line(docx, target, headings, dated, refill)
+            warm = self._laid_out > 0
+            try:
+                pages = self._lay_out_once(docx, target, headings, dated, refill)
+            except _LayoutFailed:
+                # A LibreOffice kept running since earlier reports may have died while it waited:
+                # this report is given to a fresh one, once.
+                if warm and attempt == 1:
+                    continue
+                raise OutputError("LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，"
+                                  "或在 Word/WPS 中另存为 PDF）") from None
+            self._laid_out += 1
+            return pages
+
+    def _lay_out_once(self, docx, target, headings, dated, refill) -> list[int | None]:
         with work_folder() as work:
             source, produced = work / "report.docx", work / "report.pdf"
             shutil.copyfile(docx, source)  # LibreOffice's lock file goes there, not beside the report
@@ -345,11 +365,11 @@ class Office:
                 self._helper.stdin.flush()
                 laid_out = self._reply()
                 if "pages" not in laid_out:
-                    raise failed
+                    raise _LayoutFailed
                 if refill is not None:  # while LibreOffice exports the PDF
                     refill(laid_out["pages"], laid_out["fixes"])
                 if "exported" not in self._reply() or not produced.exists():
-                    raise failed
+                    raise _LayoutFailed
             except BaseException:
                 self.close()  # stopped at once; a LibreOffice that failed is not given the next report
                 raise
@@ -505,9 +525,8 @@ def _numbered_font_ids(data: bytes) -> bytes:
         renumbered = program
         if int(found.group(1)) != _FIRST_UNIQUE_ID + k:  # not as in a LibreOffice's first document
             number = b"/UniqueID %d def" % (_FIRST_UNIQUE_ID + k)
-            secret_part = _eexec(program[clear:clear + secret], decrypt=True)
             renumbered = (_UNIQUE_ID.sub(number, program[:clear], count=1)
-                          + _eexec(_UNIQUE_ID.sub(number, secret_part, count=1)) + program[clear + secret:])
+                          + _renumbered_secret(program[clear:clear + secret], number) + program[clear + secret:])
             if len(renumbered) != len(program):
                 return data  # not LibreOffice's numbering: left as it is
         packed = zlib.compress(renumbered)  # every one compressed alike, renumbered or not
@@ -515,17 +534,34 @@ def _numbered_font_ids(data: bytes) -> bytes:
     return _patched(data, sorted(edits)) if edits else data
 
 
-def _eexec(data: bytes, decrypt: bool = False) -> bytes:
-    """Type 1 eexec encryption (Adobe Type 1 Font Format, 7.2), or its decryption."""
-    r, out = 55665, bytearray(data)
-    if decrypt:
-        for i, byte in enumerate(data):
-            out[i] = byte ^ (r >> 8)
-            r = ((byte + r) * 52845 + 22719) & 0xFFFF
-    else:
-        for i, byte in enumerate(data):
-            out[i] = cipher = byte ^ (r >> 8)
-            r = ((cipher + r) * 52845 + 22719) & 0xFFFF
+_EEXEC_R, _EEXEC_C1, _EEXEC_C2 = 55665, 52845, 22719  # Adobe Type 1 Font Format, 7.2
+
+
+def _renumbered_secret(secret: bytes, number: bytes) -> bytes:
+    """The eexec-encrypted part of a Type 1 font with its first ``/UniqueID … def`` replaced by
+    ``number``: decrypted only as far as that (it is near the start, in the Private dict); from
+    there on every byte is encrypted anew, as each byte's key follows the bytes before it, the
+    rest decrypted and encrypted in one pass."""
+    r, plain, found = _EEXEC_R, bytearray(), None
+    for at in range(0, len(secret), 256):
+        for cipher in secret[at:at + 256]:
+            plain.append(cipher ^ (r >> 8))
+            r = ((cipher + r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+        if (found := _UNIQUE_ID.search(plain)) is not None:
+            break
+    if found is None:
+        return secret
+    old_r, new_r = r, _EEXEC_R  # the key after the bytes decrypted; the key before the change
+    for cipher in secret[:found.start()]:
+        new_r = ((cipher + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+    out = bytearray(secret[:found.start()])
+    for byte in number + plain[found.end():]:
+        out.append(code := byte ^ (new_r >> 8))
+        new_r = ((code + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+    for cipher in secret[len(plain):]:
+        out.append(code := cipher ^ (old_r >> 8) ^ (new_r >> 8))
+        old_r = ((cipher + old_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+        new_r = ((code + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
     return bytes(out)
 
 

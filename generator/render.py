@@ -277,11 +277,11 @@ _CUSTOM_REL = ('<Relationship Id="rIdDiscloseCustom" Target="docProps/custom.xml
                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"/>')
 
 
-def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None) -> bytes:
-    """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and a
-    custom property holding the hash of its body, so a later build can tell a hand edit. The
-    body's children serialized apart (``body_parts``) go in place of their mark; ``fixes`` are
-    made to its tables (see :func:`fit_tables`)."""
+def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None, fingerprint: bool = True) -> bytes:
+    """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and
+    (with ``fingerprint``) a custom property holding the hash of its body, so a later build can
+    tell a hand edit. The body's children serialized apart (``body_parts``) go in place of their
+    mark; ``fixes`` are made to its tables (see :func:`fit_tables`)."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         parts = {info.filename: [src.read(info.filename)] for info in src.infolist()}
@@ -292,12 +292,13 @@ def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None)
         if fixes:
             parts["word/document.xml"] = [fit_tables(b"".join(parts["word/document.xml"]),
                                                      parts["word/styles.xml"][0], fixes)]
-        digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
-        parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
-        parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
-            b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
-        parts["_rels/.rels"] = [parts["_rels/.rels"][0].replace(
-            b"</Relationships>", _CUSTOM_REL.encode() + b"</Relationships>")]
+        if fingerprint:
+            digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
+            parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
+            parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
+                b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
+            parts["_rels/.rels"] = [parts["_rels/.rels"][0].replace(
+                b"</Relationships>", _CUSTOM_REL.encode() + b"</Relationships>")]
         for name, content in parts.items():
             entry = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
@@ -393,8 +394,9 @@ def write_docx(context: dict, target: Path, template: Path, title: str, finish=N
     is the document's (its properties), e.g. 某单位2022年度单位决算公开. ``finish(document)``, when
     given, edits the rendered python-docx document before it is saved (the review draft's comments).
     A 目录 without page numbers asks Word/WPS to fill them on opening, unless ``for_layout`` (the
-    copy LibreOffice lays out, which must keep the 目录's entries as they are). ``fixes`` are made
-    to its tables (see :func:`fit_tables`).
+    copy LibreOffice lays out, which must keep the 目录's entries as they are, and which is
+    replaced by the report as laid out: it carries no fingerprint). ``fixes`` are made to its
+    tables (see :func:`fit_tables`).
 
     Strictly: a tag of the template that the context lacks raises :class:`TemplateMismatch`
     naming it (a restyled or edited template must never print a blank where a figure was)."""
@@ -419,7 +421,8 @@ def write_docx(context: dict, target: Path, template: Path, title: str, finish=N
     props.revision = 1
     buffer = io.BytesIO()
     document_template.save(buffer)
-    write_atomically(target, _stable_zip(buffer.getvalue(), document_template.body_parts, fixes), "报告")
+    write_atomically(target, _stable_zip(buffer.getvalue(), document_template.body_parts, fixes,
+                                         fingerprint=not for_layout), "报告")
 
 
 def fit_tables(document: bytes, styles: bytes, fixes: list) -> bytes:
@@ -563,21 +566,38 @@ def template_tags(template: Path) -> dict[str, set[str]]:
     return names
 
 
+# The styles of the headings the 目录 lists, by name (Word writes its built-in names in lower case).
+_HEADING_LEVELS = {"heading 1": 1, "heading 2": 2, "表标题": 2}
+
+
 def headings(docx: Path, annex: str | None) -> list[tuple[int, str, str]]:
     """(level, text, entry) of the report's part and section headings: the text as printed on
     its page, the entry as the 目录 lists it (the tables numbered 一、… 十、, as published).
-    Headings holding ``annex`` (the title of the 自评表, one a project) are not listed."""
-    from docx import Document
-
-    levels = {"Heading 1": 1, "Heading 2": 2, "表标题": 2}
-    found, tables = [], 0
-    for paragraph in Document(str(docx)).paragraphs:
-        style = paragraph.style.name if paragraph.style is not None else ""
-        text = paragraph.text.strip()
-        if levels.get(style) and text and not (annex and annex in text):
-            if style == "表标题":
-                tables += 1
-                found.append((2, text, f"{chinese_number(tables)}、{text}"))
-            else:
-                found.append((levels[style], text, text))
+    Headings holding ``annex`` (the title of the 自评表, one a project) are not listed. Read
+    straight from the package's XML, paragraph by paragraph (a body may be 56 MB)."""
+    with zipfile.ZipFile(docx) as archive:
+        styles = etree.fromstring(archive.read("word/styles.xml"))
+        levels = {}
+        for style in styles.iter(qn("w:style")):
+            name = style.find(qn("w:name"))
+            if name is not None and (level := _HEADING_LEVELS.get(name.get(qn("w:val"), "").lower())):
+                levels[style.get(qn("w:styleId"))] = (level, name.get(qn("w:val")) == "表标题")
+        found, tables = [], 0
+        with archive.open("word/document.xml") as body:
+            for _, paragraph in etree.iterparse(body, events=("end",), tag=qn("w:p"), huge_tree=True):
+                parent = paragraph.getparent()
+                style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+                heading = None if style is None or parent.tag != qn("w:body") else levels.get(style.get(qn("w:val")))
+                if heading is not None:
+                    text = "".join(t.text or "" for t in paragraph.iterfind(f"./{qn('w:r')}/{qn('w:t')}")).strip()
+                    if text and not (annex and annex in text):
+                        if heading[1]:
+                            tables += 1
+                            found.append((2, text, f"{chinese_number(tables)}、{text}"))
+                        else:
+                            found.append((heading[0], text, text))
+                if parent.tag == qn("w:body"):
+                    paragraph.clear()
+                    while paragraph.getprevious() is not None:  # read already
+                        del parent[0]
     return found

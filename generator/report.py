@@ -132,7 +132,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
 
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
-            write_docx(context, docx, fmt.template, title)
+            write_docx(context, docx, fmt.template, title, for_layout=True)  # its headings make the 目录
             _with_page_numbers(office, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title,
                                fmt.sheets.projects.title_suffix if fmt.sheets.projects else None)
             pdf_digest = digest(staged_pdf)

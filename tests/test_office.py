@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import JINCHENG, XINZHOU, finished, start_serve, upload
 from generator import pdf
@@ -208,6 +210,43 @@ def test_the_layout_inside_soffice_and_over_the_pipe_give_the_same_files(tmp_pat
     assert len(pages) > 40 and pdf.printed_number(pages[-1]) is not None
 
 
+def _eexec(data: bytes, decrypt: bool) -> bytes:
+    """Type 1 eexec (Adobe Type 1 Font Format, 7.2), byte by byte, as the specification gives it."""
+    r, out = 55665, bytearray()
+    for byte in data:
+        code = byte ^ (r >> 8)
+        out.append(code)
+        r = (((byte if decrypt else code) + r) * 52845 + 22719) & 0xFFFF
+    return bytes(out)
+
+
+@given(before=st.binary(max_size=700), after=st.binary(max_size=2000),
+       old=st.integers(4100000, 4199999), new=st.integers(4100000, 4199999))
+def test_a_font_s_unique_id_is_renumbered_inside_its_encrypted_part(before, after, old, new):
+    """A warm LibreOffice numbers the fonts of its later documents on; the PDF's fonts are
+    numbered as in a first document, inside the eexec-encrypted Private dict as well."""
+    plain = before.replace(b"/", b".") + b"/UniqueID %d def" % old + after
+    number = b"/UniqueID %d def" % new
+    renumbered = pdf._renumbered_secret(_eexec(plain, decrypt=False), number)
+    assert _eexec(renumbered, decrypt=True) == plain.replace(b"/UniqueID %d def" % old, number, 1)
+
+
+@needs_uno
+@needs_proc
+def test_a_kept_libreoffice_that_died_while_waiting_does_not_fail_the_next_report(tmp_path):
+    """A worker's LibreOffice may die between two reports (the system ends it, a clerk closes
+    it): the next report is laid out by a fresh one, with the same result."""
+    from generator.report import build
+
+    with pdf.Office(pdf.find_soffice()) as office:
+        first = build(XINZHOU, tmp_path / "1", pdf=True, office=office)
+        os.killpg(office._pid, signal.SIGKILL)
+        time.sleep(0.5)
+        second = build(XINZHOU, tmp_path / "2", pdf=True, office=office)
+    assert second.pdf.read_bytes() == first.pdf.read_bytes()
+    assert second.report.read_bytes() == first.report.read_bytes()
+
+
 # ---- the web server's workers ------------------------------------------------------------------
 
 class _Server:
@@ -307,9 +346,8 @@ def test_a_web_workers_libreoffice_that_died_is_not_given_the_next_report(server
     assert server.built(server.build_pdf(uploaded))["status"] == "done"
     [(pid, died)] = server.look()
     os.kill(pid, signal.SIGKILL)  # LibreOffice crashes between two builds
-    after = [server.built(server.build_pdf(uploaded)) for _ in range(2)]
-    assert after[-1]["status"] == "done", after
-    assert after[0]["status"] == "done" or "LibreOffice" in after[0]["message"], after[0]
+    after = server.built(server.build_pdf(uploaded))
+    assert after["status"] == "done", after  # laid out by a fresh LibreOffice, not failed
     [(_, fresh)] = server.look()
     assert fresh != died and len(server.profiles) == 2
     server.stop(signal.SIGINT)
