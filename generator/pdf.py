@@ -393,15 +393,15 @@ class Office:
         helper, self._helper = self._helper, None
         self._closed.set()
         if helper is not None:
+            if self._pid is not None:
+                _stop_group(self._pid)  # nothing of LibreOffice's is kept: no need to ask it to quit
             try:
-                helper.stdin.close()  # the helper then quits LibreOffice
-                if not self._busy:
+                helper.stdin.close()  # the helper then stops LibreOffice (one it may be starting still)
+                if not self._busy and self._pid is None:
                     helper.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-            for pid in (self._pid, helper.pid):
-                if pid is not None:
-                    _stop_group(pid)
+            _stop_group(helper.pid)
             helper.wait()
             self._reader.join(timeout=10)  # the pipe has ended with the helper
             helper.stdout.close()
