@@ -250,9 +250,10 @@ def fit_tables(document):
     a table whose first page holds only its header and one row starts on the next page
     ("break"); a table whose last page holds only its tail (its last rows and notes, under a
     fifth of the page) starts on that page if it continues a table before it (the last part of
-    a form, as a 自评表's 偏差原因 rows: "break"), else its text is made smaller until the
-    tail is taken in ("scale"); a table that would fit on its page with its text made smaller
-    (down to the smallest of ``SMALLER``) is kept on that page so ("scale")."""
+    a form, as a 自评表's 偏差原因 rows: "break"), else its text is made smaller (down to the
+    smallest of ``SMALLER``) if that takes the tail in ("scale"), else it starts on the next page
+    if its tail is long enough then ("break"); a table on two pages that
+    would fit on the first with its text made smaller is kept on it so ("scale")."""
     from com.sun.star.style.BreakType import PAGE_BEFORE
 
     pages = _Pages(document)
@@ -276,23 +277,27 @@ def fit_tables(document):
             breaking.BreakType = PAGE_BEFORE
             done.append([index, "break", 1])
             continue
+        if not tail and last > first + 1:
+            continue  # a long table ending on a good part of its last page
         # Its height in pages; made smaller by a factor it is a little taller than that factor of
-        # it (the cells' margins stay): the largest factor it could fit at is tried first.
-        height = (1 - start) + (last - first - 1) + end
-        fitting = [factor for factor in SMALLER if start + height * factor <= 1]
+        # it (the cells' margins stay): the largest factor that could save its last page is
+        # tried first.
+        height, before = (1 - start) + (last - first - 1) + end, last
+        fitting = [factor for factor in SMALLER if start + height * factor <= last - first]
         if not (tail or fitting):
             continue
         original = []
         for factor in fitting or SMALLER:
             _scaled(table, factor, original)
             first, start, last, end = _span(pages, table, notes, rows)
-            if first == last or (tail and end >= TAIL):
+            if last < before:
+                done.append([index, "scale", factor])
                 break
-        else:
-            if not tail:  # it did not fit even so: left as it was
-                _scaled(table, 1, original)
-                continue
-        done.append([index, "scale", factor])
+        else:  # smaller text would not save the page: left as it was, and started on a page
+            _scaled(table, 1, original)  # of its own if its tail is long enough there
+            if tail and start > 0.05 and height % 1 >= TAIL:
+                breaking.BreakType = PAGE_BEFORE
+                done.append([index, "break", 1])
     return done
 
 

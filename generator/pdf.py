@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing.util
 import os
 import queue
 import re
@@ -158,14 +159,11 @@ _IDENTITY = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]|/D
 def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = None) -> Path:
     """Convert ``docx`` to the PDF ``target`` (written atomically); with ``dated``, the PDF
     carries that date and is byte-for-byte the same for the same ``docx``."""
-    with work_folder("lo-") as work_dir:
-        _profile(work_dir / "profile", font_substitutions())
+    with work_folder() as work_dir:
         source = work_dir / "report.docx"
         shutil.copyfile(docx, source)
-        command = [soffice, f"{_MARKER}{(work_dir / 'profile').as_uri()}", "--headless",
-                   "--norestore", "--convert-to", "pdf", "--outdir", str(work_dir), str(source)]
         try:
-            _run(command, _private_temp(work_dir))
+            convert_files(soffice, [source], "pdf", work_dir)
         except subprocess.TimeoutExpired:
             raise OutputError(f"{docx}：LibreOffice 转换 PDF 超过 {TIMEOUT} 秒仍未完成，已停止；"
                               "请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF") from None
@@ -177,6 +175,17 @@ def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = Non
         data = produced.read_bytes()
         write_atomically(target, data if dated is None else stable_pdf(data, dated), "PDF")
     return target
+
+
+def convert_files(soffice: str, sources: list[Path], to: str, outdir: Path) -> None:
+    """``soffice --convert-to {to}`` (pdf, xls, ods …) of ``sources`` into ``outdir``, in one
+    LibreOffice run with a private profile (parallel runs do not collide) and temporary folder
+    (its lu*.tmp files go with it), stopped with every process it started at the end. Raises
+    OSError when soffice cannot be started, TimeoutExpired after :data:`TIMEOUT` seconds."""
+    with work_folder("lo-") as work:
+        _profile(work / "profile", font_substitutions())
+        _run([soffice, f"{_MARKER}{(work / 'profile').as_uri()}", "--headless", "--norestore",
+              "--convert-to", to, "--outdir", str(outdir), *map(str, sources)], _private_temp(work))
 
 
 def _private_temp(work: Path) -> dict[str, str]:
@@ -237,6 +246,10 @@ def _imports_uno(python: Path) -> bool:
         return False
 
 
+class _LayoutFailed(Exception):
+    """LibreOffice did not lay the report out (it failed, or it died)."""
+
+
 class Office:
     """One LibreOffice kept running for the reports laid out through it: a worker of a batch
     or of the web server holds one for its lifetime, a single build for its own.
@@ -263,6 +276,7 @@ class Office:
         self._replies: queue.Queue | None = None
         self._pid: int | None = None  # soffice's, as the helper reported it
         self._busy = False  # a report is being laid out: close() stops LibreOffice at once
+        self._laid_out = 0
         self._closed = threading.Event()
 
     def __enter__(self) -> "Office":
@@ -285,6 +299,7 @@ class Office:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8",
             **options)
         self._replies = queue.Queue()
+        self._laid_out = 0  # reports this LibreOffice has laid out
         self._reader = threading.Thread(target=_read_lines, args=(self._helper.stdout, self._replies), daemon=True)
         self._reader.start()
         self._closed = threading.Event()
@@ -323,9 +338,23 @@ class Office:
         the same for the same ``docx``). ``refill(pages, fixes)`` is then asked to rewrite
         ``docx`` with those page numbers in its 目录 and those fixes of its tables (see
         :func:`generator.render.fit_tables`), so that both files agree."""
-        if not self._ready():
-            return self._lay_out_by_command_line(docx, target, headings, dated, refill)
-        failed = OutputError(f"{docx}：LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF）")
+        for attempt in (1, 2):
+            if not self._ready():
+                return self._lay_out_by_command_line(docx, target, headings, dated, refill)
+            warm = self._laid_out > 0
+            try:
+                pages = self._lay_out_once(docx, target, headings, dated, refill)
+            except _LayoutFailed:
+                # A LibreOffice kept running since earlier reports may have died while it waited:
+                # this report is given to a fresh one, once.
+                if warm and attempt == 1:
+                    continue
+                raise OutputError("LibreOffice 没有生成 PDF（请检查 LibreOffice 能否正常启动，"
+                                  "或在 Word/WPS 中另存为 PDF）") from None
+            self._laid_out += 1
+            return pages
+
+    def _lay_out_once(self, docx, target, headings, dated, refill) -> list[int | None]:
         with work_folder() as work:
             source, produced = work / "report.docx", work / "report.pdf"
             shutil.copyfile(docx, source)  # LibreOffice's lock file goes there, not beside the report
@@ -336,11 +365,11 @@ class Office:
                 self._helper.stdin.flush()
                 laid_out = self._reply()
                 if "pages" not in laid_out:
-                    raise failed
+                    raise _LayoutFailed
                 if refill is not None:  # while LibreOffice exports the PDF
                     refill(laid_out["pages"], laid_out["fixes"])
                 if "exported" not in self._reply() or not produced.exists():
-                    raise failed
+                    raise _LayoutFailed
             except BaseException:
                 self.close()  # stopped at once; a LibreOffice that failed is not given the next report
                 raise
@@ -364,15 +393,15 @@ class Office:
         helper, self._helper = self._helper, None
         self._closed.set()
         if helper is not None:
+            if self._pid is not None:
+                _stop_group(self._pid)  # nothing of LibreOffice's is kept: no need to ask it to quit
             try:
-                helper.stdin.close()  # the helper then quits LibreOffice
-                if not self._busy:
+                helper.stdin.close()  # the helper then stops LibreOffice (one it may be starting still)
+                if not self._busy and self._pid is None:
                     helper.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 pass
-            for pid in (self._pid, helper.pid):
-                if pid is not None:
-                    _stop_group(pid)
+            _stop_group(helper.pid)
             helper.wait()
             self._reader.join(timeout=10)  # the pipe has ended with the helper
             helper.stdout.close()
@@ -380,6 +409,20 @@ class Office:
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
+
+
+_KEPT: dict[str, Office] = {}
+
+
+def kept_office(soffice: str) -> Office:
+    """This process's :class:`Office` for ``soffice``: the one a worker process (of a batch, of
+    the web server) keeps for all the reports it lays out, started at its first layout and closed
+    when the process ends (killed outright, its helper stops LibreOffice). One that failed has
+    stopped its LibreOffice, and the next layout starts a fresh one."""
+    if soffice not in _KEPT:
+        office = _KEPT[soffice] = Office(soffice)
+        multiprocessing.util.Finalize(office, office.close, exitpriority=10)
+    return _KEPT[soffice]
 
 
 def _keep_fresh(work: Path, closed: threading.Event) -> None:
