@@ -69,6 +69,13 @@ class Paragraph:
     def text(self) -> str:
         return "".join(text for text, _ in self.runs)
 
+    def __hash__(self) -> int:  # a key of the caches below, hashed once
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash((self.runs, self.indent, self.first))
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -144,7 +151,7 @@ def _units(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> list[list[tup
     return lines
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 11)  # a long paragraph's units are large
 def _laid(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> tuple[int, tuple, bool]:
     """The paragraph's whole width; for each of its forced lines its units (see :func:`_units`),
     their running widths, running widths to each unit's end less what may hang there, running
@@ -163,7 +170,7 @@ def _laid(runs: tuple[tuple[str, int], ...], spacing: int = 0) -> tuple[int, tup
             any(hang for line in lines for _, _, hang in line[0]))
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)
 def _lines(runs: tuple[tuple[str, int], ...], first: int, rest: int, hanging: bool, spacing: int = 0) -> tuple[int, bool]:
     """(lines, whether a line the paragraph wraps onto holds one character only) of a paragraph
     set greedily in lines of ``first`` twips, then ``rest``; closing punctuation may hang past
@@ -229,7 +236,7 @@ def fit(cell: Cell, width: int, scale: float = 1, spacing: int = 0) -> Fit:  # f
     return _fit(cell.paragraphs, cell.margins, cell.figure, width, scale, spacing)
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)
 def _fit(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: int,
          scale: float, spacing: int = 0) -> Fit:  # float-ok: a text size factor
     lines, lone, wraps = 0, False, False
@@ -252,6 +259,7 @@ def _fit(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: i
     return Fit(lines, lone, wraps)
 
 
+CLOSER_STEP = 1  # twips: the spacings tried
 CLOSER = 15  # percent of its size a character may be set closer, to mend a cell that widths could not
 
 
@@ -260,21 +268,26 @@ def closer(cell: Cell, width: int) -> int:
     ends on a line of one character neither at its size nor at the smaller :data:`SCALES`
     (those first), set the least closer, and no closer than :data:`CLOSER` percent of its
     smallest text; 0 when it does at none, or no such spacing mends it."""
-    def lone(spacing: int) -> tuple[bool, int]:
-        return (fit(cell, width, spacing=spacing).lone,
-                sum(fit(cell, width, scale, spacing).lone for scale in SCALES))
+    return _closer(cell.paragraphs, cell.margins, cell.figure, width)
 
-    normal = lone(0)
-    if normal == (False, 0):
-        return 0
-    sizes = [size for p in cell.paragraphs for _, size in p.runs]
-    best, chosen = normal, 0
-    for spacing in range(-1, -min(sizes, default=0) * 10 * CLOSER // 100 - 1, -1):
+
+@functools.lru_cache(maxsize=1 << 12)
+def _closer(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: int) -> int:
+    def lone(spacing: int) -> tuple[bool, int]:
+        return (_fit(paragraphs, margins, figure, width, 1, spacing).lone,
+                sum(_fit(paragraphs, margins, figure, width, scale, spacing).lone for scale in SCALES))
+
+    at = _fit(paragraphs, margins, figure, width, 1)
+    if not at.lone and at.lines == len(paragraphs):
+        return 0  # on one line each: at a smaller size too
+    best, chosen = lone(0), 0
+    least = min((size for p in paragraphs for _, size in p.runs), default=0)
+    for spacing in range(-CLOSER_STEP, -least * 10 * CLOSER // 100 - 1, -CLOSER_STEP):
+        if best == (False, 0):
+            break
         found = lone(spacing)
         if found < best:
             best, chosen = found, spacing
-            if found == (False, 0):
-                break
     return chosen
 
 
@@ -321,7 +334,7 @@ class _Shape:
         return found
 
 
-@functools.lru_cache(maxsize=1 << 12)
+@functools.lru_cache(maxsize=1 << 10)
 def _shape(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool) -> _Shape:
     return _Shape(paragraphs, margins, figure)
 
@@ -391,7 +404,7 @@ _NEVER = _WEIGHT ** 6  # a cost above any (see _plan)
 _CODES = 1 << 10  # above 3 * REACH (see _plan)
 
 
-def refit(widths: list[int], cells: list[Cell], step: int | None = None) -> list[int]:
+def refit(widths: list[int], cells: list[Cell], step: int | None = None, tried=()) -> list[int]:
     """Column widths (twips) summing to ``sum(widths)``, as close to ``widths`` as serves, at
     which no cell of ``cells`` ends on a line of one character where that can be had, no figure
     wraps that did not, and rows grow as little as may be; ``widths`` itself when no cell does.
@@ -399,17 +412,25 @@ def refit(widths: list[int], cells: list[Cell], step: int | None = None) -> list
     Widths move in steps of ``step`` twips (default: a quarter of the table's smallest text
     size), at most :data:`REACH` steps a column: first as planned for the cells within one
     column each (:func:`_plan`), then by single moves between columns for the cells spanning
-    several."""
-    return list(_refit(tuple(widths), tuple(cells), step))
+    several. ``tried``: widths found for other tables of the same columns (the report's other
+    自评表): the first at which no cell ends on one character that closer spacing cannot mend,
+    and no more figures wrap, is taken as it is, so that alike tables keep alike columns (and the many of a large report are quick)."""
+    return list(_refit(tuple(widths), tuple(cells), step, tuple(tuple(other) for other in tried)))
 
 
-@functools.lru_cache(maxsize=256)  # a report is written two or three times with the same tables
-def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None) -> tuple[int, ...]:
+@functools.lru_cache(maxsize=64)  # a report is written two or three times with the same tables
+def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None,
+           tried: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
     table = _Table(list(cells), len(widths))
     original = list(widths)
     best = table.score(original, original)
     if not best[1] and not any(best[3:5]):
         return tuple(original)
+    for other in tried:
+        if len(other) == len(widths) and sum(other) == sum(widths):
+            wraps, hard = table.score(list(other), original)[:2]
+            if wraps <= best[0] and not hard:  # what is left, a little closer spacing mends
+                return other
     if step is None:
         sizes = [size for cell in cells for p in cell.paragraphs for _, size in p.runs] or [20]
         step = max(1, min(sizes) * 10 // STEP_EMS)

@@ -290,9 +290,10 @@ def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None,
         if body_parts:
             before, after = document.split(_Template.BODY_MARK)
             parts["word/document.xml"] = [before, *body_parts, after]
-        parts["word/document.xml"] = [fit_columns(b"".join(parts["word/document.xml"]), parts["word/styles.xml"][0])]
+        parts["word/document.xml"] = fit_columns(b"".join(parts["word/document.xml"]), parts["word/styles.xml"][0])
         if fixes:
-            parts["word/document.xml"] = [fit_tables(parts["word/document.xml"][0], parts["word/styles.xml"][0], fixes)]
+            parts["word/document.xml"] = [fit_tables(b"".join(parts["word/document.xml"]),
+                                                     parts["word/styles.xml"][0], fixes)]
         if fingerprint:
             digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
             parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
@@ -599,28 +600,36 @@ def _blank(xml: bytes) -> bool:
     return len(xml) < 4096 and _BLANK.fullmatch(xml) is not None
 
 
-def fit_columns(document: bytes, styles: bytes) -> bytes:
+def fit_columns(document: bytes, styles: bytes) -> list[bytes]:
     """The body (word/document.xml) with each table's column widths made to suit the texts it
     holds (:func:`generator.columns.refit`): no cell ending on a line of one character, and a
     cell that widths could not mend set a little closer (:func:`generator.columns.closer`).
     Tables with only empty paragraphs between them and the same columns (the parts of a 自评表)
-    keep the same columns. A table changed is written again; the rest of the body is kept as is."""
+    keep the same columns. A table changed is written again; the rest of the body is kept as is.
+    In pieces of at most :data:`PIECE` bytes (a pull parser reading them holds no more at once)."""
     from docx.oxml import parse_xml
 
     root = re.search(rb"<w:document\b[^>]*>", document)
     if root is None:
-        return document
+        return _pieces(document)
     declared = {d.strip() for d in _Template._XMLNS_BYTES.findall(root.group())}
     sizes = _StyleSizes(parse_xml(styles))
-    pieces, done = [], 0
+    pieces, done, found = [], 0, {}
     for start, end in _table_runs(document):
         children = list(parse_xml(root.group() + document[start:end] + b"</w:document>"))
-        if not _refit_tables(children, sizes):
+        if not _refit_tables(children, sizes, found):
             continue
         pieces += [document[done:start], *(_alone(etree.tostring(child, encoding="UTF-8"), declared)
                                            for child in children)]
         done = end
-    return b"".join(pieces + [document[done:]]) if pieces else document
+    return [cut for piece in [*pieces, document[done:]] for cut in _pieces(piece)]
+
+
+PIECE = 1 << 20
+
+
+def _pieces(data: bytes) -> list[bytes]:
+    return [data[at:at + PIECE] for at in range(0, len(data), PIECE)] or [data]
 
 
 def lone_scales(docx: Path, scales) -> list[list]:
@@ -665,9 +674,10 @@ def _alone(xml: bytes, declared: set[bytes]) -> bytes:
                                       xml[:end]) + xml[end:]
 
 
-def _refit_tables(children: list, sizes: _StyleSizes) -> bool:
+def _refit_tables(children: list, sizes: _StyleSizes, found: dict) -> bool:
     """Fit the columns of the tables among ``children`` (tables with blank paragraphs between);
-    whether any changed. A table nesting another is left as it is."""
+    whether any changed. A table nesting another is left as it is. ``found``: the widths fitted
+    so far, by the columns they were fitted from, tried first (see :func:`columns.refit`)."""
     from .columns import closer, refit
 
     tables = [child for child in children if child.tag == qn("w:tbl")]
@@ -679,7 +689,11 @@ def _refit_tables(children: list, sizes: _StyleSizes) -> bool:
     for grid, members in itertools.groupby(tables, key=grid_of):
         members = list(members)
         placed = [(cell, tc) for index, table in enumerate(members) for cell, tc in _cells(table, index, sizes)]
-        widths = refit(grid, [cell for cell, _ in placed]) if grid else grid
+        tried = found.setdefault(tuple(grid), [])
+        widths = refit(grid, [cell for cell, _ in placed], tried=tried) if grid else grid
+        if widths != grid and widths not in tried:
+            tried.insert(0, widths)
+            del tried[TRIED:]
         for cell, tc in placed:
             spacing = closer(cell, sum(widths[cell.column:cell.column + cell.span]))
             if spacing:
@@ -703,6 +717,8 @@ def _refit_tables(children: list, sizes: _StyleSizes) -> bool:
     return changed
 
 
+TRIED = 4  # widths of alike tables tried before fitting one anew (see _refit_tables)
+
 # What follows w:spacing in a run's properties (CT_RPr is a sequence).
 _AFTER_SPACING = frozenset(qn(f"w:{name}") for name in (
     "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
@@ -722,14 +738,22 @@ def _set_closer(tc, spacing: int) -> None:
         element.set(qn("w:val"), str(spacing + (int(before) if before.lstrip("-").isdigit() else 0)))
 
 
+_VAL = qn("w:val")
+
+
 def _grid_before(row) -> int:
-    before = row.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}")
-    return int(before.get(qn("w:val"), "0")) if before is not None else 0
+    before = row.find(_GRID_BEFORE)
+    return int(before.get(_VAL, "0")) if before is not None else 0
 
 
 def _span(tc) -> int:
-    span = tc.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
-    return int(span.get(qn("w:val"), "1")) if span is not None else 1
+    span = tc.find(_GRID_SPAN)
+    return int(span.get(_VAL, "1")) if span is not None else 1
+
+
+_GRID_BEFORE, _GRID_SPAN, _V_MERGE = qn("w:trPr") + "/" + qn("w:gridBefore"), qn("w:tcPr") + "/" + qn("w:gridSpan"), \
+    qn("w:tcPr") + "/" + qn("w:vMerge")
+_TR, _TC, _P, _R, _T = qn("w:tr"), qn("w:tc"), qn("w:p"), qn("w:r"), qn("w:t")
 
 
 def _cells(table, index: int, sizes: _StyleSizes):
@@ -740,16 +764,16 @@ def _cells(table, index: int, sizes: _StyleSizes):
     style = table.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
     table_style = (style.get(qn("w:val")) if style is not None else None, "table")
     margins = sizes.cell_margins(table)
-    for number, row in enumerate(table.iterfind(qn("w:tr"))):
+    for number, row in enumerate(table.iterfind(_TR)):
         column = _grid_before(row)
-        for tc in row.iterfind(qn("w:tc")):
+        for tc in row.iterfind(_TC):
             span = _span(tc)
-            merged = tc.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
-            if merged is None or merged.get(qn("w:val")) == "restart":
+            merged = tc.find(_V_MERGE)
+            if merged is None or merged.get(_VAL) == "restart":
                 paragraphs = []
-                for p in tc.iterfind(qn("w:p")):
+                for p in tc.iterfind(_P):
                     style_id = p.pPr.style if p.pPr is not None else None
-                    runs = tuple(_run_text(r, style_id, table_style, sizes) for r in p.iter(qn("w:r")))
+                    runs = tuple(_run_text(r, style_id, table_style, sizes) for r in p.iter(_R))
                     indent, first = sizes.indents(p, style_id, int(sizes.size(style_id, table_style).pt * 2))
                     paragraphs.append(Paragraph(tuple(run for run in runs if run[0]), indent, first))
                 yield Cell((index, number), column, span, tuple(paragraphs), margins), tc
@@ -766,7 +790,7 @@ def _run_text(run, style_id, table_style, sizes: _StyleSizes) -> tuple[str, int]
         return "", 0
     size = rPr.sz_val if rPr is not None and rPr.sz_val is not None else sizes.size(
         style_id, (rPr.style if rPr is not None else None, "character"), table_style)
-    text = "".join(child.text or "" if child.tag == qn("w:t") else _RUN_TEXT.get(child.tag, "") for child in run)
+    text = "".join(child.text or "" if child.tag == _T else _RUN_TEXT.get(child.tag, "") for child in run)
     return text, int(size.pt * 2)
 
 
