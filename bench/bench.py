@@ -85,13 +85,12 @@ def floor_command(workdir: Path) -> list[str]:
 
 def saved_as(fmt: str, workdir: Path) -> Path | None:
     """The sample saved by LibreOffice Calc as ``fmt``; None without LibreOffice."""
-    from generator.pdf import find_soffice
+    from generator.pdf import convert_files, find_soffice
 
     soffice = find_soffice()
     if soffice is None:
         return None
-    subprocess.run([soffice, f"-env:UserInstallation={(workdir / 'lo').as_uri()}", "--headless", "--norestore",
-                    "--convert-to", fmt, "--outdir", str(workdir), str(SAMPLE)], capture_output=True, check=False)
+    convert_files(soffice, [SAMPLE], fmt, workdir)
     made = workdir / f"{SAMPLE.stem}.{fmt}"
     return made if made.exists() else None
 

@@ -7,7 +7,6 @@ workbook's file stem appended, so nothing is overwritten silently. Ctrl+C stops 
 
 from __future__ import annotations
 
-import multiprocessing.util
 import os
 import signal
 from collections import Counter
@@ -89,15 +88,11 @@ def _worker_started(soffice: str | None = None) -> None:
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_terminate)
     if soffice is not None:
-        # One LibreOffice per worker, starting now (while the worker reads its first workbook)
-        # and stopped when the worker ends, however it ends (if it is killed, the helper driving
-        # LibreOffice stops it).
-        from .pdf import Office
+        from .pdf import kept_office
 
         global _office
-        _office = Office(soffice)
-        multiprocessing.util.Finalize(_office, _office.close, exitpriority=10)
-        _office.start()
+        _office = kept_office(soffice)  # one LibreOffice per worker, for all its reports
+        _office.start()  # starting now, while the worker reads its first workbook
 
 
 def _on_terminate(signum, frame) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing.util
 import os
 import queue
 import re
@@ -158,14 +159,11 @@ _IDENTITY = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*\]|/D
 def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = None) -> Path:
     """Convert ``docx`` to the PDF ``target`` (written atomically); with ``dated``, the PDF
     carries that date and is byte-for-byte the same for the same ``docx``."""
-    with work_folder("lo-") as work_dir:
-        _profile(work_dir / "profile", font_substitutions())
+    with work_folder() as work_dir:
         source = work_dir / "report.docx"
         shutil.copyfile(docx, source)
-        command = [soffice, f"{_MARKER}{(work_dir / 'profile').as_uri()}", "--headless",
-                   "--norestore", "--convert-to", "pdf", "--outdir", str(work_dir), str(source)]
         try:
-            _run(command, _private_temp(work_dir))
+            convert_files(soffice, [source], "pdf", work_dir)
         except subprocess.TimeoutExpired:
             raise OutputError(f"{docx}：LibreOffice 转换 PDF 超过 {TIMEOUT} 秒仍未完成，已停止；"
                               "请检查 LibreOffice 能否正常启动，或在 Word/WPS 中另存为 PDF") from None
@@ -177,6 +175,17 @@ def convert(soffice: str, docx: Path, target: Path, dated: datetime | None = Non
         data = produced.read_bytes()
         write_atomically(target, data if dated is None else stable_pdf(data, dated), "PDF")
     return target
+
+
+def convert_files(soffice: str, sources: list[Path], to: str, outdir: Path) -> None:
+    """``soffice --convert-to {to}`` (pdf, xls, ods …) of ``sources`` into ``outdir``, in one
+    LibreOffice run with a private profile (parallel runs do not collide) and temporary folder
+    (its lu*.tmp files go with it), stopped with every process it started at the end. Raises
+    OSError when soffice cannot be started, TimeoutExpired after :data:`TIMEOUT` seconds."""
+    with work_folder("lo-") as work:
+        _profile(work / "profile", font_substitutions())
+        _run([soffice, f"{_MARKER}{(work / 'profile').as_uri()}", "--headless", "--norestore",
+              "--convert-to", to, "--outdir", str(outdir), *map(str, sources)], _private_temp(work))
 
 
 def _private_temp(work: Path) -> dict[str, str]:
@@ -400,6 +409,20 @@ class Office:
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
+
+
+_KEPT: dict[str, Office] = {}
+
+
+def kept_office(soffice: str) -> Office:
+    """This process's :class:`Office` for ``soffice``: the one a worker process (of a batch, of
+    the web server) keeps for all the reports it lays out, started at its first layout and closed
+    when the process ends (killed outright, its helper stops LibreOffice). One that failed has
+    stopped its LibreOffice, and the next layout starts a fresh one."""
+    if soffice not in _KEPT:
+        office = _KEPT[soffice] = Office(soffice)
+        multiprocessing.util.Finalize(office, office.close, exitpriority=10)
+    return _KEPT[soffice]
 
 
 def _keep_fresh(work: Path, closed: threading.Event) -> None:

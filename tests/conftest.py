@@ -2,7 +2,11 @@ import atexit
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -102,22 +106,102 @@ def set_cells(path: Path, changes: dict[str, object]) -> None:
 
 def save_as(workbooks: list[Path], fmt: str, outdir: Path) -> list[Path]:
     """Copies of ``workbooks`` saved by LibreOffice Calc as ``fmt`` (xls, ods, xlsx): what a clerk
-    gets from WPS, the 决算 software or a re-save. One LibreOffice run for all, with a private
-    profile so parallel runs do not collide. Skips the test where LibreOffice is absent."""
-    import subprocess
-    import tempfile
-
-    from generator.pdf import find_soffice
+    gets from WPS, the 决算 software or a re-save. One LibreOffice run for all, leaving nothing
+    behind (see :func:`generator.pdf.convert_files`). Skips the test where LibreOffice is absent."""
+    from generator.pdf import convert_files, find_soffice
 
     soffice = find_soffice()
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     outdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="disclose-calc-") as profile:
-        subprocess.run([soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-                        "--convert-to", fmt, "--outdir", str(outdir), *map(str, workbooks)],
-                       capture_output=True, timeout=600, check=False)
+    convert_files(soffice, workbooks, fmt, outdir)
     made = [outdir / f"{w.stem}.{fmt}" for w in workbooks]
     missing = [p.name for p in made if not p.exists()]
     assert not missing, f"LibreOffice did not write {missing}"
     return made
+
+
+# ---- pages in a real browser: Debian's chromium, headless, driven by playwright ----------------
+
+CHROMIUM = "/usr/bin/chromium"
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium (never a browser playwright downloads), one for a test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Opens a page in a fresh browser context (its own cookies: one person each) as a clerk's
+    screen shows it, in Chinese; any dialog (alert()) is recorded and fails the test: it would
+    be a workbook's script running. Options override the context's (java_script_enabled=False)."""
+    contexts, dialogs = [], []
+
+    def new(**options):
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 900}, "locale": "zh-CN",
+                                         "accept_downloads": True, **options})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        return page
+
+    yield new
+    for context in contexts:
+        context.close()
+    assert dialogs == []
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where screenshots go: $DISCLOSE_SCREENSHOTS when set (docs/images/ for the guide)."""
+    folder = Path(os.environ.get("DISCLOSE_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+# ---- `disclose serve`, over HTTP ------------------------------------------------------------------
+
+def start_serve(args: list[str], log: Path, env: dict | None = None, **popen) -> tuple[subprocess.Popen, str]:
+    """``disclose serve --no-browser ARGS`` started as a clerk starts it, its output in ``log``:
+    the process, and the address it printed once it listens."""
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--no-browser", *args],
+                                   stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, **popen)
+    deadline = time.monotonic() + 60
+    while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text("utf-8"))):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"disclose serve did not start:\n{log.read_text('utf-8')}")
+        time.sleep(0.1)
+    return process, found.group(0)
+
+
+def upload(client, path: Path, name: str | None = None, unit: int = 1):
+    """POST the workbook at ``path`` to the unit's uploads, as the page's script does."""
+    with open(path, "rb") as fh:
+        return client.post(f"/api/units/{unit}/uploads", files={"workbook": (name or path.name, fh)},
+                           headers={"Accept": "application/json"})
+
+
+def finished(client, build: dict, between: Callable[[], object] = lambda: None) -> dict:
+    """``build`` (as the server answered for it) once the server has finished it: its state asked
+    for every 0.2 s, as the page follows a build (``between`` is called each time), for 5 minutes."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        state = client.get(build["url"], headers={"Accept": "application/json"}).json()
+        if state["status"] not in ("queued", "running"):
+            return state
+        between()
+        time.sleep(0.2)
+    raise AssertionError(f"build {build['id']} did not finish")

@@ -6,21 +6,15 @@ test's temporary folder.
 """
 
 import base64
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import JINCHENG, set_cells
+from conftest import JINCHENG, needs_chromium, set_cells, start_serve
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = needs_chromium
 REPORT = "晋城市人力资源和社会保障局2022年度单位决算公开.docx"
 CHANGED_LINE = "公开05表 2080104 综合业务管理“项目支出”：1884513 → 1884613"
 
@@ -28,51 +22,17 @@ CHANGED_LINE = "公开05表 2080104 综合业务管理“项目支出”：18845
 @pytest.fixture
 def server(tmp_path):
     """`disclose serve` as the clerk runs it (without opening a browser of its own): its URL."""
-    import time
-
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "generator", "serve", "--no-browser", "--data", str(tmp_path / "决算公开数据")],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process, url = start_serve(["--data", str(tmp_path / "决算公开数据")], tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 60
-        while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text("utf-8"))):
-            assert process.poll() is None and time.monotonic() < deadline, log.read_text("utf-8")
-            time.sleep(0.1)
-        yield found.group(0)
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=60)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.dialogs = dialogs  # any alert() would be a script of a workbook running
-    yield page
-    assert dialogs == []
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    folder = Path(os.environ.get("DISCLOSE_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def page(new_page):
+    return new_page()
 
 
 def drop(page, path: Path, name: str) -> None:
@@ -228,25 +188,21 @@ def test_hostile_names_and_script_in_cells_are_shown_as_text(server, page, tmp_p
     assert page.locator("main img").count() == 0 and page.locator("main script").count() == 0
 
 
-def test_the_page_works_without_javascript(server, browser, tmp_path):
+def test_the_page_works_without_javascript(server, new_page, tmp_path):
     """Plain forms: upload, then build, each answered by the page itself."""
-    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
-    page = context.new_page()
-    try:
-        page.goto(server)
-        page.set_input_files("#file", str(JINCHENG))
-        with page.expect_navigation():
-            page.get_by_role("button", name="上传并审核").click()
-        assert "2 个警告" in page.inner_text("#summary")
-        with page.expect_navigation():
-            page.get_by_role("button", name="生成报告（Word）").click()
-        for _ in range(600):  # no script to follow the build: the clerk reloads
-            if page.locator("#download-report").count():
-                break
-            page.wait_for_timeout(200)
-            page.reload()
-        with page.expect_download() as download:
-            page.click("#download-report")
-        assert download.value.suggested_filename == REPORT
-    finally:
-        context.close()
+    page = new_page(java_script_enabled=False)
+    page.goto(server)
+    page.set_input_files("#file", str(JINCHENG))
+    with page.expect_navigation():
+        page.get_by_role("button", name="上传并审核").click()
+    assert "2 个警告" in page.inner_text("#summary")
+    with page.expect_navigation():
+        page.get_by_role("button", name="生成报告（Word）").click()
+    for _ in range(600):  # no script to follow the build: the clerk reloads
+        if page.locator("#download-report").count():
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    with page.expect_download() as download:
+        page.click("#download-report")
+    assert download.value.suggested_filename == REPORT

@@ -9,7 +9,6 @@ test's temporary folder.
 
 import importlib.util
 import io
-import os
 import re
 import shutil
 import sys
@@ -19,12 +18,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import JINCHENG, XINZHOU, set_cells
+from conftest import JINCHENG, XINZHOU, needs_chromium, set_cells
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = needs_chromium
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("bureau_load", ROOT / "bench" / "bureau_load.py")
 load = sys.modules.get("bureau_load") or importlib.util.module_from_spec(_spec)
@@ -36,35 +32,11 @@ UNITS = [("晋城市人力资源和社会保障局", "140500001"), ("忻州市�
          ("某某县财政局", "140999999")]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("DISCLOSE_SCREENSHOTS") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 @pytest.fixture
 def server(tmp_path):
     server = load.Server(tmp_path / "决算公开数据", jobs=2).start()
     yield server
     server.stop()
-
-
-def new_page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened: {dialog.message}"))
-    return page
 
 
 def log_in(page, url: str, login: str, password: str) -> None:
@@ -83,9 +55,9 @@ def set_password(page, old: str, new: str) -> None:
     page.wait_for_load_state()
 
 
-def test_the_bureaus_day(server, browser, shots, tmp_path):
+def test_the_bureaus_day(server, new_page, shots, tmp_path):
     url = server.url + "/"
-    bureau = new_page(browser)
+    bureau = new_page()
 
     # Not logged in: whatever the address, the login page.
     bureau.goto(server.url + "/bureau/")
@@ -121,7 +93,7 @@ def test_the_bureaus_day(server, browser, shots, tmp_path):
     set_cells(county, {"单位信息!B3": "某某县财政局", "公开05表!E13": 1884613})
     pages = {}
     for (name, code), workbook in zip(UNITS, (JINCHENG, XINZHOU, county)):
-        unit = pages[code] = new_page(browser)
+        unit = pages[code] = new_page()
         log_in(unit, url, code, passwords[code])
         assert unit.url.endswith("/password")
         set_password(unit, passwords[code], f"{code}-secret")
@@ -184,7 +156,7 @@ def test_the_bureaus_day(server, browser, shots, tmp_path):
     bureau.go_back()
 
     # The sixth wrong password within a minute is refused.
-    stranger = new_page(browser)
+    stranger = new_page()
     for attempt in range(5):
         log_in(stranger, url, "140999999", f"guess-{attempt}")
         assert "登录名或密码不正确" in stranger.inner_text("#login-error")

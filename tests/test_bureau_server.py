@@ -6,7 +6,6 @@ import html
 import io
 import re
 import shutil
-import time
 import zipfile
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from starlette.testclient import TestClient
 
-from conftest import JINCHENG, XINZHOU, docx_lines, set_cells
+from conftest import JINCHENG, XINZHOU, docx_lines, finished, set_cells
 from generator.bureau.server import create_bureau_app, admin_password
 
 PAGE = {"Accept": "text/html"}
@@ -51,16 +50,6 @@ def change_password(client, old: str, new: str):
 
 def token(client) -> str:
     return csrf(client.get("/password", headers=PAGE))
-
-
-def wait(client, build: dict) -> dict:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        state = client.get(build["url"], headers=JSON).json()
-        if state["status"] not in ("queued", "running"):
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"build {build['id']} did not finish")
 
 
 class Bureau:
@@ -104,7 +93,7 @@ class Bureau:
         client = self.as_(who)
         response = client.post(uploaded["builds"], json=options, headers={**JSON, "X-CSRF-Token": token(client)})
         assert response.status_code == 202, response.text
-        return wait(client, response.json())
+        return finished(client, response.json())
 
 
 @pytest.fixture(scope="module")

@@ -12,20 +12,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from click.testing import CliRunner
 
-from conftest import JINCHENG, XINZHOU
+from conftest import JINCHENG, XINZHOU, finished, start_serve, upload
 from generator import pdf
 from generator.cli import main
 
 needs_uno = pytest.mark.skipif(pdf.find_soffice() is None or pdf.uno_python(pdf.find_soffice()) is None,
                                reason="LibreOffice with its Python UNO bridge is not installed")
 needs_proc = pytest.mark.skipif(not Path("/proc").is_dir(), reason="processes are looked up in /proc")
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
 
 
 def _stand_in(folder: Path) -> Path:
@@ -124,12 +118,15 @@ def _leftovers(temp: Path) -> list[str]:
     return sorted(p.name for p in temp.iterdir() if p.name.startswith(("lu", "disclose-")))
 
 
+def _private(temp: Path) -> dict[str, str]:
+    return {"TMPDIR": str(temp), "TMP": str(temp), "TEMP": str(temp)}
+
+
 def _disclose(args: list[str], temp: Path) -> subprocess.Popen:
     """The CLI as a clerk runs it, in a session of its own (a terminal's Ctrl+C reaches the
     whole group) and with a temporary folder of its own."""
-    env = dict(os.environ, TMPDIR=str(temp), TMP=str(temp), TEMP=str(temp))
-    return subprocess.Popen([sys.executable, "-m", "generator", *args], env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "generator", *args], env={**os.environ, **_private(temp)},
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 @needs_uno
@@ -248,3 +245,110 @@ def test_a_kept_libreoffice_that_died_while_waiting_does_not_fail_the_next_repor
         second = build(XINZHOU, tmp_path / "2", pdf=True, office=office)
     assert second.pdf.read_bytes() == first.pdf.read_bytes()
     assert second.report.read_bytes() == first.report.read_bytes()
+
+
+# ---- the web server's workers ------------------------------------------------------------------
+
+class _Server:
+    """`disclose serve -j 1` in a session and temporary folder of its own, driven over HTTP."""
+
+    def __init__(self, tmp_path: Path, temp: Path):
+        self.log, self.temp = tmp_path / "serve.log", temp
+        self.process, url = start_serve(["-j", "1", "--data", str(tmp_path / "data")], self.log, _private(temp),
+                                        start_new_session=True)
+        import httpx2
+
+        self.http = httpx2.Client(base_url=url, timeout=60)
+        self.profiles: set[str] = set()  # of the LibreOffices seen running
+
+    def output(self) -> str:
+        return self.log.read_text("utf-8")
+
+    def build_pdf(self, uploaded: dict) -> dict:
+        response = self.http.post(uploaded["builds"], json={"pdf": True}, headers={"Accept": "application/json"})
+        assert response.status_code == 202, response.text
+        return response.json()
+
+    def built(self, queued: dict) -> dict:
+        return finished(self.http, queued, between=self.look)
+
+    def look(self) -> list[tuple[int, str]]:
+        """The tool's LibreOffices running now (their profiles are remembered)."""
+        running = [(pid, cmd) for pid, cmd in _ours(str(self.temp)) if "soffice.bin" in cmd]
+        self.profiles |= {cmd.split("-env:UserInstallation=")[1].split()[0] for _, cmd in running}
+        return running
+
+    def stop(self, how: int) -> None:
+        """Ctrl+C in the server's terminal (SIGINT to its whole group) or kill -9 of the server."""
+        self.http.close()
+        if how == signal.SIGINT:
+            os.killpg(self.process.pid, signal.SIGINT)
+        else:
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=60)
+
+    def none_left(self) -> bool:
+        deadline = time.monotonic() + 30
+        while _ours(str(self.temp)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return not _ours(str(self.temp))
+
+
+@pytest.fixture
+def server(tmp_path):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    server = _Server(tmp_path, temp)
+    yield server
+    if server.process.poll() is None:  # the test failed before it stopped the server
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
+
+
+@needs_uno
+@needs_proc
+def test_a_web_server_worker_keeps_one_libreoffice_and_ctrl_c_leaves_none(server):
+    uploaded = upload(server.http, XINZHOU).json()
+    first = server.built(server.build_pdf(uploaded))
+    second = server.built(server.build_pdf(uploaded))
+    assert first["status"] == second["status"] == "done", (first, second)
+    assert len(server.profiles) == 1, server.profiles  # the second build's LibreOffice is the first's
+    assert server.look(), "the worker's LibreOffice is kept running between builds"
+    pdfs = [server.http.get(done["files"]["pdf"]["url"]).content for done in (first, second)]
+    assert pdfs[0].startswith(b"%PDF") and pdfs[0] == pdfs[1]
+    server.stop(signal.SIGINT)
+    assert server.none_left(), server.output()
+    assert "Traceback" not in server.output()
+    assert _leftovers(server.temp) == []
+
+
+@needs_uno
+@needs_proc
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_a_web_server_stopped_during_a_pdf_build_leaves_no_libreoffice(server, how):
+    server.build_pdf(upload(server.http, JINCHENG).json())
+    deadline = time.monotonic() + 120
+    while not server.look():
+        assert time.monotonic() < deadline, server.output()
+        time.sleep(0.05)
+    time.sleep(1)  # LibreOffice is at work
+    server.stop(how)
+    assert server.none_left(), server.output()
+    assert "Traceback" not in server.output()
+    if how == signal.SIGINT:
+        assert _leftovers(server.temp) == []
+
+
+@needs_uno
+@needs_proc
+def test_a_web_workers_libreoffice_that_died_is_not_given_the_next_report(server):
+    uploaded = upload(server.http, XINZHOU).json()
+    assert server.built(server.build_pdf(uploaded))["status"] == "done"
+    [(pid, died)] = server.look()
+    os.kill(pid, signal.SIGKILL)  # LibreOffice crashes between two builds
+    after = server.built(server.build_pdf(uploaded))
+    assert after["status"] == "done", after  # laid out by a fresh LibreOffice, not failed
+    [(_, fresh)] = server.look()
+    assert fresh != died and len(server.profiles) == 2
+    server.stop(signal.SIGINT)
+    assert server.none_left(), server.output()

@@ -4,7 +4,6 @@ and of its JSON API, untrusted uploads, and a restart that loses nothing."""
 import io
 import json
 import shutil
-import time
 import zipfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
-from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, save_as, set_cells
+from conftest import JINCHENG, SHANXI, XINZHOU, docx_lines, finished, save_as, set_cells, start_serve, upload
 from generator.cli import main
 from generator.web import create_app
 from generator.web.store import RUNNING, Store
@@ -31,12 +30,6 @@ def client(tmp_path):
         yield c
 
 
-def upload(client, path: Path, name: str | None = None, unit: int = 1):
-    with open(path, "rb") as fh:
-        return client.post(f"/api/units/{unit}/uploads", files={"workbook": (name or path.name, fh)},
-                           headers={"Accept": "application/json"})
-
-
 def upload_bytes(client, data: bytes, name: str):
     return client.post("/api/units/1/uploads", files={"workbook": (name, io.BytesIO(data))},
                        headers={"Accept": "application/json"})
@@ -45,17 +38,7 @@ def upload_bytes(client, data: bytes, name: str):
 def build(client, uploaded: dict, **options) -> dict:
     response = client.post(uploaded["builds"], json=options)
     assert response.status_code == 202, response.text
-    return wait(client, response.json())
-
-
-def wait(client, queued: dict) -> dict:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        state = client.get(queued["url"]).json()
-        if state["status"] not in ("queued", "running"):
-            return state
-        time.sleep(0.2)
-    raise AssertionError(f"build {queued['id']} did not finish")
+    return finished(client, response.json())
 
 
 def findings(uploaded: dict) -> list[dict]:
@@ -139,7 +122,7 @@ def test_without_javascript_a_build_form_redirects_back(client):
     response = client.post(uploaded["builds"], data={"pdf": "0"}, headers={"Accept": "text/html"},
                            follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == uploaded["page"]
-    done = wait(client, client.get("/api/units/1/builds").json()[0])
+    done = finished(client, client.get("/api/units/1/builds").json()[0])
     assert done["status"] == "done" and not done["pdf"]
 
 
@@ -233,7 +216,7 @@ def test_pdf_build_is_the_command_lines_with_progress(client, runner, tmp_path):
     response = client.post(uploaded["builds"], json={"pdf": True})
     queued = response.json()
     assert queued["status"] == "queued" and queued["place_in_queue"] == 1 and queued["pdf"]
-    done = wait(client, queued)
+    done = finished(client, queued)
     assert done["status"] == "done", done
     pdf = client.get(done["files"]["pdf"]["url"])
     assert pdf.content.startswith(b"%PDF")
@@ -246,7 +229,7 @@ def test_builds_queue_in_order_and_show_their_place(client):
     uploaded = upload(client, JINCHENG).json()
     queued = [client.post(uploaded["builds"], json={}).json() for _ in range(3)]
     assert all(q["status"] == "queued" and 1 <= q["place_in_queue"] <= i + 1 for i, q in enumerate(queued))
-    done = [wait(client, q) for q in queued]
+    done = [finished(client, q) for q in queued]
     assert all(d["status"] == "done" for d in done)
     assert sorted(done, key=lambda d: d["started"]) == done
     assert [d["id"] for d in client.get("/api/units/1/builds").json()] == [3, 2, 1]
@@ -343,7 +326,7 @@ def test_a_build_cut_off_by_a_stop_is_shown_as_not_done(tmp_path):
         state = second.get(f"/api/units/1/builds/{cut.id}").json()
         assert state["status"] == "interrupted" and "请重新生成" in state["message"] and state["files"] == {}
         assert not half.exists()
-        assert wait(second, second.get(f"/api/units/1/builds/{waiting.id}").json())["status"] == "done"
+        assert finished(second, second.get(f"/api/units/1/builds/{waiting.id}").json())["status"] == "done"
 
 
 # ---- untrusted uploads and requests --------------------------------------------------------
@@ -454,24 +437,12 @@ def test_serve_with_a_file_for_its_data_folder_is_one_chinese_line(runner, tmp_p
 def test_a_second_serve_on_the_same_data_folder_points_to_the_first(runner, tmp_path):
     """Started twice (a second double-click), the tool says where the running page is, and the
     first server's queue is left alone."""
-    import os
-    import re
-    import subprocess
-    import sys
-
     data = tmp_path / "data"
-    log = tmp_path / "serve.log"
-    with open(log, "wb") as out:
-        first = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--no-browser", "--data", str(data)],
-                                 stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    first, url = start_serve(["--data", str(data)], tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 60
-        while not (found := re.search(r"http://127\.0\.0\.1:\d+/", log.read_text("utf-8"))):
-            assert first.poll() is None and time.monotonic() < deadline, log.read_text("utf-8")
-            time.sleep(0.1)
         result = runner.invoke(main, ["serve", "--no-browser", "--data", str(data)])
         assert result.exit_code == 0
-        assert result.output == f"本工具的网页已在运行（这个数据文件夹正由它使用）：{found.group(0)}\n"
+        assert result.output == f"本工具的网页已在运行（这个数据文件夹正由它使用）：{url}\n"
         assert first.poll() is None
     finally:
         first.terminate()

@@ -14,7 +14,6 @@ import json
 import secrets
 import shutil
 import sqlite3
-import tempfile
 from contextlib import closing
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -344,9 +343,7 @@ async def reports_zip(request: Request) -> Response:
     finished = [row for _, row in every if row.reports]
     if not finished:
         raise HTTPException(404, "还没有单位生成正式报告")
-    tmp = request.app.state.store.root / "tmp"
-    tmp.mkdir(exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=tmp))
+    work = request.app.state.store.scratch()
     target = work / "全部报告.zip"
     count = await anyio.to_thread.run_sync(overview.write_reports_zip, finished, target)
     await _db(request, _record, request, "下载全部报告", f"{len(finished)} 个单位、{count} 个文件")
@@ -398,9 +395,7 @@ async def import_units(request: Request) -> Response:
         file = form.get("units")
         if not isinstance(file, UploadFile) or not file.filename:
             return await _units_error(request, "请选择单位名单（Excel 工作簿）")
-        tmp = request.app.state.store.root / "tmp"
-        tmp.mkdir(exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=tmp))
+        work = request.app.state.store.scratch()
         try:
             path = work / "units.xlsx"
             path.write_bytes(await file.read(MAX_LIST + 1))

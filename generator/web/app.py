@@ -14,7 +14,6 @@ go through the JSON API and the page shows the progress of a build.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path, PureWindowsPath
@@ -33,12 +32,12 @@ from starlette.templating import Jinja2Templates
 
 from ..changes import described
 from ..errors import DiscloseError
-from ..files import safe_stem
+from ..files import digest, safe_stem, work_folder
 from ..catalog import DEFAULT, load_format
 from ..loader import WORKBOOK_SUFFIXES
 from .guard import LOOPBACK, Guard, TooLarge
 from .store import DONE, FAILED, INTERRUPTED, QUEUED, RUNNING, Build, Store, Unit, Upload
-from .work import Workers, audit_file, digest, shown, workers_default
+from .work import Workers, audit_file, shown, workers_default
 
 HERE = Path(__file__).resolve().parent
 MAX_UPLOAD = 20 * 2**20  # a 决算 workbook is well under 5 MB; the loader's own limits still apply
@@ -297,8 +296,7 @@ async def upload_create(request: Request) -> Response:
         if not isinstance(file, UploadFile) or not file.filename:
             return refused(request, 400, "请选择要上传的工作簿（.xlsx、.xlsm、.xls、.ods）")
         name = display_name(file.filename)
-        (store.root / "tmp").mkdir(exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=store.root / "tmp"))
+        work = store.scratch()
         try:
             path = work / stored_name(name)
             size = await anyio.to_thread.run_sync(_save, file, path)
@@ -373,8 +371,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _new_workbook(source: dict, name: str, spec: str) -> tuple[bytes, str]:
     from ..template_workbook import write_new_workbook
 
-    with tempfile.TemporaryDirectory(prefix="disclose-") as folder:
-        path = Path(folder) / "workbook.xlsx"
+    with work_folder() as folder:
+        path = folder / "workbook.xlsx"
         write_new_workbook(source, path, load_format(spec))
         return path.read_bytes(), name
 

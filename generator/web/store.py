@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -185,6 +186,12 @@ class Store:
 
     def folder(self, unit: Unit, kind: str, item: int) -> Path:
         return self.root / "units" / str(unit.id) / kind / str(item)
+
+    def scratch(self) -> Path:
+        """A new private folder for a file being received, in the data folder's ``tmp`` (on the
+        same disk as where it is kept, so it is moved there, not copied; emptied at every start)."""
+        (self.root / "tmp").mkdir(exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=self.root / "tmp"))
 
     # ---- uploads --------------------------------------------------------------------------
     def add_upload(self, unit: Unit, filename: str, data_path: Path, stored_name: str, size: int, sha256: str,

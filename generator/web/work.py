@@ -10,11 +10,11 @@ Both go through the same functions as the command line (``generator.report``).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,14 +55,6 @@ def audit_file(path: Path, spec: str) -> Audited:
     return Audited(wb.name, wb.year, len(result.errors), len(result.warnings), sections_json(result.findings, fmt))
 
 
-def digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 def _build(workbook: str, name: str, folder: str, pdf: bool, draft: bool, review: bool, spec: str) -> dict:
     """In a worker process: ``disclose build`` of ``workbook`` into ``folder`` (a new, empty one);
     with ``review``, ``disclose build --review --strict``: every finding, 警告 too, a comment of the
@@ -71,9 +63,12 @@ def _build(workbook: str, name: str, folder: str, pdf: bool, draft: bool, review
     from ..errors import AuditFailed
     from ..report import build
 
+    global _building
+    pdf = pdf and not review
+    _building = True
     try:
-        built = build(workbook, Path(folder), force=draft and not review, pdf=pdf and not review, spec=spec,
-                      review=review, strict=review)
+        built = build(workbook, Path(folder), force=draft and not review, pdf=pdf, spec=spec,
+                      review=review, strict=review, office=_warm_office() if pdf else None)
     except AuditFailed as exc:
         if exc.review is None:
             return {"message": shown(shown(exc.message, Path(workbook), name), Path(folder) / "", "")}
@@ -81,9 +76,28 @@ def _build(workbook: str, name: str, folder: str, pdf: bool, draft: bool, review
         return {"review_file": exc.review.name, "audit_file": audit.name}
     except DiscloseError as exc:
         return {"message": shown(shown(exc.message, Path(workbook), name), Path(folder) / "", "")}
+    finally:
+        _building = False
     return {"report": built.report.name, "pdf_file": built.pdf.name if built.pdf else None,
             "audit_file": built.audit_report.name, "note": built.pdf_note,
             "review_file": built.review.name if built.review else None}
+
+
+_building = False  # in a worker: a build is under way (a stop interrupts it, see _on_stop)
+
+
+def _warm_office():
+    """In a worker: its LibreOffice for PDF builds (:func:`generator.pdf.kept_office`), started at
+    its first PDF build (while the report is written) and kept running for the next ones; None
+    when LibreOffice is not installed (the build then says so)."""
+    from ..pdf import find_soffice, kept_office
+
+    soffice = find_soffice()
+    if soffice is None:
+        return None
+    office = kept_office(soffice)
+    office.start()  # nothing if it runs already
+    return office
 
 
 class Workers:
@@ -108,10 +122,15 @@ class Workers:
         self._tasks = [asyncio.create_task(self._take()) for _ in range(self.count)]
 
     async def stop(self) -> None:
+        """Stop taking builds, interrupt those under way (a restart shows them as not done) and
+        end the workers, each stopping its LibreOffice."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._pool is not None:
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                if process.is_alive():
+                    process.terminate()  # see _on_stop
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, build: Build) -> None:
@@ -159,16 +178,28 @@ def worker_started() -> None:
     and (Linux) the worker ends when the server does, even killed outright (kill -9), so that no
     build of a dead server goes on writing into the data folder after a restart."""
     import ctypes
-    import signal
     import sys
 
     if hasattr(os, "nice"):
         os.nice(5)
+    # Ctrl+C in the server's terminal reaches the workers too: the server decides, and its stop
+    # interrupts the builds under way (see Workers.stop).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_stop)
     if sys.platform.startswith("linux"):
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() == 1:  # the server died before the line above took effect
             os._exit(1)
+
+
+def _on_stop(signum, frame) -> None:
+    """SIGTERM from :meth:`Workers.stop`: a build under way ends as on an error (its files and,
+    if it was laid out, its LibreOffice go); an idle worker waits for the pool to end it, which
+    stops its LibreOffice (see :func:`generator.pdf.kept_office`)."""
+    if _building:
+        raise KeyboardInterrupt
 
 
 def workers_default() -> int:
