@@ -261,6 +261,54 @@ def _scaled(table, factor, original):
             target.setPropertyValue("ParaLineSpacing", type(spacing)(3, round(spacing.Height * factor)))  # float-ok
 
 
+# Marks that may follow a last character on its line without making it less alone.
+_TRAILING = set("，。、；：！？）)】」』”’%％,.;:!?")
+CLOSER = (-4, -8, -12, -16, -20)  # character spacing tried, in twips (a .docx's w:spacing)
+
+
+def _alone(line):
+    """Whether a line holds one character (and perhaps a mark after it)."""
+    letters = [ch for ch in line.strip() if ch not in _TRAILING]
+    return len(letters) == 1
+
+
+def _last_line(cursor, paragraph):
+    """The text of the last line of ``paragraph`` as laid out (the view cursor finds where it
+    starts; its own selection does not work in table cells)."""
+    cursor.gotoRange(paragraph.getEnd(), False)
+    cursor.gotoStartOfLine(False)
+    line = paragraph.getText().createTextCursorByRange(cursor.getStart())
+    line.gotoRange(paragraph.getEnd(), True)
+    return line.getString()
+
+
+def _set_closer(pages, table, index, done):
+    """Set the text of a paragraph of ``table`` whose last line holds a single character closer
+    (as little as takes it in, down to ``CLOSER[-1]``): smaller text wraps anew. Each one set is
+    ``[index, "closer", its number among the table's paragraphs with text, twips]``."""
+    number = -1
+    for name in table.getCellNames():
+        paragraphs = table.getCellByName(name).getText().createEnumeration()
+        while paragraphs.hasMoreElements():
+            paragraph = paragraphs.nextElement()
+            text = paragraph.getString()
+            if not text.strip():
+                continue
+            number += 1
+            line = _last_line(pages.cursor, paragraph) if len(text.strip()) > 2 else text
+            if len(line) >= len(text) or not _alone(line):
+                continue
+            kerning = paragraph.getPropertyValue("CharKerning") or 0  # the .docx's own, if any
+            for twips in CLOSER:
+                paragraph.setPropertyValue("CharKerning", kerning + round(twips * 127 / 72))  # float-ok: 1/100 mm
+                line = _last_line(pages.cursor, paragraph)
+                if len(line) >= len(text) or not _alone(line):
+                    done.append([index, "closer", number, twips])
+                    break
+            else:  # even the closest would not take it in
+                paragraph.setPropertyValue("CharKerning", kerning)
+
+
 def fit_tables(document):
     """Move or fit the tables whose layout a clerk would not publish; returns what was done,
     ``[[index of the table among the body's tables, "break" | "scale", factor], …]``:
@@ -270,7 +318,9 @@ def fit_tables(document):
     a form, as a 自评表's 偏差原因 rows: "break"), else its text is made smaller (down to the
     smallest of ``SMALLER``) if that takes the tail in ("scale"), else it starts on the next page
     if its tail is long enough then ("break"); a table on two pages that
-    would fit on the first with its text made smaller is kept on it so ("scale")."""
+    would fit on the first with its text made smaller is kept on it so ("scale"). In a table
+    made smaller, a paragraph that wraps anew to leave one character on its last line is set
+    closer ("closer", see :func:`_set_closer`)."""
     from com.sun.star.style.BreakType import PAGE_BEFORE
 
     pages = _Pages(document)
@@ -310,6 +360,7 @@ def fit_tables(document):
             first, start, last, end = _span(pages, table, notes, rows, body, previous)
             if last < pages_before:
                 done.append([index, "scale", factor])
+                _set_closer(pages, table, index, done)
                 break
         else:  # smaller text would not save the page: left as it was, and started on a page
             _scaled(table, 1, original)  # of its own if its tail is long enough there
