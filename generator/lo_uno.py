@@ -106,6 +106,7 @@ def _printed_pages(document, headings):
     scratch.Level = 10
     text.insertTextContent(text.getEnd(), scratch, False)
     try:
+        document.getCurrentController().getPropertyValue("PageCount")  # laid out completely first
         scratch.update()
         lines = [line.rsplit("\t", 1) for line in scratch.getAnchor().getString().splitlines() if "\t" in line]
     finally:
@@ -199,6 +200,7 @@ class _Pages:
         self.controller = document.getCurrentController()
         self.cursor = self.controller.getViewCursor()
         self.styles = document.getStyleFamilies().getByName("PageStyles")
+        self.changed = True  # since the document was last laid out completely
 
     def at(self, text_range):
         # The top of the page is looked up each time, not kept: the pages before it move while
@@ -213,10 +215,13 @@ class _Pages:
         return page, (y - self.cursor.getPosition().Y) / body
 
     def settle(self):
-        """Lay the whole document out, now: LibreOffice lays out lazily, also while it is being
-        measured, and a table not yet laid out to its end can show its rows where they will not
-        stay. (Its view's page count is counted once the document is laid out completely.)"""
-        self.controller.getPropertyValue("PageCount")
+        """Lay the whole document out, now, if it changed since it was last: LibreOffice lays out
+        lazily, also while it is being measured, and a table not yet laid out to its end can
+        show its rows where they will not stay. (Its view's page count is counted once the
+        document is laid out completely.)"""
+        if self.changed:
+            self.controller.getPropertyValue("PageCount")
+            self.changed = False
 
 
 def _span(pages, table, notes, rows, first_row, before):
@@ -301,12 +306,14 @@ def _set_closer(pages, table, index, done):
             kerning = paragraph.getPropertyValue("CharKerning") or 0  # the .docx's own, if any
             for twips in CLOSER:
                 paragraph.setPropertyValue("CharKerning", kerning + round(twips * 127 / 72))  # float-ok: 1/100 mm
+                pages.changed = True
                 line = _last_line(pages.cursor, paragraph)
                 if len(line) >= len(text) or not _alone(line):
                     done.append([index, "closer", number, twips])
                     break
             else:  # even the closest would not take it in
                 paragraph.setPropertyValue("CharKerning", kerning)
+                pages.changed = True
 
 
 def fit_tables(document):
@@ -336,6 +343,7 @@ def fit_tables(document):
         second = table.getCellByName(rows[min(body + 1, len(rows) - 1)]).getStart()
         if len(rows) > header + 2 and start > 0.05 and pages.at(second)[0] > first:
             breaking.BreakType = PAGE_BEFORE
+            pages.changed = True
             done.append([index, "break", 1])
             first, start, last, end = _span(pages, table, notes, rows, body, previous)
         if first == last:
@@ -343,6 +351,7 @@ def fit_tables(document):
         tail = end < TAIL
         if tail and continued and start > 0.05:  # the rest of a form: on a page of its own with its notes
             breaking.BreakType = PAGE_BEFORE
+            pages.changed = True
             done.append([index, "break", 1])
             continue
         if not tail and last > first + 1:
@@ -357,6 +366,7 @@ def fit_tables(document):
         original = []
         for factor in fitting or SMALLER:
             _scaled(table, factor, original)
+            pages.changed = True
             first, start, last, end = _span(pages, table, notes, rows, body, previous)
             if last < pages_before:
                 done.append([index, "scale", factor])
@@ -364,6 +374,7 @@ def fit_tables(document):
                 break
         else:  # smaller text would not save the page: left as it was, and started on a page
             _scaled(table, 1, original)  # of its own if its tail is long enough there
+            pages.changed = True
             if tail and start > 0.05 and height % 1 >= TAIL:
                 breaking.BreakType = PAGE_BEFORE
                 done.append([index, "break", 1])
