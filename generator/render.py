@@ -722,7 +722,8 @@ def _refit_tables(children: list, sizes: _StyleSizes, found: dict) -> bool:
         for cell, tc in placed:
             spacing = closer(cell, sum(widths[cell.column:cell.column + cell.span]))
             if spacing:
-                _set_closer(tc, spacing)
+                for run in tc.iter(qn("w:r")):
+                    _run_spacing(run, spacing)
                 changed = True
         if widths == grid:
             continue
@@ -743,24 +744,6 @@ def _refit_tables(children: list, sizes: _StyleSizes, found: dict) -> bool:
 
 
 TRIED = 4  # widths of alike tables tried before fitting one anew (see _refit_tables)
-
-# What follows w:spacing in a run's properties (CT_RPr is a sequence).
-_AFTER_SPACING = frozenset(qn(f"w:{name}") for name in (
-    "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
-    "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"))
-
-
-def _set_closer(tc, spacing: int) -> None:
-    """Every run of the cell ``tc`` set ``spacing`` twips closer or further apart than it was."""
-    for run in tc.iter(qn("w:r")):
-        rPr = run.get_or_add_rPr()
-        element = rPr.find(qn("w:spacing"))
-        if element is None:
-            element = OxmlElement("w:spacing")
-            later = next((child for child in rPr if child.tag in _AFTER_SPACING), None)
-            rPr.append(element) if later is None else later.addprevious(element)
-        before = element.get(qn("w:val"), "0")
-        element.set(qn("w:val"), str(spacing + (int(before) if before.lstrip("-").isdigit() else 0)))
 
 
 _VAL = qn("w:val")
