@@ -106,6 +106,7 @@ def _printed_pages(document, headings):
     scratch.Level = 10
     text.insertTextContent(text.getEnd(), scratch, False)
     try:
+        document.getCurrentController().getPropertyValue("PageCount")  # laid out completely first
         scratch.update()
         lines = [line.rsplit("\t", 1) for line in scratch.getAnchor().getString().splitlines() if "\t" in line]
     finally:
@@ -155,17 +156,19 @@ SMALLER = (0.9, 0.8)  # the scales of a table's text tried, to take in a short t
 def _blocks(document):
     """Each body table, in document order (as a .docx lists its tables), with the paragraphs
     that follow it up to the next table, heading or page break (its notes), whether it
-    continues a table before it (nothing but blank paragraphs between), and the blank
-    paragraph just before it, if any (where a page break before it goes)."""
-    blocks, current, after_table, blank = [], None, False, None
+    continues a table before it (nothing but blank paragraphs between), the blank paragraph
+    just before it, if any (where a page break before it goes), and the paragraph just before
+    it (None after a table)."""
+    blocks, current, after_table, blank, previous = [], None, False, None, None
     elements = document.getText().createEnumeration()
     while elements.hasMoreElements():
         element = elements.nextElement()
         if element.supportsService("com.sun.star.text.TextTable"):
-            current = (element, [], after_table, blank)
+            current = (element, [], after_table, blank, previous)
             blocks.append(current)
-            after_table, blank = True, None
+            after_table, blank, previous = True, None, None
             continue
+        previous = element
         if not after_table and current is None:
             blank = None
             continue
@@ -182,39 +185,58 @@ def _blocks(document):
 
 
 def _rows(table):
-    """The name of the first cell of each row (A1, B1, A2 …: merged cells leave gaps)."""
-    first = {}
+    """The name of the last cell of each row (… I1, A2, B2 …: merged cells leave gaps); the last
+    is the one least often merged with the rows below."""
+    last = {}
     for name in table.getCellNames():
-        first.setdefault(int("".join(ch for ch in name if ch.isdigit())), name)
-    return [first[row] for row in sorted(first)]
+        last[int("".join(ch for ch in name if ch.isdigit()))] = name
+    return [last[row] for row in sorted(last)]
 
 
 class _Pages:
     """Where things fall in the layout: the page, and the share of its body above a point."""
 
     def __init__(self, document):
-        self.cursor = document.getCurrentController().getViewCursor()
+        self.controller = document.getCurrentController()
+        self.cursor = self.controller.getViewCursor()
         self.styles = document.getStyleFamilies().getByName("PageStyles")
-        self.tops = {}
+        self.changed = True  # since the document was last laid out completely
 
     def at(self, text_range):
+        # The top of the page is looked up each time, not kept: the pages before it move while
+        # LibreOffice goes on laying the document out, and when a table is moved or fitted.
         self.cursor.gotoRange(text_range, False)
         page, y = self.cursor.getPage(), self.cursor.getPosition().Y
-        if page not in self.tops:
-            self.cursor.jumpToPage(page)
-            self.cursor.jumpToStartOfPage()
-            style = self.styles.getByName(self.cursor.PageStyleName)
-            body = style.Height - style.TopMargin - style.BottomMargin
-            body -= (style.HeaderHeight if style.HeaderIsOn else 0) + (style.FooterHeight if style.FooterIsOn else 0)
-            self.tops[page] = (self.cursor.getPosition().Y, body)
-        top, body = self.tops[page]
-        return page, (y - top) / body
+        self.cursor.jumpToPage(page)
+        self.cursor.jumpToStartOfPage()
+        style = self.styles.getByName(self.cursor.PageStyleName)
+        body = style.Height - style.TopMargin - style.BottomMargin
+        body -= (style.HeaderHeight if style.HeaderIsOn else 0) + (style.FooterHeight if style.FooterIsOn else 0)
+        return page, (y - self.cursor.getPosition().Y) / body
+
+    def settle(self):
+        """Lay the whole document out, now, if it changed since it was last: LibreOffice lays out
+        lazily, also while it is being measured, and a table not yet laid out to its end can
+        show its rows where they will not stay. (Its view's page count is counted once the
+        document is laid out completely.)"""
+        if self.changed:
+            self.controller.getPropertyValue("PageCount")
+            self.changed = False
 
 
-def _span(pages, table, notes, rows):
-    """(first page, share of it above the table, last page, share of it above the block's end)."""
-    first, start = pages.at(table.getCellByName(rows[0]).getStart())
-    last, end = pages.at((notes[-1] if notes else table.getCellByName(rows[-1]).getText()).getEnd())
+def _span(pages, table, notes, rows, first_row, before):
+    """(first page, share of it above the table, last page, share of it above the block's end),
+    once the layout is settled. The table's first page
+    is that of its row ``first_row`` (the first one not repeated as a heading: the view cursor
+    may go into a repeated copy of a heading row), and the share above it is where the
+    paragraph ``before`` it ends, if that is on the same page."""
+    end_of_block = (notes[-1] if notes else table.getCellByName(rows[-1]).getText()).getEnd()
+    pages.settle()
+    first, start = pages.at(table.getCellByName(rows[first_row]).getStart())
+    if before is not None:
+        page, share = pages.at(before.getEnd())
+        start = share if page == first else 0.0
+    last, end = pages.at(end_of_block)
     return first, start, last, end
 
 
@@ -244,6 +266,56 @@ def _scaled(table, factor, original):
             target.setPropertyValue("ParaLineSpacing", type(spacing)(3, round(spacing.Height * factor)))  # float-ok
 
 
+# Marks that may follow a last character on its line without making it less alone.
+_TRAILING = set("，。、；：！？）)】」』”’%％,.;:!?")
+CLOSER = (-4, -8, -12, -16, -20)  # character spacing tried, in twips (a .docx's w:spacing)
+
+
+def _alone(line):
+    """Whether a line holds one character (and perhaps a mark after it)."""
+    letters = [ch for ch in line.strip() if ch not in _TRAILING]
+    return len(letters) == 1
+
+
+def _last_line(cursor, paragraph):
+    """The text of the last line of ``paragraph`` as laid out (the view cursor finds where it
+    starts; its own selection does not work in table cells)."""
+    cursor.gotoRange(paragraph.getEnd(), False)
+    cursor.gotoStartOfLine(False)
+    line = paragraph.getText().createTextCursorByRange(cursor.getStart())
+    line.gotoRange(paragraph.getEnd(), True)
+    return line.getString()
+
+
+def _set_closer(pages, table, index, done):
+    """Set the text of a paragraph of ``table`` whose last line holds a single character closer
+    (as little as takes it in, down to ``CLOSER[-1]``): smaller text wraps anew. Each one set is
+    ``[index, "closer", its number among the table's paragraphs with text, twips]``."""
+    number = -1
+    for name in table.getCellNames():
+        paragraphs = table.getCellByName(name).getText().createEnumeration()
+        while paragraphs.hasMoreElements():
+            paragraph = paragraphs.nextElement()
+            text = paragraph.getString()
+            if not text.strip():
+                continue
+            number += 1
+            line = _last_line(pages.cursor, paragraph) if len(text.strip()) > 2 else text
+            if len(line) >= len(text) or not _alone(line):
+                continue
+            kerning = paragraph.getPropertyValue("CharKerning") or 0  # the .docx's own, if any
+            for twips in CLOSER:
+                paragraph.setPropertyValue("CharKerning", kerning + round(twips * 127 / 72))  # float-ok: 1/100 mm
+                pages.changed = True
+                line = _last_line(pages.cursor, paragraph)
+                if len(line) >= len(text) or not _alone(line):
+                    done.append([index, "closer", number, twips])
+                    break
+            else:  # even the closest would not take it in
+                paragraph.setPropertyValue("CharKerning", kerning)
+                pages.changed = True
+
+
 def fit_tables(document):
     """Move or fit the tables whose layout a clerk would not publish; returns what was done,
     ``[[index of the table among the body's tables, "break" | "scale", factor], …]``:
@@ -253,28 +325,33 @@ def fit_tables(document):
     a form, as a 自评表's 偏差原因 rows: "break"), else its text is made smaller (down to the
     smallest of ``SMALLER``) if that takes the tail in ("scale"), else it starts on the next page
     if its tail is long enough then ("break"); a table on two pages that
-    would fit on the first with its text made smaller is kept on it so ("scale")."""
+    would fit on the first with its text made smaller is kept on it so ("scale"). In a table
+    made smaller, a paragraph that wraps anew to leave one character on its last line is set
+    closer ("closer", see :func:`_set_closer`)."""
     from com.sun.star.style.BreakType import PAGE_BEFORE
 
     pages = _Pages(document)
     done = []
-    for index, (table, notes, continued, blank) in enumerate(_blocks(document)):
+    for index, (table, notes, continued, blank, previous) in enumerate(_blocks(document)):
         breaking = blank if blank is not None else table  # .docx: a page break before that paragraph
         rows = _rows(table)
-        first, start, last, end = _span(pages, table, notes, rows)
+        header = table.HeaderRowCount if table.RepeatHeadline else 0
+        body = min(header, len(rows) - 1)  # its first row not repeated on the pages it goes on to
+        first, start, last, end = _span(pages, table, notes, rows, body, previous)
         if first == last:
             continue
-        header = table.HeaderRowCount if table.RepeatHeadline else 0
-        second = table.getCellByName(rows[min(header + 1, len(rows) - 1)]).getStart()
+        second = table.getCellByName(rows[min(body + 1, len(rows) - 1)]).getStart()
         if len(rows) > header + 2 and start > 0.05 and pages.at(second)[0] > first:
             breaking.BreakType = PAGE_BEFORE
+            pages.changed = True
             done.append([index, "break", 1])
-            first, start, last, end = _span(pages, table, notes, rows)
+            first, start, last, end = _span(pages, table, notes, rows, body, previous)
         if first == last:
             continue
         tail = end < TAIL
         if tail and continued and start > 0.05:  # the rest of a form: on a page of its own with its notes
             breaking.BreakType = PAGE_BEFORE
+            pages.changed = True
             done.append([index, "break", 1])
             continue
         if not tail and last > first + 1:
@@ -282,19 +359,22 @@ def fit_tables(document):
         # Its height in pages; made smaller by a factor it is a little taller than that factor of
         # it (the cells' margins stay): the largest factor that could save its last page is
         # tried first.
-        height, before = (1 - start) + (last - first - 1) + end, last
+        height, pages_before = (1 - start) + (last - first - 1) + end, last
         fitting = [factor for factor in SMALLER if start + height * factor <= last - first]
         if not (tail or fitting):
             continue
         original = []
         for factor in fitting or SMALLER:
             _scaled(table, factor, original)
-            first, start, last, end = _span(pages, table, notes, rows)
-            if last < before:
+            pages.changed = True
+            first, start, last, end = _span(pages, table, notes, rows, body, previous)
+            if last < pages_before:
                 done.append([index, "scale", factor])
+                _set_closer(pages, table, index, done)
                 break
         else:  # smaller text would not save the page: left as it was, and started on a page
             _scaled(table, 1, original)  # of its own if its tail is long enough there
+            pages.changed = True
             if tail and start > 0.05 and height % 1 >= TAIL:
                 breaking.BreakType = PAGE_BEFORE
                 done.append([index, "break", 1])

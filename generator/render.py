@@ -430,7 +430,8 @@ def fit_tables(document: bytes, styles: bytes, fixes: list) -> bytes:
     the pages (:func:`generator.lo_uno.fit_tables`), so that Word and WPS lay them out alike:
     ``[index among the body's tables, "break", 1]`` puts a page break before the table (on the
     blank paragraph just before it, if there is one); ``[index, "scale", factor]`` sets every
-    paragraph of the table at ``factor`` of its size and exact line height."""
+    paragraph of the table at ``factor`` of its size and exact line height; ``[index, "closer",
+    k, twips]`` sets the runs of its k-th paragraph with text ``twips`` closer."""
     from docx.oxml import parse_xml
     from docx.shared import Pt
 
@@ -444,8 +445,14 @@ def fit_tables(document: bytes, styles: bytes, fixes: list) -> bytes:
         else:
             tables.append([child])
     sizes = _StyleSizes(parse_xml(styles))
-    for index, kind, factor in fixes:
+    for index, kind, factor, *more in fixes:
         parts = tables[index]
+        if kind == "closer":  # the factor-th paragraph with text, more[0] twips closer
+            paragraph = [p for table in parts for p in table.iter(qn("w:p"))
+                         if "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()][factor]
+            for run in paragraph.iter(qn("w:r")):
+                _run_spacing(run, more[0])
+            continue
         if kind == "break":
             before = parts[0].getprevious()
             blank = before is not None and before.tag == qn("w:p") and not "".join(before.itertext()).strip()
@@ -462,6 +469,24 @@ def fit_tables(document: bytes, styles: bytes, fixes: list) -> bytes:
                 size = run.rPr.sz_val if run.rPr is not None and run.rPr.sz_val is not None else sizes.size(style)
                 run.get_or_add_rPr().sz_val = Pt(round(size.pt * 2 * factor) / 2)  # float-ok: half points
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+# What follows w:spacing in a run's properties (CT_RPr is a sequence).
+_AFTER_SPACING = frozenset(qn(f"w:{name}") for name in (
+    "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign",
+    "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"))
+
+
+def _run_spacing(run, twips: int) -> None:
+    """The run's characters ``twips`` closer (negative) or further apart than they were."""
+    rPr = run.get_or_add_rPr()
+    element = rPr.find(qn("w:spacing"))
+    if element is None:
+        element = OxmlElement("w:spacing")
+        later = next((child for child in rPr if child.tag in _AFTER_SPACING), None)
+        rPr.append(element) if later is None else later.addprevious(element)
+    before = element.get(qn("w:val"), "0")
+    element.set(qn("w:val"), str(twips + (int(before) if before.lstrip("-").isdigit() else 0)))
 
 
 class _StyleSizes:
