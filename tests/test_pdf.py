@@ -303,3 +303,16 @@ def test_many_projects_with_long_texts_are_laid_out_as_well(tmp_path):
     assert len(pages) > 60
     _no_lone_tails(pdf, pages)
     _header_rows_head_rows(pdf, pages)
+
+
+def test_the_docx_as_written_lays_out_as_the_pdf(built, tmp_path):
+    """The .docx carries the fits LibreOffice made (page breaks, smaller text, closer spacing):
+    laid out anew from the file, by a LibreOffice that never saw the report, it has the PDF's
+    pages, each with the PDF's text."""
+    from generator.pdf import convert, page_texts
+
+    doc, _, pages, pdf = built
+    [docx] = pdf.parent.glob("*.docx")
+    again = page_texts(convert(find_soffice(), docx, tmp_path / "again.pdf"))
+    assert len(again) == len(pages)
+    assert [squeeze(text) for text in again] == [squeeze(text) for text in pages]
