@@ -289,8 +289,10 @@ def _last_line(cursor, paragraph):
 
 def _set_closer(pages, table, index, done):
     """Set the text of a paragraph of ``table`` whose last line holds a single character closer
-    (as little as takes it in, down to ``CLOSER[-1]``): smaller text wraps anew. Each one set is
-    ``[index, "closer", its number among the table's paragraphs with text, twips]``."""
+    (as little as takes it in, down to ``CLOSER[-1]``), or else further apart, so that more
+    than one character goes onto its last line without a line more (the same height): smaller
+    text wraps anew. Each one set is ``[index, "closer", its number among the table's
+    paragraphs with text, twips]``."""
     number = -1
     for name in table.getCellNames():
         paragraphs = table.getCellByName(name).getText().createEnumeration()
@@ -303,17 +305,19 @@ def _set_closer(pages, table, index, done):
             line = _last_line(pages.cursor, paragraph) if len(text.strip()) > 2 else text
             if len(line) >= len(text) or not _alone(line):
                 continue
+            pages.cursor.gotoRange(paragraph.getEnd(), False)
+            bottom = pages.cursor.getPosition().Y
             kerning = paragraph.getPropertyValue("CharKerning") or 0  # the .docx's own, if any
-            for twips in CLOSER:
+            pages.changed = True
+            for twips in CLOSER + tuple(-step for step in CLOSER):
                 paragraph.setPropertyValue("CharKerning", kerning + round(twips * 127 / 72))  # float-ok: 1/100 mm
-                pages.changed = True
                 line = _last_line(pages.cursor, paragraph)
-                if len(line) >= len(text) or not _alone(line):
+                if (len(line) >= len(text) or not _alone(line)) and (
+                        twips < 0 or pages.cursor.getPosition().Y == bottom):
                     done.append([index, "closer", number, twips])
                     break
-            else:  # even the closest would not take it in
+            else:  # no spacing takes it in
                 paragraph.setPropertyValue("CharKerning", kerning)
-                pages.changed = True
 
 
 def fit_tables(document):

@@ -160,8 +160,21 @@ class ProjectSummary:
     spent: Stated
 
 
+class ByTableKey:
+    """``wb["05"]``: a table by the format's key; a key the format does not declare is the
+    format's error (:func:`generator.errors.undeclared`), not a KeyError."""
+
+    tables: dict
+
+    def __getitem__(self, key: str):
+        try:
+            return self.tables[key]
+        except KeyError:
+            raise undeclared(key) from None
+
+
 @dataclass
-class Workbook:
+class Workbook(ByTableKey):
     """Everything the report is made of, as read from one standard workbook."""
 
     path: str
@@ -180,12 +193,6 @@ class Workbook:
     # the range, sheet!B9:B10.
     merged: dict[str, str] = field(default_factory=dict)
     lists: dict[str, list[dict[str, Text | Stated]]] = field(default_factory=dict)  # the format's ListSheets
-
-    def __getitem__(self, key: str):
-        try:
-            return self.tables[key]
-        except KeyError:
-            raise undeclared(key) from None
 
     @property
     def name(self) -> str:

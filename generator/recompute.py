@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from . import spec
-from .errors import undeclared
 from .findings import ERROR, WARNING, Finding, mismatch
-from .model import MISSING, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook, stated_cells
+from .model import MISSING, ByTableKey, EconomicRows, FunctionRows, GroupedRow, Lines, Stated, Workbook, stated_cells
 from .money import fmt_money
 from .spec import Format
 
@@ -85,18 +84,12 @@ class EconomicFigures:
 
 
 @dataclass
-class Figures:
+class Figures(ByTableKey):
     """The report's tables as printed, every total recomputed, by the format's table key."""
 
     tables: dict[str, LineFigures | FunctionLines | EconomicFigures | dict[str, tuple[Decimal, ...]]]
     findings: list[Finding] = field(default_factory=list)
     total_refs: set[str] = field(default_factory=set)  # stated totals, replaced by recomputation
-
-    def __getitem__(self, key: str):
-        try:
-            return self.tables[key]
-        except KeyError:
-            raise undeclared(key) from None
 
 
 class _Log(list):

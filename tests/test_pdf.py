@@ -314,7 +314,7 @@ def test_the_check_for_single_characters_finds_them(tmp_path, monkeypatch):
 
     from generator import render
 
-    monkeypatch.setattr(render, "fit_columns", lambda document, styles: document)
+    monkeypatch.setattr(render, "fit_columns", lambda document, styles: [document])
     result = CliRunner().invoke(main, ["build", str(JINCHENG), "-o", str(tmp_path), "--pdf"])
     assert result.exit_code == 0, result.output
     [docx], [pdf] = tmp_path.glob("*.docx"), tmp_path.glob("*.pdf")
@@ -374,3 +374,16 @@ def test_many_projects_with_long_texts_are_laid_out_as_well(tmp_path):
     [docx] = out.glob("*.docx")
     doc = Document(str(docx))
     assert _single_characters(pdf, doc, but=_set_smaller(doc)) == []
+
+
+def test_the_docx_as_written_lays_out_as_the_pdf(built, tmp_path):
+    """The .docx carries the fits LibreOffice made (page breaks, smaller text, closer spacing):
+    laid out anew from the file, by a LibreOffice that never saw the report, it has the PDF's
+    pages, each with the PDF's text."""
+    from generator.pdf import convert, page_texts
+
+    doc, _, pages, pdf = built
+    [docx] = pdf.parent.glob("*.docx")
+    again = page_texts(convert(find_soffice(), docx, tmp_path / "again.pdf"))
+    assert len(again) == len(pages)
+    assert [squeeze(text) for text in again] == [squeeze(text) for text in pages]
