@@ -214,8 +214,10 @@ def _broken(units, first: int, rest: int, hanging: bool) -> tuple[int, bool]:
     return total, total > 1 and count == 1
 
 
-def _measures(room: int) -> tuple[int, ...]:
-    slack = _ROOM_TWIPS + int(room * _ROOM_SHARE)  # float-ok: layout tolerance
+def _measures(room: int, spacing: int = 0) -> tuple[int, ...]:
+    # Characters set closer are placed a little less exactly (LibreOffice keeps spacing in
+    # 1/100 mm): a spacing's worth more either way.
+    slack = _ROOM_TWIPS + int(room * _ROOM_SHARE) + abs(spacing)  # float-ok: layout tolerance
     return (room - slack, room, room + slack)
 
 
@@ -244,7 +246,7 @@ def _fit(paragraphs: tuple[Paragraph, ...], margins: int, figure: bool, width: i
         runs = paragraph.runs if scale == 1 else tuple(
             (text, max(1, round(size * scale))) for text, size in paragraph.runs)  # float-ok: half points
         room = width - margins - paragraph.indent
-        measures = _measures(room)
+        measures = _measures(room, spacing)
         whole, forced, hangs = _laid(runs, spacing)
         first = max(paragraph.first, 0)
         if len(forced) == 1 and whole <= measures[0] - first:
