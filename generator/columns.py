@@ -216,8 +216,8 @@ def _broken(units, first: int, rest: int, hanging: bool) -> tuple[int, bool]:
 
 def _measures(room: int, spacing: int = 0) -> tuple[int, ...]:
     # Characters set closer are placed a little less exactly (LibreOffice keeps spacing in
-    # 1/100 mm): a spacing's worth more either way.
-    slack = _ROOM_TWIPS + int(room * _ROOM_SHARE) + abs(spacing)  # float-ok: layout tolerance
+    # 1/100 mm): half a spacing's worth more either way.
+    slack = _ROOM_TWIPS + int(room * _ROOM_SHARE) + abs(spacing) // 2  # float-ok: layout tolerance
     return (room - slack, room, room + slack)
 
 
