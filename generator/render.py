@@ -638,14 +638,25 @@ def fit_columns(document: bytes, styles: bytes) -> list[bytes]:
     if root is None:
         return _pieces(document)
     declared = {d.strip() for d in _Template._XMLNS_BYTES.findall(root.group())}
-    sizes = _StyleSizes(parse_xml(styles))
+    sizes = None
     pieces, done, found = [], 0, {}
     for start, end in _table_runs(document):
-        children = list(parse_xml(root.group() + document[start:end] + b"</w:document>"))
-        if not _refit_tables(children, sizes, found):
+        # the widths found before are part of what a table's fit depends on
+        key = hashlib.sha256(repr(sorted(found.items())).encode() + styles + root.group()
+                             + document[start:end]).digest()
+        if key not in _FITTED:
+            sizes = sizes or _StyleSizes(parse_xml(styles))
+            children = list(parse_xml(root.group() + document[start:end] + b"</w:document>"))
+            fitted = [_alone(etree.tostring(child, encoding="UTF-8"), declared) for child in children] \
+                if _refit_tables(children, sizes, found) else None
+            _FITTED[key] = (fitted, {grid: list(tried) for grid, tried in found.items()})
+            while len(_FITTED) > FITTED:
+                del _FITTED[next(iter(_FITTED))]
+        fitted, after = _FITTED[key]
+        found = {grid: list(tried) for grid, tried in after.items()}
+        if fitted is None:
             continue
-        pieces += [document[done:start], *(_alone(etree.tostring(child, encoding="UTF-8"), declared)
-                                           for child in children)]
+        pieces += [document[done:start], *fitted]
         done = end
     return [cut for piece in [*pieces, document[done:]] for cut in _pieces(piece)]
 
@@ -744,6 +755,10 @@ def _refit_tables(children: list, sizes: _StyleSizes, found: dict) -> bool:
 
 
 TRIED = 4  # widths of alike tables tried before fitting one anew (see _refit_tables)
+# The tables fitted lately, by a digest of their XML as rendered: a report is written two or three
+# times over (for its headings, for LibreOffice, with the layout's fixes) with the same tables.
+_FITTED: dict[bytes, tuple[list[bytes] | None, dict]] = {}
+FITTED = 512
 
 
 _VAL = qn("w:val")
