@@ -308,9 +308,11 @@ def _set_closer(pages, table, index, done):
             pages.cursor.gotoRange(paragraph.getEnd(), False)
             bottom = pages.cursor.getPosition().Y
             kerning = paragraph.getPropertyValue("CharKerning") or 0  # the .docx's own, if any
+            own = round(kerning * 72 / 127)  # float-ok: back in twips, as the .docx has it
             pages.changed = True
             for twips in CLOSER + tuple(-step for step in CLOSER):
-                paragraph.setPropertyValue("CharKerning", kerning + round(twips * 127 / 72))  # float-ok: 1/100 mm
+                # As LibreOffice reads the .docx's spacing then: a closer fit is at the very edge.
+                paragraph.setPropertyValue("CharKerning", round((own + twips) * 127 / 72))  # float-ok: 1/100 mm
                 line = _last_line(pages.cursor, paragraph)
                 if (len(line) >= len(text) or not _alone(line)) and (
                         twips < 0 or pages.cursor.getPosition().Y == bottom):
