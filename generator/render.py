@@ -10,6 +10,7 @@ entry times and a fingerprint of its body (``_stable_zip``, ``edited_since_built
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import itertools
@@ -645,11 +646,17 @@ def fit_columns(document: bytes, styles: bytes) -> list[bytes]:
         key = hashlib.sha256(repr(sorted(found.items())).encode() + styles + root.group()
                              + document[start:end]).digest()
         if key not in _FITTED:
-            sizes = sizes or _StyleSizes(parse_xml(styles))
-            children = list(parse_xml(root.group() + document[start:end] + b"</w:document>"))
-            fitted = [_alone(etree.tostring(child, encoding="UTF-8"), declared) for child in children] \
-                if _refit_tables(children, sizes, found) else None
-            _FITTED[key] = (fitted, {grid: list(tried) for grid, tried in found.items()})
+            def fit(start=start, end=end):
+                nonlocal sizes
+                sizes = sizes or _StyleSizes(parse_xml(styles))
+                children = list(parse_xml(root.group() + document[start:end] + b"</w:document>"))
+                fitted = [_alone(etree.tostring(child, encoding="UTF-8"), declared) for child in children] \
+                    if _refit_tables(children, sizes, found) else None
+                return fitted, {grid: list(tried) for grid, tried in found.items()}
+
+            # Kept on the machine too, as compiled templates are: a clerk's rebuild after a fix
+            # fits only the tables the fix changed.
+            _FITTED[key] = _cached(f"columns-{_columns_version()}", key.hex(), fit, marshal.dumps, marshal.loads)
             while len(_FITTED) > FITTED:
                 del _FITTED[next(iter(_FITTED))]
         fitted, after = _FITTED[key]
@@ -759,6 +766,15 @@ TRIED = 4  # widths of alike tables tried before fitting one anew (see _refit_ta
 # times over (for its headings, for LibreOffice, with the layout's fixes) with the same tables.
 _FITTED: dict[bytes, tuple[list[bytes] | None, dict]] = {}
 FITTED = 512
+
+
+@functools.lru_cache(maxsize=1)
+def _columns_version() -> str:
+    """A digest of the code that fits columns: a fit kept on the machine is used by that code only."""
+    from . import columns
+
+    code = Path(columns.__file__).read_bytes() + Path(__file__).read_bytes()
+    return hashlib.sha256(code).hexdigest()[:16]
 
 
 _VAL = qn("w:val")
