@@ -260,10 +260,16 @@ def _scaled(table, factor, original):
                     paragraph = paragraphs.nextElement()
                     original.append((paragraph, paragraph.getPropertyValues(_SIZES)))
     for target, (size, asian, spacing) in original:
-        target.setPropertyValue("CharHeight", round(size * factor * 2) / 2)  # float-ok: points
-        target.setPropertyValue("CharHeightAsian", round(asian * factor * 2) / 2)  # float-ok: points
+        names = ["CharHeight", "CharHeightAsian"]
+        values = [round(size * factor * 2) / 2, round(asian * factor * 2) / 2]  # float-ok: points
         if spacing.Mode == 3:  # FIX: an exact height, in 1/100 mm
-            target.setPropertyValue("ParaLineSpacing", type(spacing)(3, round(spacing.Height * factor)))  # float-ok
+            names.append("ParaLineSpacing")
+            values.append(type(spacing)(3, round(spacing.Height * factor)))  # float-ok
+        if target.supportsService("com.sun.star.text.Paragraph"):
+            target.setPropertyValues(tuple(names), tuple(values))  # one change to lay out, not three
+        else:  # the table's cursor
+            for name, value in zip(names, values):
+                target.setPropertyValue(name, value)
 
 
 # Marks that may follow a last character on its line without making it less alone.
