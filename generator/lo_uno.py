@@ -226,10 +226,10 @@ class _Pages:
 
 def _span(pages, table, notes, rows, first_row, before):
     """(first page, share of it above the table, last page, share of it above the block's end),
-    once the layout is settled. The table's first page
-    is that of its row ``first_row`` (the first one not repeated as a heading: the view cursor
-    may go into a repeated copy of a heading row), and the share above it is where the
-    paragraph ``before`` it ends, if that is on the same page."""
+    once the layout is settled. The table's first page is that of its row ``first_row`` (the
+    first one not repeated as a heading: the view cursor may go into a repeated copy of a
+    heading row), and the share above it is where the paragraph ``before`` it ends, if that is
+    on the same page."""
     end_of_block = (notes[-1] if notes else table.getCellByName(rows[-1]).getText()).getEnd()
     pages.settle()
     first, start = pages.at(table.getCellByName(rows[first_row]).getStart())
@@ -345,7 +345,11 @@ def fit_tables(document):
     pages = _Pages(document)
     done = []
     for index, (table, notes, continued, blank, previous) in enumerate(_blocks(document)):
-        breaking = blank if blank is not None else table  # .docx: a page break before that paragraph
+        def page_break(breaking=blank if blank is not None else table, index=index):
+            breaking.BreakType = PAGE_BEFORE  # .docx: a page break before that paragraph
+            pages.changed = True
+            done.append([index, "break", 1])
+
         rows = _rows(table)
         header = table.HeaderRowCount if table.RepeatHeadline else 0
         body = min(header, len(rows) - 1)  # its first row not repeated on the pages it goes on to
@@ -354,17 +358,13 @@ def fit_tables(document):
             continue
         second = table.getCellByName(rows[min(body + 1, len(rows) - 1)]).getStart()
         if len(rows) > header + 2 and start > 0.05 and pages.at(second)[0] > first:
-            breaking.BreakType = PAGE_BEFORE
-            pages.changed = True
-            done.append([index, "break", 1])
+            page_break()
             first, start, last, end = _span(pages, table, notes, rows, body, previous)
         if first == last:
             continue
         tail = end < TAIL
         if tail and continued and start > 0.05:  # the rest of a form: on a page of its own with its notes
-            breaking.BreakType = PAGE_BEFORE
-            pages.changed = True
-            done.append([index, "break", 1])
+            page_break()
             continue
         if not tail and last > first + 1:
             continue  # a long table ending on a good part of its last page
@@ -388,8 +388,7 @@ def fit_tables(document):
             _scaled(table, 1, original)  # of its own if its tail is long enough there
             pages.changed = True
             if tail and start > 0.05 and height % 1 >= TAIL:
-                breaking.BreakType = PAGE_BEFORE
-                done.append([index, "break", 1])
+                page_break()
     return done
 
 

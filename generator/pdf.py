@@ -276,7 +276,7 @@ class Office:
         self._replies: queue.Queue | None = None
         self._pid: int | None = None  # soffice's, as the helper reported it
         self._busy = False  # a report is being laid out: close() stops LibreOffice at once
-        self._laid_out = 0
+        self._laid_out = 0  # reports the running LibreOffice has laid out
         self._closed = threading.Event()
 
     def __enter__(self) -> "Office":
@@ -299,7 +299,7 @@ class Office:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8",
             **options)
         self._replies = queue.Queue()
-        self._laid_out = 0  # reports this LibreOffice has laid out
+        self._laid_out = 0
         self._reader = threading.Thread(target=_read_lines, args=(self._helper.stdout, self._replies), daemon=True)
         self._reader.start()
         self._closed = threading.Event()
@@ -534,34 +534,19 @@ def _numbered_font_ids(data: bytes) -> bytes:
     return _patched(data, sorted(edits)) if edits else data
 
 
-_EEXEC_R, _EEXEC_C1, _EEXEC_C2 = 55665, 52845, 22719  # Adobe Type 1 Font Format, 7.2
-
-
 def _renumbered_secret(secret: bytes, number: bytes) -> bytes:
     """The eexec-encrypted part of a Type 1 font with its first ``/UniqueID … def`` replaced by
-    ``number``: decrypted only as far as that (it is near the start, in the Private dict); from
-    there on every byte is encrypted anew, as each byte's key follows the bytes before it, the
-    rest decrypted and encrypted in one pass."""
-    r, plain, found = _EEXEC_R, bytearray(), None
-    for at in range(0, len(secret), 256):
-        for cipher in secret[at:at + 256]:
-            plain.append(cipher ^ (r >> 8))
-            r = ((cipher + r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
-        if (found := _UNIQUE_ID.search(plain)) is not None:
-            break
-    if found is None:
-        return secret
-    old_r, new_r = r, _EEXEC_R  # the key after the bytes decrypted; the key before the change
-    for cipher in secret[:found.start()]:
-        new_r = ((cipher + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
-    out = bytearray(secret[:found.start()])
-    for byte in number + plain[found.end():]:
-        out.append(code := byte ^ (new_r >> 8))
-        new_r = ((code + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
-    for cipher in secret[len(plain):]:
-        out.append(code := cipher ^ (old_r >> 8) ^ (new_r >> 8))
-        old_r = ((cipher + old_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
-        new_r = ((code + new_r) * _EEXEC_C1 + _EEXEC_C2) & 0xFFFF
+    ``number``: decrypted, renumbered and encrypted again (each byte's key follows the bytes
+    before it, so everything after the change is encrypted anew)."""
+    return _eexec(_UNIQUE_ID.sub(number, _eexec(secret, decrypt=True), count=1))
+
+
+def _eexec(data: bytes, decrypt: bool = False) -> bytes:
+    """Type 1 eexec encryption (Adobe Type 1 Font Format, 7.2), or its decryption."""
+    r, out = 55665, bytearray(data)
+    for i, byte in enumerate(data):
+        out[i] = code = byte ^ (r >> 8)
+        r = (((byte if decrypt else code) + r) * 52845 + 22719) & 0xFFFF
     return bytes(out)
 
 
