@@ -445,22 +445,34 @@ def export_here(request):
 _SCRIPT = "vnd.sun.star.script:%s$%s?language=Python&location=user"
 
 
-def _in_process(context, profile):
+def _in_process(context, profile, soffice):
     """The two steps run inside soffice (this file, copied into the profile), as functions of a
-    request line that answer a JSON text; None when LibreOffice has no Python script provider."""
+    request line that answer a JSON text, and why not (None, the reason) when LibreOffice has no
+    usable Python script provider (its pythonscript.py is not installed beside soffice)."""
+    program = os.path.dirname(os.path.realpath(soffice))
+    if not any(os.path.isfile(os.path.join(folder, "pythonscript.py"))
+               for folder in (program, os.path.join(program, os.pardir, "Resources"))):
+        return None, "no pythonscript.py beside soffice"
     folder = os.path.join(uno.fileUrlToSystemPath(profile), "user", "Scripts", "python")
     name = os.path.basename(__file__)
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with open(__file__, "rb") as source, open(os.path.join(folder, name), "wb") as copy:
-            copy.write(source.read())
-        factory = context.ServiceManager.createInstanceWithContext(
-            "com.sun.star.script.provider.MasterScriptProviderFactory", context)
-        provider = factory.createScriptProvider("")
-        scripts = [provider.getScript(_SCRIPT % (name, step)) for step in ("lay_out_here", "export_here")]
-    except Exception:  # no script provider (or no such script): the layout is driven over the pipe
-        return None
-    return [lambda line, script=script: json.loads(script.invoke((line,), (), ())[0]) for script in scripts]
+    os.makedirs(folder, exist_ok=True)
+    with open(__file__, "rb") as source, open(os.path.join(folder, name), "wb") as copy:
+        copy.write(source.read())
+    # soffice takes connections before its scripting framework can be used: on a busy machine
+    # the first tries can fail.
+    deadline = time.monotonic() + START_SECONDS / 6
+    while True:
+        try:
+            factory = context.ServiceManager.createInstanceWithContext(
+                "com.sun.star.script.provider.MasterScriptProviderFactory", context)
+            provider = factory.createScriptProvider("")
+            scripts = [provider.getScript(_SCRIPT % (name, step)) for step in ("lay_out_here", "export_here")]
+            return [lambda line, script=script: json.loads(script.invoke((line,), (), ())[0])
+                    for script in scripts], None
+        except Exception as exc:  # not yet usable; at the deadline the layout is driven over the pipe
+            if time.monotonic() > deadline:
+                return None, "%s: %s" % (type(exc).__name__, exc)
+            time.sleep(0.1)
 
 
 def main(soffice, profile, pipe, temp, where="in-process"):
@@ -472,9 +484,9 @@ def main(soffice, profile, pipe, temp, where="in-process"):
         except Exception as exc:
             _answer({"error": "LibreOffice did not start: %s" % exc})
             return
-        inside = where == "in-process" and _in_process(context, profile)
+        inside, why = _in_process(context, profile, soffice) if where == "in-process" else (None, where)
         steps = inside or [lambda line: lay_out(desktop, json.loads(line)), lambda line: export(json.loads(line))]
-        _answer({"ready": process.pid, "inside": bool(inside)})
+        _answer({"ready": process.pid, "inside": bool(inside), "why": why})
         for line in sys.stdin:
             for step in steps:  # the parent rewrites the .docx while the PDF is exported
                 try:

@@ -271,6 +271,7 @@ class Office:
         self.soffice = soffice
         self.in_process = in_process  # False: the layout is driven over the pipe even where it could run inside soffice
         self.inside: bool | None = None  # whether it does run inside soffice (known once LibreOffice answers)
+        self.why_outside: str | None = None  # and if not, why (for a maintainer)
         self._work: Path | None = None
         self._helper: subprocess.Popen | None = None
         self._replies: queue.Queue | None = None
@@ -326,7 +327,7 @@ class Office:
             if "ready" not in reply:
                 self.close()
                 return False
-            self._pid, self.inside = reply["ready"], reply["inside"]
+            self._pid, self.inside, self.why_outside = reply["ready"], reply["inside"], reply["why"]
         return True
 
     def lay_out(self, docx: Path, target: Path, headings: list[str], dated: datetime | None = None,

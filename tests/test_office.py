@@ -203,7 +203,7 @@ def test_the_layout_inside_soffice_and_over_the_pipe_give_the_same_files(tmp_pat
         with pdf.Office(pdf.find_soffice(), in_process=in_process) as office:
             out = tmp_path / str(in_process)
             built = build(JINCHENG, out, pdf=True, office=office)
-            assert office.inside is in_process
+            assert office.inside is in_process, office.why_outside
         made[in_process] = (built.report.read_bytes(), built.pdf.read_bytes())
     assert made[True] == made[False]
     pages = pdf.page_texts(tmp_path / "True" / built.pdf.name)
