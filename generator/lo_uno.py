@@ -25,12 +25,16 @@ Usage: python lo_uno.py SOFFICE PROFILE_URL PIPE_NAME TEMP_DIR [in-process|pipe]
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import uno
+import unohelper
+from com.sun.star.awt import XCallback
 from com.sun.star.beans import PropertyValue
 
 START_SECONDS = 120  # soffice must accept connections within this
@@ -275,6 +279,8 @@ def _scaled(table, factor, original):
 # Marks that may follow a last character on its line without making it less alone.
 _TRAILING = set("，。、；：！？）)】」』”’%％,.;:!?")
 CLOSER = (-4, -8, -12, -16, -20)  # character spacing tried, in twips (a .docx's w:spacing)
+# A figure's column is fitted so that it never wraps: smaller, it stays on its one line.
+_FIGURE = re.compile(r"[-+−]?[\d,，.]+%?")
 
 
 def _alone(line):
@@ -308,7 +314,9 @@ def _set_closer(pages, table, index, done):
             if not text.strip():
                 continue
             number += 1
-            line = _last_line(pages.cursor, paragraph) if len(text.strip()) > 2 else text
+            if len(text.strip()) <= 2 or _FIGURE.fullmatch(text.strip()):
+                continue
+            line = _last_line(pages.cursor, paragraph)
             if len(line) >= len(text) or not _alone(line):
                 continue
             pages.cursor.gotoRange(paragraph.getEnd(), False)
@@ -432,14 +440,45 @@ def export(request):
     return {"exported": True}
 
 
+class _Call(unohelper.Base, XCallback):
+    """A function that LibreOffice's main thread calls back (see :func:`_on_main_thread`)."""
+
+    def __init__(self, function):
+        self.function, self.done, self.result, self.error = function, threading.Event(), None, None
+
+    def notify(self, data):
+        try:
+            self.result = self.function()
+        except BaseException as exc:  # raised again in the thread that waits for it
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+def _on_main_thread(function):
+    """``function()`` run by soffice's main thread, which meanwhile does nothing else. A script
+    is called in a thread of its own, and every call it makes on the document then waits for
+    the main thread to let go of the document and takes it back: run in the main thread, the
+    layout takes half the time, and no layout is done in the background between two of its
+    measurements."""
+    context = XSCRIPTCONTEXT.getComponentContext()  # noqa: F821 (the script provider's global)
+    call = _Call(function)
+    context.ServiceManager.createInstanceWithContext("com.sun.star.awt.AsyncCallback", context).addCallback(call, None)
+    call.done.wait()
+    if call.error is not None:
+        raise call.error
+    return call.result
+
+
 def lay_out_here(request):
     """:func:`lay_out` run inside soffice by its script provider: a JSON request in, a JSON answer out."""
-    return json.dumps(lay_out(XSCRIPTCONTEXT.getDesktop(), json.loads(request)))  # noqa: F821 (the provider's global)
+    desktop = XSCRIPTCONTEXT.getDesktop()  # noqa: F821
+    return json.dumps(_on_main_thread(lambda: lay_out(desktop, json.loads(request))))
 
 
 def export_here(request):
     """:func:`export` run inside soffice."""
-    return json.dumps(export(json.loads(request)))
+    return json.dumps(_on_main_thread(lambda: export(json.loads(request))))
 
 
 _SCRIPT = "vnd.sun.star.script:%s$%s?language=Python&location=user"
