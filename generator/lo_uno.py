@@ -54,6 +54,11 @@ def _answer(obj):
 def _start(soffice, profile, pipe, temp):
     # LibreOffice's own temporary files (lu*.tmp) go to the parent's work folder, removed with it.
     env = dict(os.environ, TMPDIR=temp, TMP=temp, TEMP=temp)
+    # The Python inside soffice (its script provider's; Debian's is the system's) finds its
+    # standard library by the first python3 on the PATH: that must be this one (the Python
+    # LibreOffice goes with), not a virtualenv's or pyenv's of another build, which it could not
+    # start with ("can't import __main__ module").
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     options = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
                else {"start_new_session": True})
     return subprocess.Popen(
@@ -497,21 +502,14 @@ def _in_process(context, profile, soffice):
     os.makedirs(folder, exist_ok=True)
     with open(__file__, "rb") as source, open(os.path.join(folder, name), "wb") as copy:
         copy.write(source.read())
-    # soffice takes connections before its scripting framework can be used: on a busy machine
-    # the first tries can fail.
-    deadline = time.monotonic() + START_SECONDS / 6
-    while True:
-        try:
-            factory = context.ServiceManager.createInstanceWithContext(
-                "com.sun.star.script.provider.MasterScriptProviderFactory", context)
-            provider = factory.createScriptProvider("")
-            scripts = [provider.getScript(_SCRIPT % (name, step)) for step in ("lay_out_here", "export_here")]
-            return [lambda line, script=script: json.loads(script.invoke((line,), (), ())[0])
-                    for script in scripts], None
-        except Exception as exc:  # not yet usable; at the deadline the layout is driven over the pipe
-            if time.monotonic() > deadline:
-                return None, "%s: %s" % (type(exc).__name__, exc)
-            time.sleep(0.1)
+    try:
+        factory = context.ServiceManager.createInstanceWithContext(
+            "com.sun.star.script.provider.MasterScriptProviderFactory", context)
+        provider = factory.createScriptProvider("")
+        scripts = [provider.getScript(_SCRIPT % (name, step)) for step in ("lay_out_here", "export_here")]
+    except Exception as exc:  # the layout is then driven over the pipe
+        return None, "%s: %s" % (type(exc).__name__, exc)
+    return [lambda line, script=script: json.loads(script.invoke((line,), (), ())[0]) for script in scripts], None
 
 
 def main(soffice, profile, pipe, temp, where="in-process"):

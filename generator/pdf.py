@@ -238,10 +238,16 @@ def uno_python(soffice: str) -> str | None:
     return _UNO_PYTHONS[soffice]
 
 
+def _uno_environment() -> dict[str, str]:
+    """This environment for LibreOffice's Python, without what would make it another Python's
+    (this tool's own may be a virtualenv's, or set PYTHONHOME)."""
+    return {name: value for name, value in os.environ.items() if name not in ("PYTHONHOME", "PYTHONPATH")}
+
+
 def _imports_uno(python: Path) -> bool:
     try:
         return subprocess.run([str(python), "-c", "import uno"], stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=60).returncode == 0
+                              env=_uno_environment(), timeout=60).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
 
@@ -298,7 +304,7 @@ class Office:
             [python, str(_HELPER), self.soffice, f"{(work / 'profile').as_uri()}", f"disclose-{os.getpid()}-{id(self)}",
              _private_temp(work)["TMPDIR"], "in-process" if self.in_process else "pipe"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8",
-            **options)
+            env=_uno_environment(), **options)
         self._replies = queue.Queue()
         self._laid_out = 0
         self._reader = threading.Thread(target=_read_lines, args=(self._helper.stdout, self._replies), daemon=True)

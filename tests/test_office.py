@@ -210,6 +210,22 @@ def test_the_layout_inside_soffice_and_over_the_pipe_give_the_same_files(tmp_pat
     assert len(pages) > 40 and pdf.printed_number(pages[-1]) is not None
 
 
+@needs_uno
+def test_another_python_first_on_the_path_keeps_the_layout_inside_soffice(tmp_path, monkeypatch):
+    """A virtualenv or pyenv (as `python -m pytest` run through pyenv's shim) puts a python3 of
+    another build first on the PATH, and may set PYTHONHOME: LibreOffice's Python must still
+    start, inside soffice and in the helper, or every report is laid out the slow way."""
+    from generator.report import build
+
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    monkeypatch.setenv("PYTHONHOME", sys.base_prefix)
+    monkeypatch.setattr(pdf, "_UNO_PYTHONS", {})  # LibreOffice's Python looked for again
+    with pdf.Office(pdf.find_soffice()) as office:
+        built = build(JINCHENG, tmp_path, pdf=True, office=office)
+        assert office.inside is True, office.why_outside
+    assert built.pdf.exists()
+
+
 def _eexec(data: bytes, decrypt: bool) -> bytes:
     """Type 1 eexec (Adobe Type 1 Font Format, 7.2), byte by byte, as the specification gives it."""
     r, out = 55665, bytearray()
