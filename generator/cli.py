@@ -127,12 +127,25 @@ def _pad(text: str, width: int) -> str:
 
 
 def _build_single(workbook: Path, outdir: Path, options: dict) -> None:
+    if options["pdf"] and options["soffice"]:
+        from .pdf import Office
+
+        # LibreOffice first: its start, the longest step of a PDF, goes on while the rest of the
+        # tool is loaded and the workbook read.
+        with Office(options["soffice"]) as office:
+            office.start()
+            _build_with(workbook, outdir, options, office)
+    else:
+        _build_with(workbook, outdir, options, None)
+
+
+def _build_with(workbook: Path, outdir: Path, options: dict, office) -> None:
     from .auditlog import summary_line
     from .report import build as build_report
 
     fmt = load_format(options["spec"])
     try:
-        result = build_report(str(workbook), outdir, **options)
+        result = build_report(str(workbook), outdir, office=office, **options)
     except AuditFailed as exc:
         _print_findings(exc.findings, fmt)
         raise

@@ -78,7 +78,7 @@ def _connect(process, pipe):
         except Exception:  # NoConnectException until soffice listens
             if process.poll() is not None or time.monotonic() > deadline:
                 raise
-            time.sleep(0.05)
+            time.sleep(0.01)
 
 
 def _stop(process, desktop):

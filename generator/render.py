@@ -278,12 +278,15 @@ _CUSTOM_REL = ('<Relationship Id="rIdDiscloseCustom" Target="docProps/custom.xml
                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"/>')
 
 
-def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None, fingerprint: bool = True) -> bytes:
+def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None,
+                fingerprint: bool | str = True) -> tuple[bytes, str | None]:
     """The package re-zipped with fixed entry times, so a rebuild gives identical bytes, and
     (with ``fingerprint``) a custom property holding the hash of its body, so a later build can
-    tell a hand edit. The body's children serialized apart (``body_parts``) go in place of their
-    mark; its tables' columns are fitted to their texts (:func:`fit_columns`) and ``fixes`` made
-    to them (see :func:`fit_tables`)."""
+    tell a hand edit (``fingerprint`` itself, when it is that hash, already known); and that hash.
+    The body's children serialized apart (``body_parts``) go in place of their mark; its
+    tables' columns are fitted to their texts (:func:`fit_columns`) and ``fixes`` made to them
+    (see :func:`fit_tables`)."""
+    digest = None
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         parts = {info.filename: [src.read(info.filename)] for info in src.infolist()}
@@ -296,7 +299,8 @@ def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None,
             parts["word/document.xml"] = [fit_tables(b"".join(parts["word/document.xml"]),
                                                      parts["word/styles.xml"][0], fixes)]
         if fingerprint:
-            digest = _text_digest(parts["word/document.xml"], parts.get(_COMMENTS_PART))
+            digest = fingerprint if isinstance(fingerprint, str) else _text_digest(
+                parts["word/document.xml"], parts.get(_COMMENTS_PART))
             parts[_CUSTOM_PART] = [(_CUSTOM_XML % (TEXT_FINGERPRINT, digest)).encode("utf-8")]
             parts["[Content_Types].xml"] = [parts["[Content_Types].xml"][0].replace(
                 b"</Types>", _CUSTOM_TYPE.encode() + b"</Types>")]
@@ -309,7 +313,7 @@ def _stable_zip(data: bytes, body_parts: list[bytes], fixes: list | None = None,
             with dst.open(entry, "w") as stream:  # the same bytes as writestr, piece by piece
                 for piece in content:
                     stream.write(piece)
-    return out.getvalue()
+    return out.getvalue(), digest
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -392,14 +396,15 @@ def edited_since_built(report: Path) -> bool:
 
 
 def write_docx(context: dict, target: Path, template: Path, title: str, finish=None, for_layout: bool = False,
-               fixes: list | None = None) -> None:
+               fixes: list | None = None, fingerprint: bool | str = True) -> str | None:
     """Render ``template`` with ``context`` into ``target``, atomically and reproducibly; ``title``
     is the document's (its properties), e.g. 某单位2022年度单位决算公开. ``finish(document)``, when
     given, edits the rendered python-docx document before it is saved (the review draft's comments).
     A 目录 without page numbers asks Word/WPS to fill them on opening, unless ``for_layout`` (the
-    copy LibreOffice lays out, which must keep the 目录's entries as they are, and which is
-    replaced by the report as laid out: it carries no fingerprint). ``fixes`` are made to its
-    tables (see :func:`fit_tables`).
+    copy LibreOffice lays out, which must keep the 目录's entries as they are). ``fixes`` are
+    made to its tables (see :func:`fit_tables`). The fingerprint of its text is returned (None
+    without ``fingerprint``; see :func:`edited_since_built`); given (the copy laid out has the
+    report's text), it is not worked out again.
 
     Strictly: a tag of the template that the context lacks raises :class:`TemplateMismatch`
     naming it (a restyled or edited template must never print a blank where a figure was)."""
@@ -424,8 +429,9 @@ def write_docx(context: dict, target: Path, template: Path, title: str, finish=N
     props.revision = 1
     buffer = io.BytesIO()
     document_template.save(buffer)
-    write_atomically(target, _stable_zip(buffer.getvalue(), document_template.body_parts, fixes,
-                                         fingerprint=not for_layout), "报告")
+    data, digest = _stable_zip(buffer.getvalue(), document_template.body_parts, fixes, fingerprint)
+    write_atomically(target, data, "报告")
+    return digest
 
 
 def fit_tables(document: bytes, styles: bytes, fixes: list) -> bytes:

@@ -132,7 +132,7 @@ def build(workbook: str, outdir: Path, *, force: bool = False, strict: bool = Fa
 
             libreoffice.stop_orphans()
             staged_pdf = outputs.path(pdf_path, "PDF")
-            write_docx(context, docx, fmt.template, title, for_layout=True)  # its headings make the 目录
+            write_docx(context, docx, fmt.template, title, for_layout=True, fingerprint=False)  # its headings make the 目录
             _with_page_numbers(office, context, docx, staged_pdf, datetime(wb.year, 12, 31), fmt.template, title,
                                fmt.sheets.projects.title_suffix if fmt.sheets.projects else None)
             pdf_digest = digest(staged_pdf)
@@ -175,10 +175,16 @@ def _with_page_numbers(office, context: dict, docx: Path, pdf_path: Path, dated:
     is rewritten with the same numbers and fits."""
     entries = headings(docx, annex)
 
-    def write(pages: list[int | None], fixes: list | None = None, for_layout: bool = False) -> None:
+    def write(pages: list[int | None], fixes: list | None = None, for_layout: bool = False,
+              fingerprint: bool | str = True) -> str | None:
         context["toc"] = [{"level": level, "title": entry, "page": "" if page is None else str(page)}
                           for (level, _, entry), page in zip(entries, pages)]
-        write_docx(context, docx, template, document_title, for_layout=for_layout, fixes=fixes)
+        return write_docx(context, docx, template, document_title, for_layout=for_layout, fixes=fixes,
+                          fingerprint=fingerprint)
 
-    write([None] * len(entries), for_layout=True)  # the 目录 as it will be, its numbers still blank
-    office.lay_out(docx, pdf_path, [title for _, title, _ in entries], dated, write)
+    # The 目录 as it will be, its numbers still blank. The fingerprint of the report's text (the
+    # laid-out report's: page numbers and fits change no text) is worked out while LibreOffice
+    # starts, not after it has laid the report out.
+    text = write([None] * len(entries), for_layout=True)
+    office.lay_out(docx, pdf_path, [title for _, title, _ in entries], dated,
+                   lambda pages, fixes: write(pages, fixes, fingerprint=text))
