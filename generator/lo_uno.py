@@ -6,12 +6,13 @@ importable from that Python) and Python 3.8-compatible (LibreOffice's bundled Py
 The layout itself runs inside soffice: this file is copied into the private profile's
 ``Scripts/python`` folder and :func:`lay_out_here` is called through LibreOffice's Python script
 provider, so that its thousands of calls on the document are in-process calls, not round trips
-over the pipe (a report's layout takes about half the time). Where the script provider is not
-installed (Debian's ``libreoffice-script-provider-python``) the same code drives the document
-over the pipe.
+over the pipe, made in soffice's main thread (see :func:`_on_main_thread`). Where the script
+provider is not installed (Debian's ``libreoffice-script-provider-python``) the same code drives
+the document over the pipe.
 
-Protocol, one JSON object per line. It first answers ``{"ready": pid, "inside": bool}`` (the soffice
-process, a process group of its own; whether the layout runs inside it) or ``{"error": text}``. Then for each request ``{"docx": path,
+Protocol, one JSON object per line. It first answers ``{"ready": pid, "inside": bool, "why":
+text or null}`` (the soffice process, a process group of its own; whether the layout runs inside
+it, and if not, why) or ``{"error": text}``. Then for each request ``{"docx": path,
 "pdf": path, "headings": [text, ...]}`` it loads the document once, fits its tables, finds the
 printed page of each heading in LibreOffice's layout and writes those numbers into the
 document's 目录 (the paragraphs of its table of contents that end in a tab), and answers
