@@ -340,7 +340,8 @@ def _digest_text(digest, pieces: Iterable[bytes]) -> int:
     fields = 0  # complex fields (begin … end) and simple ones open around this point
     fed = 0
     paragraph: list[str] = []
-    parser = etree.XMLPullParser(events=("start", "end"), huge_tree=True)
+    # Only these elements' events reach Python (most of a body is runs' and cells' properties).
+    parser = etree.XMLPullParser(events=("start", "end"), huge_tree=True, tag=_TEXT_TAGS)
     for piece in itertools.chain(pieces, [None]):
         if piece is None:
             parser.close()
@@ -366,6 +367,9 @@ def _digest_text(digest, pieces: Iterable[bytes]) -> int:
                 while element.getprevious() is not None:  # the paragraphs before: read already
                     del element.getparent()[0]
     return fed
+
+
+_TEXT_TAGS = tuple(f"{_W}{name}" for name in ("fldSimple", "fldChar", "t", "p"))
 
 
 def _chunks(stream, size: int = 1 << 20) -> Iterator[bytes]:
