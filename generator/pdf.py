@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlparse
 from xml.sax.saxutils import escape
 
 from .errors import DiscloseError, OutputError
-from .files import STALE_SECONDS, WORK_PREFIX, make_work_folder, os_problem, work_folder, write_atomically
+from .files import STALE_SECONDS, WORK_PREFIX, cache_root, make_work_folder, os_problem, work_folder, write_atomically
 
 # Template font → installed fonts to try, best first (Windows names, then Linux families). Each
 # face keeps its own look (黑体 a sans, 楷体 a brush face), and only Simplified Chinese faces are
@@ -150,6 +150,56 @@ def _profile(directory: Path, substitutions: dict[str, str]) -> None:
         f"{pairs}</oor:items>\n", encoding="utf-8")
 
 
+def _new_profile(directory: Path, soffice: str) -> None:
+    """A private profile for LibreOffice at ``directory``, with the fonts' substitutions: a copy
+    of one that LibreOffice has set up on this machine (a start in a new profile sets it up
+    first, a tenth of a second of every start), else a new one."""
+    substitutions = font_substitutions()
+    ready = _ready_profile(soffice, substitutions)
+    if ready is not None:
+        try:
+            shutil.copytree(ready, directory)
+            return
+        except OSError:
+            shutil.rmtree(directory, ignore_errors=True)
+    _profile(directory, substitutions)
+
+
+def _ready_profile(soffice: str, substitutions: dict[str, str]) -> Path | None:
+    """The profile ``soffice`` set up in its first start with these substitutions, kept in the
+    cache (set up now, once, if need be: LibreOffice started until it is ready, and quit);
+    None where it cannot be kept."""
+    try:
+        program = os.path.realpath(soffice)
+        installed = os.stat(program)
+    except OSError:
+        return None
+    key = repr((program, installed.st_size, installed.st_mtime_ns, sorted(substitutions.items())))
+    ready = cache_root() / f"libreoffice-profile-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+    failed = ready.with_name(f"{ready.name}.failed")  # not tried again at every start
+    if (ready / "user").is_dir() or failed.exists():
+        return ready if (ready / "user").is_dir() else None
+    try:
+        ready.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{ready.name}-", dir=ready.parent))
+    except OSError:
+        return None
+    try:
+        with work_folder("lo-") as work:
+            _profile(staging / "profile", substitutions)
+            _run([soffice, f"{_MARKER}{(staging / 'profile').as_uri()}", "--headless", "--norestore",
+                  "--terminate_after_init"], _private_temp(work), cwd=work)
+        if (staging / "profile" / "user" / "extensions").is_dir():  # set up by LibreOffice
+            os.rename(staging / "profile", ready)  # another process may have kept one first
+        else:
+            failed.touch()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return ready if (ready / "user").is_dir() else None
+
+
 TIMEOUT = 300  # seconds one conversion may take before LibreOffice is stopped
 _MARKER = "-env:UserInstallation="
 _DATE = re.compile(rb"/(?:CreationDate|ModDate)\s*\(D:(\d{14})")
@@ -183,7 +233,7 @@ def convert_files(soffice: str, sources: list[Path], to: str, outdir: Path) -> N
     (its lu*.tmp files go with it), stopped with every process it started at the end. Raises
     OSError when soffice cannot be started, TimeoutExpired after :data:`TIMEOUT` seconds."""
     with work_folder("lo-") as work:
-        _profile(work / "profile", font_substitutions())
+        _new_profile(work / "profile", soffice)
         _run([soffice, f"{_MARKER}{(work / 'profile').as_uri()}", "--headless", "--norestore",
               "--convert-to", to, "--outdir", str(outdir), *map(str, sources)], _private_temp(work))
 
@@ -196,7 +246,7 @@ def _private_temp(work: Path) -> dict[str, str]:
     return dict(os.environ, TMPDIR=str(temp), TMP=str(temp), TEMP=str(temp))
 
 
-def _run(command: list[str], env: dict[str, str]) -> None:
+def _run(command: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
     """LibreOffice in a process group of its own (``soffice`` starts ``soffice.bin`` and helpers),
     stopped as a whole when the conversion ends, times out, fails or is interrupted (Ctrl+C)."""
     if os.name == "nt":
@@ -204,7 +254,7 @@ def _run(command: list[str], env: dict[str, str]) -> None:
     else:
         options = {"start_new_session": True}
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=env, **options)
+                               stderr=subprocess.DEVNULL, env=env, cwd=cwd, **options)
     try:
         process.wait(timeout=TIMEOUT)
     finally:
@@ -297,7 +347,7 @@ class Office:
         if self._helper is not None or (python := uno_python(self.soffice)) is None:
             return
         self._work = work = make_work_folder("lo-")
-        _profile(work / "profile", font_substitutions())
+        _new_profile(work / "profile", self.soffice)
         options = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
                    else {"start_new_session": True})
         self._helper = subprocess.Popen(

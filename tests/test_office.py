@@ -226,6 +226,42 @@ def test_another_python_first_on_the_path_keeps_the_layout_inside_soffice(tmp_pa
     assert built.pdf.exists()
 
 
+@needs_uno
+def test_libreoffice_s_profile_is_set_up_once_and_copied_for_each_start(tmp_path, monkeypatch):
+    """LibreOffice's first start in a new profile sets it up: that is done once on the machine
+    (kept in the cache, by LibreOffice and fonts), and every start copies it. The report is laid
+    out as it is in a profile of its own."""
+    from generator.report import build
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    made = []
+    for i in range(2):
+        with pdf.Office(pdf.find_soffice()) as office:
+            made.append(build(JINCHENG, tmp_path / str(i), pdf=True, office=office).pdf.read_bytes())
+        [kept] = (tmp_path / "cache" / "disclose").glob("libreoffice-profile-*")
+        assert (kept / "user" / "extensions").is_dir()
+    assert made[0] == made[1]
+    monkeypatch.setattr(pdf, "_ready_profile", lambda soffice, substitutions: None)  # a profile of its own
+    with pdf.Office(pdf.find_soffice()) as office:
+        assert build(JINCHENG, tmp_path / "own", pdf=True, office=office).pdf.read_bytes() == made[0]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in LibreOffice is a shell script")
+def test_a_libreoffice_that_sets_up_no_profile_is_not_asked_again(tmp_path, monkeypatch):
+    soffice = _stand_in(tmp_path / "LibreOffice")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    runs = []
+    run = pdf._run
+    monkeypatch.setattr(pdf, "_run", lambda *args, **options: (runs.append(args[0]), run(*args, **options)))
+    assert pdf._ready_profile(str(soffice), {}) is None
+    [failed] = (tmp_path / "cache" / "disclose").iterdir()
+    assert failed.name.endswith(".failed")
+    assert not (tmp_path / "report.pdf").exists()  # it ran in its work folder
+    assert pdf._ready_profile(str(soffice), {}) is None
+    assert len(runs) == 1 and list((tmp_path / "cache" / "disclose").iterdir()) == [failed]
+
+
 def _eexec(data: bytes, decrypt: bool) -> bytes:
     """Type 1 eexec (Adobe Type 1 Font Format, 7.2), byte by byte, as the specification gives it."""
     r, out = 55665, bytearray()
