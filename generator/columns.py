@@ -417,22 +417,16 @@ def refit(widths: list[int], cells: list[Cell], step: int | None = None, tried=(
     several. ``tried``: widths found for other tables of the same columns (the report's other
     自评表): the first at which no cell ends on one character that closer spacing cannot mend,
     and no more figures wrap, is taken as it is, so that alike tables keep alike columns (and the many of a large report are quick)."""
-    return list(_refit(tuple(widths), tuple(cells), step, tuple(tuple(other) for other in tried)))
-
-
-@functools.lru_cache(maxsize=64)  # a report is written two or three times with the same tables
-def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None,
-           tried: tuple[tuple[int, ...], ...]) -> tuple[int, ...]:
     table = _Table(list(cells), len(widths))
     original = list(widths)
     best = table.score(original, original)
     if not best[1] and not any(best[3:5]):
-        return tuple(original)
+        return original
     for other in tried:
         if len(other) == len(widths) and sum(other) == sum(widths):
             wraps, hard = table.score(list(other), original)[:2]
             if wraps <= best[0] and not hard:  # what is left, a little closer spacing mends
-                return other
+                return list(other)
     if step is None:
         sizes = [size for cell in cells for p in cell.paragraphs for _, size in p.runs] or [20]
         step = max(1, min(sizes) * 10 // STEP_EMS)
@@ -456,7 +450,7 @@ def _refit(widths: tuple[int, ...], cells: tuple[Cell, ...], step: int | None,
         if found is None:
             break
         current, best = found
-    return tuple(current)
+    return current
 
 
 def _plan(table: _Table, widths: list[int], current: list[int], floors: list[int], step: int) -> list[int]:
@@ -567,6 +561,8 @@ def _local_moves(table: _Table, widths: list[int], column: int, floors: list[int
         if best is not None:
             found.append(best[1])
     return found
+
+
 def _needs_room(table: _Table, index: int, widths: list[int]) -> bool:
     return any(table.judge(index, table.width(index, widths))[:-1])
 

@@ -490,20 +490,16 @@ def export_here(request):
 _SCRIPT = "vnd.sun.star.script:%s$%s?language=Python&location=user"
 
 
-def _in_process(context, profile, soffice):
+def _in_process(context, profile):
     """The two steps run inside soffice (this file, copied into the profile), as functions of a
     request line that answer a JSON text, and why not (None, the reason) when LibreOffice has no
-    usable Python script provider (its pythonscript.py is not installed beside soffice)."""
-    program = os.path.dirname(os.path.realpath(soffice))
-    if not any(os.path.isfile(os.path.join(folder, "pythonscript.py"))
-               for folder in (program, os.path.join(program, os.pardir, "Resources"))):
-        return None, "no pythonscript.py beside soffice"
+    usable Python script provider."""
     folder = os.path.join(uno.fileUrlToSystemPath(profile), "user", "Scripts", "python")
     name = os.path.basename(__file__)
-    os.makedirs(folder, exist_ok=True)
-    with open(__file__, "rb") as source, open(os.path.join(folder, name), "wb") as copy:
-        copy.write(source.read())
     try:
+        os.makedirs(folder, exist_ok=True)
+        with open(__file__, "rb") as source, open(os.path.join(folder, name), "wb") as copy:
+            copy.write(source.read())
         factory = context.ServiceManager.createInstanceWithContext(
             "com.sun.star.script.provider.MasterScriptProviderFactory", context)
         provider = factory.createScriptProvider("")
@@ -522,7 +518,7 @@ def main(soffice, profile, pipe, temp, where="in-process"):
         except Exception as exc:
             _answer({"error": "LibreOffice did not start: %s" % exc})
             return
-        inside, why = _in_process(context, profile, soffice) if where == "in-process" else (None, where)
+        inside, why = _in_process(context, profile) if where == "in-process" else (None, where)
         steps = inside or [lambda line: lay_out(desktop, json.loads(line)), lambda line: export(json.loads(line))]
         _answer({"ready": process.pid, "inside": bool(inside), "why": why})
         for line in sys.stdin:

@@ -177,8 +177,10 @@ def _ready_profile(soffice: str, substitutions: dict[str, str]) -> Path | None:
     key = repr((program, installed.st_size, installed.st_mtime_ns, sorted(substitutions.items())))
     ready = cache_root() / f"libreoffice-profile-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
     failed = ready.with_name(f"{ready.name}.failed")  # not tried again at every start
-    if (ready / "user").is_dir() or failed.exists():
-        return ready if (ready / "user").is_dir() else None
+    if (ready / "user").is_dir():
+        return ready
+    if failed.exists():
+        return None
     try:
         ready.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f"{ready.name}-", dir=ready.parent))

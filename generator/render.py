@@ -709,41 +709,6 @@ def _pieces(data: bytes) -> list[bytes]:
     return [data[at:at + PIECE] for at in range(0, len(data), PIECE)] or [data]
 
 
-def lone_scales(docx: Path, scales) -> list[list]:
-    """For each table of the body of ``docx`` (in order, tables within tables not counted), those
-    of ``scales`` (factors of its text's size) at which some cell of it would end on a line of
-    one character, as its columns and spacing stand: a layout that sets a table's text smaller
-    to fit a page can prefer a factor that leaves none."""
-    from docx.oxml import parse_xml
-
-    from .columns import fit
-
-    with zipfile.ZipFile(docx) as archive:
-        document, styles = archive.read("word/document.xml"), archive.read("word/styles.xml")
-    root = re.search(rb"<w:document\b[^>]*>", document)
-    sizes = _StyleSizes(parse_xml(styles))
-    found = []
-    for start, end in _table_runs(document):
-        for table in parse_xml(root.group() + document[start:end] + b"</w:document>"):
-            if table.tag != qn("w:tbl"):
-                continue
-            grid = [int(col.get(qn("w:w"), "0")) for col in table.iterfind(f"{qn('w:tblGrid')}/{qn('w:gridCol')}")]
-            placed = list(_cells(table, 0, sizes))
-            found.append([scale for scale in scales if any(
-                fit(cell, sum(grid[cell.column:cell.column + cell.span]), scale, _spacing(tc)).lone
-                for cell, tc in placed)])
-    return found
-
-
-def _spacing(tc) -> int:
-    """The character spacing of the first run of ``tc`` that has one (0: none)."""
-    for run in tc.iter(qn("w:r")):
-        element = run.rPr.find(qn("w:spacing")) if run.rPr is not None else None
-        if element is not None and element.get(qn("w:val"), "").lstrip("-").isdigit():
-            return int(element.get(qn("w:val")))
-    return 0
-
-
 def _alone(xml: bytes, declared: set[bytes]) -> bytes:
     """An element serialized alone, without the namespace declarations the document's root makes."""
     end = xml.index(b">")

